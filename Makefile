@@ -1,0 +1,61 @@
+# storywire: every target a person or CI needs. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+KAFKA_DIR := .kafka
+RUN_DIR := .run
+STAMP := $(VENV)/.installed
+
+.PHONY: help install broker-fetch broker-start broker-stop broker-status topics demo run \
+        test test-unit test-integration lint typecheck schemas eval-cleaning eval-clustering \
+        bench-cluster clean-state
+
+help: ## list the targets
+	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[1m%-18s\033[0m %s\n",$$1,$$2}' $(MAKEFILE_LIST)
+
+install: $(STAMP) ## build .venv with every pinned dependency and the storywire CLI
+$(STAMP): requirements.lock requirements-dev.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	@touch $@
+
+broker-fetch: ## resolve the Apache Kafka 3.9.2 jars from Maven Central into .kafka/libs
+	@deploy/kafka/broker.sh fetch
+
+broker-start: broker-fetch ## start the single-node KRaft broker on 127.0.0.1:9092 (idempotent)
+	@deploy/kafka/broker.sh start
+
+broker-stop: ## stop the local broker (idempotent)
+	@deploy/kafka/broker.sh stop
+
+broker-status: ## say whether the local broker is up
+	@deploy/kafka/broker.sh status
+
+topics: install broker-start ## create storywire's topics on the broker (idempotent)
+	$(BIN)/storywire topics create
+
+demo: install broker-start ## the whole pipeline on the seeds + unrelated ECB+ copy; prints the stories
+	$(BIN)/storywire demo
+
+test: install broker-start ## the whole suite: lint, schemas, unit and integration tests on the real broker
+	$(BIN)/ruff check .
+	$(BIN)/storywire schemas check
+	$(BIN)/pytest tests/unit -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no unit tests ran: failing" >&2; exit 1; fi; exit $$rc
+	$(BIN)/pytest tests/integration -q -m integration; rc=$$?; if [ $$rc -eq 5 ]; then echo "no integration tests ran: failing" >&2; exit 1; fi; exit $$rc
+
+test-unit: install ## unit tests only (no broker)
+	$(BIN)/pytest tests/unit -q
+
+lint: install ## ruff
+	$(BIN)/ruff check .
+
+typecheck: install ## mypy over services/ and schemas/
+	$(BIN)/mypy services schemas
+
+schemas: install ## regenerate the checked-in JSON Schema files from the pydantic models
+	$(BIN)/storywire schemas write

@@ -1,0 +1,69 @@
+"""Article contracts: raw copy in, clean copy, enriched copy."""
+
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+EntityLabel = Literal[
+    "PERSON", "ORG", "GPE", "LOC", "NORP", "EVENT", "FAC", "PRODUCT", "WORK_OF_ART", "LAW"
+]
+
+class _Contract(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+class RawArticleV1(_Contract):
+    """One piece of wire copy as it was fed in (topic `articles.raw`).
+
+    Exactly what the ingest command read: either plain text (a scraper's flattened page) or
+    HTML, never both required. `id` is stable: the same copy fed twice keeps the same id.
+    """
+
+    schema_version: Literal[1] = 1
+    id: str = Field(min_length=1, max_length=200)
+    source: str = Field(min_length=1, max_length=200, description="outlet or feed name")
+    url: str | None = None
+    title: str | None = Field(default=None, description="headline if the feed gave one")
+    text: str | None = Field(default=None, description="plain text body, junk and all")
+    html: str | None = Field(default=None, description="the page's HTML")
+    published_at: AwareDatetime | None = None
+    ingested_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _has_copy(self) -> "RawArticleV1":
+        if not (self.text and self.text.strip()) and not (self.html and self.html.strip()):
+            raise ValueError("an article needs a non-empty `text` or `html`")
+        return self
+
+class CleanArticleV1(_Contract):
+    """The article and nothing else, with the facts found around it (topic `articles.clean`)."""
+
+    schema_version: Literal[1] = 1
+    id: str
+    source: str
+    url: str | None = None
+    headline: str
+    body: str = Field(min_length=1)
+    language: str = Field(description="ISO 639-1 code from the language identifier")
+    dateline_place: str | None = Field(default=None, description='e.g. "Moscow"')
+    dateline_agency: str | None = Field(default=None, description='e.g. "Reuters", "Xinhua"')
+    published_at: AwareDatetime | None = None
+    ingested_at: AwareDatetime
+    duplicate_of: str | None = Field(
+        default=None, description="id of the first copy when this one is a (near-)duplicate"
+    )
+
+class EntityV1(_Contract):
+    """One canonical named entity of an article."""
+
+    text: str = Field(description='canonical form, e.g. "Vladimir Putin"')
+    label: EntityLabel
+    count: int = Field(ge=1, description="mentions in the text the NER read")
+    in_headline: bool = False
+    in_lead: bool = False
+
+class EnrichedArticleV1(CleanArticleV1):
+    """A clean article with its named entities and keywords (topic `articles.enriched`)."""
+
+    entities: tuple[EntityV1, ...] = ()
+    keywords: tuple[str, ...] = Field(default=(), description="top terms, most salient first")
+    enriched_at: AwareDatetime | None = None

