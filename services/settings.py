@@ -22,9 +22,8 @@ class Settings(BaseSettings):
     group_prefix: str = Field("storywire", description="consumer group = <prefix>-<stage>")
 
     # --- Workers -----------------------------------------------------------------------------
-    stages: str = Field("clean,enrich,cluster", description="stages this worker runs")
     metrics_port: int = Field(9464, ge=0, description="Prometheus /metrics port; 0 = none")
-    web_port: int = Field(6066, ge=1, description="faust's own web port")
+    metrics_host: str = Field("127.0.0.1", description="address /metrics listens on")
     data_dir: str = Field(".run/faust", description="faust's local table state")
 
     # --- Clean -----------------------------------------------------------------------------

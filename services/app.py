@@ -1,0 +1,67 @@
+"""The one place that builds a faust.App: from settings, for one stage, with its agents.
+
+Each stage runs as its own worker process with its own consumer group (`<group_prefix>-<stage>`),
+so the stage id names the agent, the group, the metric label and the log field alike. Nothing
+here connects or loads a model on import: that happens when a worker starts.
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+import faust
+
+from services.kafka import ssl_context
+from services.settings import Settings
+
+Stage = Literal["clean", "enrich", "cluster"]
+STAGES: tuple[Stage, ...] = ("clean", "enrich", "cluster")
+
+
+def _registrars() -> dict[str, Callable[[faust.App, Settings], None]]:
+    # Imported here so that building the app for one stage does not import the others'
+    # heavy dependencies (spaCy for enrich, scikit-learn for cluster).
+    from services.clean.agent import register as clean
+    from services.cluster.agent import register as cluster
+    from services.enrich.agent import register as enrich
+
+    return {"clean": clean, "enrich": enrich, "cluster": cluster}
+
+
+def _credentials(settings: Settings) -> faust.SASLCredentials | faust.SSLCredentials | None:
+    if settings.security_protocol.startswith("SASL"):
+        return faust.SASLCredentials(
+            username=settings.sasl_username,
+            password=(
+                settings.sasl_password.get_secret_value() if settings.sasl_password else None
+            ),
+            mechanism=settings.sasl_mechanism,
+            ssl_context=ssl_context(settings),
+        )
+    if settings.security_protocol == "SSL":
+        return faust.SSLCredentials(ssl_context(settings))
+    return None
+
+
+def build_app(settings: Settings, stage: Stage) -> faust.App:
+    """A faust app running exactly one stage's agent(s)."""
+    app = faust.App(
+        settings.group(stage),
+        broker=[f"kafka://{server}" for server in settings.bootstrap_servers.split(",")],
+        broker_credentials=_credentials(settings),
+        autodiscover=False,
+        origin="services",
+        store="memory://",  # tables are rebuilt from their changelog topics on start
+        datadir=str(Path(settings.data_dir) / f"{settings.topic_prefix}{stage}"),
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=settings.topic_replication,
+        # At least once: faust flushes the producer before it commits the input offsets,
+        # and it commits only offsets whose events the agent finished with.
+        producer_acks=-1,
+        broker_commit_interval=1.0,
+        consumer_auto_offset_reset="earliest",
+        web_enabled=False,  # storywire serves /metrics itself (prometheus-client)
+        table_cleanup_interval=60.0,
+    )
+    _registrars()[stage](app, settings)
+    return app

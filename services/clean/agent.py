@@ -1,0 +1,42 @@
+"""The clean stage on Kafka: articles.raw -> clean core -> articles.clean (or dlq.clean)."""
+
+import faust
+
+from schemas.articles import RawArticleV1
+from schemas.topics import Topic
+from services import metrics
+from services.clean.core import clean
+from services.clean.memory import SourceMemory
+from services.errors import InvalidArticle
+from services.settings import Settings
+from services.stage import dead_letter, decode, encode, observe_output, timed
+
+STAGE = "clean"
+
+
+def register(app: faust.App, settings: Settings) -> None:
+    raw_copy = app.topic(settings.topic(Topic.RAW), key_type=bytes, value_type=bytes)
+    clean_copy = app.topic(settings.topic(Topic.CLEAN), key_type=bytes, value_type=bytes)
+    dead_letters = app.topic(settings.topic(Topic.DLQ_CLEAN), key_type=bytes, value_type=bytes)
+    # Per-source template lines and duplicate fingerprints: changelog-backed, so a restarted
+    # worker still knows each outlet's boilerplate and the copies it has already seen.
+    templates = app.Table("clean-templates", value_serializer="json", key_serializer="json")
+    fingerprints = app.Table("clean-fingerprints", value_serializer="json", key_serializer="json")
+    memory = SourceMemory(templates=templates, fingerprints=fingerprints)
+
+    @app.agent(raw_copy, name=STAGE)
+    async def clean_articles(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            metrics.MESSAGES_IN.labels(stage=STAGE).inc()
+            try:
+                with timed(STAGE):
+                    raw = decode(RawArticleV1, event.message.value)
+                    article = clean(raw, memory, max_body_chars=settings.max_body_chars)
+            except InvalidArticle as error:
+                letter = dead_letter(STAGE, error, event.message)
+                await dead_letters.send(key=event.message.key, value=encode(letter))
+                continue
+            if article.duplicate_of:
+                metrics.DUPLICATES.inc()
+            await clean_copy.send(key=article.language.encode(), value=encode(article))
+            observe_output(STAGE, article.ingested_at)

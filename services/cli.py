@@ -1,0 +1,240 @@
+"""`storywire`: feed wire copy in, run the stages, watch stories come out, measure quality."""
+
+import sys
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.console import Console
+
+from services.settings import Settings
+
+app = typer.Typer(
+    help=(
+        "storywire turns live wire copy into live stories on Apache Kafka.\n\n"
+        "Raw articles go into `articles.raw` (`storywire ingest`); the clean, enrich and "
+        "cluster workers (`storywire worker STAGE`) turn them into story events on the "
+        "compacted `stories` topic (`storywire tail`). Settings come from STORYWIRE_* "
+        "environment variables (see the README)."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+topics_app = typer.Typer(help="Create or list storywire's Kafka topics.", no_args_is_help=True)
+schemas_app = typer.Typer(help="The JSON Schema files generated from the contracts.")
+eval_app = typer.Typer(help="Measure cleaning and clustering against the referees' data.")
+app.add_typer(topics_app, name="topics")
+app.add_typer(schemas_app, name="schemas")
+app.add_typer(eval_app, name="eval")
+
+err = Console(stderr=True)
+out = Console()
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="files or directories of copy")],
+    source: Annotated[
+        str | None, typer.Option(help="outlet name for copy that does not name its own")
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+) -> None:
+    """Send wire copy to `articles.raw`.
+
+    Plain-text files (like ../shared/seeds) are one article each; .json/.jsonl files hold
+    records with id, title, text or html, source, url, published_at. A record that cannot be
+    read is reported with its file and line; the exit code is 2 if any was, 3 if the broker
+    is unreachable.
+    """
+    from services.ingest.producer import ingest as run_ingest
+    from services.kafka import BrokerUnavailable
+
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        _fail(f"no such file or directory: {', '.join(missing)}", 2)
+    try:
+        report = run_ingest(paths, Settings(), source=source, console=err, show_progress=progress)
+    except BrokerUnavailable as exc:
+        _fail(str(exc), 3)
+        return
+    for where, why in report.failed:
+        err.print(f"[red]not sent[/red] {where}: {why}")
+    err.print(
+        f"ingest: sent={len(report.sent)} skipped={len(report.rejected)} "
+        f"failed={len(report.failed)}"
+    )
+    if report.failed:
+        raise typer.Exit(1)
+    if report.rejected:
+        raise typer.Exit(2)
+
+
+@app.command()
+def worker(
+    stage: Annotated[str, typer.Argument(help="clean, enrich or cluster")],
+    loglevel: Annotated[str, typer.Option(help="faust/worker log level")] = "info",
+) -> None:
+    """Run one stage's faust worker until stopped (SIGTERM/Ctrl-C).
+
+    Each stage is its own consumer group (STORYWIRE_GROUP_PREFIX-STAGE); start more workers
+    of a stage to share its partitions. /metrics is served on STORYWIRE_METRICS_PORT.
+    """
+    from services.app import STAGES
+    from services.worker import run_worker
+
+    if stage not in STAGES:
+        _fail(f"unknown stage {stage!r}; choose one of {', '.join(STAGES)}", 2)
+    run_worker(stage, Settings(), loglevel=loglevel)  # type: ignore[arg-type]  # checked above
+
+
+@app.command()
+def tail(
+    dlq: Annotated[bool, typer.Option("--dlq", help="also show the dead-letter topics")] = False,
+    from_beginning: Annotated[
+        bool, typer.Option("--from-beginning/--new", help="replay from the start, or only new")
+    ] = True,
+    idle_exit: Annotated[
+        float | None, typer.Option(help="exit after this many seconds without a message")
+    ] = None,
+    group: Annotated[
+        str | None, typer.Option(help="consumer group, to resume where it left off")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print raw JSON, one a line")] = False,
+) -> None:
+    """Print story updates (and dead letters with --dlq) as they arrive."""
+    from schemas.deadletter import DeadLetterV1
+    from schemas.stories import StoryEventV1
+    from schemas.topics import DEAD_LETTER_TOPICS, Topic
+    from services.kafka import BrokerUnavailable
+    from services.tail.consumer import read_topics
+    from services.tail.render import dead_letter_line, story_line
+
+    settings = Settings()
+    stories_topic = settings.topic(Topic.STORIES)
+    topics = [stories_topic]
+    if dlq:
+        topics += [settings.topic(t) for t in DEAD_LETTER_TOPICS.values()]
+    try:
+        for record in read_topics(
+            settings, topics, from_beginning=from_beginning, idle_seconds=idle_exit, group_id=group
+        ):
+            if as_json:
+                print(record.value.decode(), flush=True)
+            elif record.topic == stories_topic:
+                out.print(story_line(StoryEventV1.model_validate_json(record.value)))
+            else:
+                out.print(dead_letter_line(DeadLetterV1.model_validate_json(record.value)))
+    except BrokerUnavailable as exc:
+        _fail(str(exc), 3)
+    except KeyboardInterrupt:
+        pass
+
+
+@topics_app.command("create")
+def topics_create() -> None:
+    """Create every storywire topic that is missing (partitions/replication from settings)."""
+    from services.kafka import BrokerUnavailable, create_topics
+
+    try:
+        created = create_topics(Settings())
+    except BrokerUnavailable as exc:
+        _fail(str(exc), 3)
+        return
+    out.print(f"created: {', '.join(created) if created else 'none (all exist)'}")
+
+
+@schemas_app.command("write")
+def schemas_write() -> None:
+    """Regenerate schemas/json/*.json from the pydantic models."""
+    from schemas.registry import write_schema_files
+
+    for path in write_schema_files():
+        out.print(f"wrote {path}")
+
+
+@schemas_app.command("check")
+def schemas_check() -> None:
+    """Fail if schemas/json/ is stale (run `make schemas` to refresh it)."""
+    from schemas.registry import stale_schema_files
+
+    stale = stale_schema_files()
+    if stale:
+        _fail("stale JSON Schema files (run `make schemas`): " + ", ".join(map(str, stale)))
+    out.print("schemas: up to date")
+
+
+@app.command()
+def demo(
+    ecb_articles: Annotated[
+        int, typer.Option(help="unrelated ECB+ articles mixed in with the seeds")
+    ] = 150,
+    shared: Annotated[Path, typer.Option(help="the shared data folder")] = Path("../shared"),
+) -> None:
+    """Run the whole pipeline on the five seed articles plus unrelated ECB+ copy.
+
+    Starts the three workers on fresh demo topics, feeds the copy in, prints story updates as
+    they arrive and then the stories, and stops the workers.
+    """
+    from services.demo import run_demo
+    from services.kafka import BrokerUnavailable
+
+    try:
+        code = run_demo(Settings(), shared=shared, ecb_articles=ecb_articles, console=out)
+    except BrokerUnavailable as exc:
+        _fail(str(exc), 3)
+        return
+    raise typer.Exit(code)
+
+
+@eval_app.command("cleaning")
+def eval_cleaning(
+    directory: Annotated[Path, typer.Argument(help="folder laid out like shared/data/extraction")],
+    input_kind: Annotated[
+        str, typer.Option("--input", help="text (flattened pages) or html")
+    ] = "text",
+    out_path: Annotated[Path | None, typer.Option("--out", help="predictions JSON")] = None,
+) -> None:
+    """Run the clean core over a folder of pages; print precision/recall/F1 and pages/s."""
+    from services.clean.evaluate import evaluate_cleaning
+
+    if input_kind not in ("text", "html"):
+        _fail("--input must be text or html", 2)
+    kind: Literal["text", "html"] = "html" if input_kind == "html" else "text"
+    evaluate_cleaning(directory, kind, out_path)
+
+
+@eval_app.command("clustering")
+def eval_clustering(
+    jsonl: Annotated[Path, typer.Argument(help="ECB+-style JSONL with id, title, text, event")],
+    out_path: Annotated[Path | None, typer.Option("--out", help="predictions JSON")] = None,
+    seed: Annotated[int, typer.Option(help="seed of the shuffled arrival order")] = 1,
+    through_kafka: Annotated[
+        bool, typer.Option(help="replay through the real broker and workers")
+    ] = False,
+) -> None:
+    """Replay articles in a seeded shuffled order; print B-cubed and pairwise P/R/F1."""
+    if through_kafka:
+        from services.cluster.through_kafka import evaluate_through_kafka
+
+        evaluate_through_kafka(jsonl, out_path, seed, Settings())
+    else:
+        from services.cluster.evaluate import evaluate_clustering
+
+        evaluate_clustering(jsonl, out_path, seed, Settings().spacy_model)
+
+
+def main() -> None:
+    try:
+        app()
+    except BrokenPipeError:  # `storywire tail | head` closed the pipe: a normal way to stop
+        sys.stderr.close()
+
+
+if __name__ == "__main__":
+    main()

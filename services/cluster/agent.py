@@ -1,0 +1,53 @@
+"""The cluster stage on Kafka: articles.enriched -> story assignment -> stories (compacted)."""
+
+import faust
+
+from schemas.articles import EnrichedArticleV1
+from schemas.topics import Topic
+from services import metrics
+from services.cluster.core import ClusterConfig, StoryClusterer
+from services.errors import InvalidArticle
+from services.settings import Settings
+from services.stage import dead_letter, decode, encode, observe_output, timed
+
+STAGE = "cluster"
+
+
+def register(app: faust.App, settings: Settings) -> None:
+    enriched = app.topic(settings.topic(Topic.ENRICHED), key_type=bytes, value_type=bytes)
+    stories_topic = app.topic(settings.topic(Topic.STORIES), key_type=bytes, value_type=bytes)
+    dead_letters = app.topic(settings.topic(Topic.DLQ_CLUSTER), key_type=bytes, value_type=bytes)
+    # Every live story of this worker's language shards: changelog-backed, so a killed worker
+    # comes back with the same stories.
+    stories = app.Table("cluster-stories", value_serializer="json", key_serializer="json")
+    config = ClusterConfig(window_hours=settings.story_window_hours)
+    # The clusterer's in-memory indexes derive from the table; they are rebuilt whenever the
+    # worker's partitions (and so the table's contents) change.
+    clusterers: dict[str, StoryClusterer] = {}
+
+    @app.on_rebalance_complete.connect
+    async def _forget_indexes(sender: faust.App, **_: object) -> None:
+        clusterers.clear()
+
+    @app.agent(enriched, name=STAGE)
+    async def cluster_articles(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            metrics.MESSAGES_IN.labels(stage=STAGE).inc()
+            try:
+                with timed(STAGE):
+                    article = decode(EnrichedArticleV1, event.message.value)
+                    if STAGE not in clusterers:
+                        clusterers[STAGE] = StoryClusterer(stories, config)
+                    clusterer = clusterers[STAGE]
+                    story_events = clusterer.close_inactive(article.published_at or article.ingested_at)
+                    story_events += clusterer.add(article)
+            except InvalidArticle as error:
+                letter = dead_letter(STAGE, error, event.message)
+                await dead_letters.send(key=event.message.key, value=encode(letter))
+                continue
+            for story in story_events:
+                await stories_topic.send(key=story.story_id.encode(), value=encode(story))
+                metrics.STORY_EVENTS.labels(event=story.event).inc()
+                metrics.STORY_SIZE.observe(story.article_count)
+            metrics.LIVE_STORIES.set(clusterer.live_count)
+            observe_output(STAGE, article.ingested_at)

@@ -1,0 +1,97 @@
+"""Feeding wire copy into `articles.raw` with kafka-python (acks=all, idempotent)."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kafka import KafkaProducer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from schemas.topics import Topic
+from services.ingest.core import Accepted, Rejected, find_files, read_articles
+from services.kafka import UNREACHABLE, BrokerUnavailable, client_config, unreachable_message
+from services.settings import Settings
+
+
+@dataclass
+class IngestReport:
+    sent: list[str] = field(default_factory=list)  # article ids the broker acknowledged
+    rejected: list[Rejected] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (where, broker error)
+
+
+def make_producer(settings: Settings) -> KafkaProducer:
+    try:
+        return KafkaProducer(
+            **client_config(settings),
+            client_id="storywire-ingest",
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=10,
+            compression_type=None,
+            max_request_size=8 * 1024 * 1024,
+        )
+    except UNREACHABLE as exc:
+        raise BrokerUnavailable(unreachable_message(settings)) from exc
+
+
+def ingest(
+    paths: Iterable[Path],
+    settings: Settings,
+    *,
+    source: str | None = None,
+    console: Console | None = None,
+    show_progress: bool = True,
+) -> IngestReport:
+    """Send every readable article under `paths`; report what was sent and what was not.
+
+    Each article is keyed by its source, so one outlet's copy keeps its order on one
+    partition. The report holds only ids the broker acknowledged (acks=all).
+    """
+    paths = list(paths)
+    console = console or Console(stderr=True)
+    report = IngestReport()
+    producer = make_producer(settings)
+    topic = settings.topic(Topic.RAW)
+    pending = []
+    try:
+        with Progress(
+            TextColumn("[bold]ingest[/bold] {task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            disable=not show_progress,
+        ) as progress:
+            task = progress.add_task("files", total=len(find_files(paths)))
+            last_file = None
+            for item in read_articles(paths, source=source):
+                current_file = item.where.split(":")[0].split("[")[0]
+                if current_file != last_file:
+                    if last_file is not None:
+                        progress.advance(task)
+                    last_file = current_file
+                if isinstance(item, Rejected):
+                    report.rejected.append(item)
+                    console.print(f"[yellow]skipped[/yellow] {item.where}: {item.reason}")
+                    continue
+                assert isinstance(item, Accepted)
+                future = producer.send(
+                    topic,
+                    key=item.article.source.encode(),
+                    value=item.article.model_dump_json().encode(),
+                )
+                pending.append((item.where, item.article.id, future))
+            if last_file is not None:
+                progress.advance(task)
+            producer.flush()
+        for where, article_id, future in pending:
+            try:
+                future.get(timeout=30)
+                report.sent.append(article_id)
+            except Exception as exc:  # every send error is reported below, none dropped
+                report.failed.append((where, f"{type(exc).__name__}: {exc}"))
+    finally:
+        producer.close(timeout=10)
+    return report

@@ -1,0 +1,94 @@
+"""Kafka client settings and topic creation, shared by the CLI commands (kafka-python)."""
+
+import ssl
+from typing import Any
+
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import KafkaConnectionError, KafkaTimeoutError, TopicAlreadyExistsError
+
+from schemas.topics import Topic
+from services.settings import Settings
+
+
+class BrokerUnavailable(RuntimeError):
+    """The configured Kafka bootstrap servers did not answer."""
+
+
+# What kafka-python raises when no bootstrap server answers.
+UNREACHABLE = (KafkaTimeoutError, KafkaConnectionError)
+
+
+def unreachable_message(settings: Settings) -> str:
+    return (
+        f"no Kafka broker answered at {settings.bootstrap_servers} "
+        "(start the local one with `make broker-start`, or set STORYWIRE_BOOTSTRAP_SERVERS)"
+    )
+
+
+def client_config(settings: Settings) -> dict[str, Any]:
+    """kafka-python keyword arguments for the configured cluster (servers, TLS, SASL)."""
+    config: dict[str, Any] = {
+        "bootstrap_servers": settings.bootstrap_servers.split(","),
+        "security_protocol": settings.security_protocol,
+    }
+    if settings.security_protocol.startswith("SASL"):
+        config["sasl_mechanism"] = settings.sasl_mechanism
+        config["sasl_plain_username"] = settings.sasl_username
+        if settings.sasl_password is not None:
+            config["sasl_plain_password"] = settings.sasl_password.get_secret_value()
+    if settings.security_protocol.endswith("SSL") and settings.ssl_cafile:
+        config["ssl_cafile"] = settings.ssl_cafile
+    return config
+
+
+def ssl_context(settings: Settings) -> ssl.SSLContext | None:
+    if not settings.security_protocol.endswith("SSL"):
+        return None
+    return ssl.create_default_context(cafile=settings.ssl_cafile)
+
+
+def admin_client(settings: Settings, timeout_s: float = 10.0) -> KafkaAdminClient:
+    try:
+        return KafkaAdminClient(
+            **client_config(settings),
+            client_id="storywire-admin",
+            request_timeout_ms=int(timeout_s * 1000),
+        )
+    except UNREACHABLE as exc:
+        raise BrokerUnavailable(unreachable_message(settings)) from exc
+
+
+def create_topics(settings: Settings) -> list[str]:
+    """Create every storywire topic that does not exist yet; return the names created.
+
+    Partitions and replication come from settings, so the same call works on a real cluster.
+    `stories` is compacted: it keeps the latest state of each story, keyed by story id.
+    """
+    admin = admin_client(settings)
+    try:
+        existing = set(admin.list_topics())
+        wanted = []
+        for topic in Topic:
+            name = settings.topic(topic.value)
+            if name in existing:
+                continue
+            configs = {"cleanup.policy": "compact"} if topic.compacted else {}
+            wanted.append(
+                NewTopic(
+                    name=name,
+                    num_partitions=settings.topic_partitions,
+                    replication_factor=settings.topic_replication,
+                    topic_configs=configs,
+                )
+            )
+        created = []
+        for new_topic in wanted:
+            try:
+                admin.create_topics([new_topic])
+                created.append(new_topic.name)
+            except TopicAlreadyExistsError:
+                pass  # another process created it between our list and create: same outcome
+        return created
+    finally:
+        admin.close()

@@ -1,0 +1,129 @@
+"""Running the whole pipeline locally: one worker process per stage, as an operator would.
+
+Used by `storywire demo`, the integration tests and the evaluations that go through Kafka.
+Each worker is a real `storywire worker STAGE` process against the configured broker.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from services.app import STAGES, Stage
+from services.settings import Settings
+
+
+class WorkerFailed(RuntimeError):
+    """A worker process exited while the pipeline was supposed to be running."""
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that hands `settings` to a child process."""
+    env: dict[str, str] = {}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        if hasattr(value, "get_secret_value"):
+            value = value.get_secret_value()
+        env[f"STORYWIRE_{name.upper()}"] = str(value)
+    return env
+
+
+@dataclass
+class LocalPipeline:
+    """Start one worker per stage on enter; stop them (SIGTERM, then SIGKILL) on exit.
+
+    Worker logs go to `log_dir/<stage>.log`; each worker serves /metrics on
+    `metrics_base_port + index of its stage` (0 for none).
+    """
+
+    settings: Settings
+    log_dir: Path
+    stages: tuple[Stage, ...] = STAGES
+    metrics_base_port: int = 9401
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+    processes: dict[Stage, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def metrics_port(self, stage: Stage) -> int:
+        return self.metrics_base_port + STAGES.index(stage) if self.metrics_base_port else 0
+
+    def start(self, stage: Stage) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        env = {
+            **os.environ,
+            **settings_env(self.settings),
+            "STORYWIRE_METRICS_PORT": str(self.metrics_port(stage)),
+            **self.extra_env,
+        }
+        log = (self.log_dir / f"{stage}.log").open("ab")
+        self.processes[stage] = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "worker", stage],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def stop(self, stage: Stage, kill: bool = False, timeout: float = 30.0) -> None:
+        process = self.processes.pop(stage, None)
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+    def check(self) -> None:
+        """Raise WorkerFailed, with the worker's last log lines, if any worker has exited."""
+        for stage, process in self.processes.items():
+            if process.poll() is not None:
+                tail = self.log_tail(stage)
+                raise WorkerFailed(f"the {stage} worker exited with {process.returncode}:\n{tail}")
+
+    def log_tail(self, stage: Stage, lines: int = 25) -> str:
+        path = self.log_dir / f"{stage}.log"
+        if not path.exists():
+            return "(no log)"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    def wait_for_metrics(self, timeout: float = 120.0) -> None:
+        """Wait until every worker serves /metrics (its process is up and configured)."""
+        deadline = time.monotonic() + timeout
+        for stage in self.processes:
+            url = f"http://{self.settings.metrics_host}:{self.metrics_port(stage)}/metrics"
+            while True:
+                self.check()
+                try:
+                    with urllib.request.urlopen(url, timeout=2):
+                        break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise WorkerFailed(f"{stage} served no /metrics within {timeout}s") from None
+                    time.sleep(0.3)
+
+    def metrics_text(self, stage: Stage) -> str:
+        url = f"http://{self.settings.metrics_host}:{self.metrics_port(stage)}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read().decode()
+
+    def __enter__(self) -> "LocalPipeline":
+        for stage in self.stages:
+            self.start(stage)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        for stage in list(self.processes):
+            self.stop(stage)

@@ -1,0 +1,29 @@
+"""How a story event or a dead letter reads on a terminal: the downstream consumer's view."""
+
+from schemas.deadletter import DeadLetterV1
+from schemas.stories import StoryEventV1
+
+EVENT_STYLE = {"created": "green", "updated": "cyan", "closed": "dim", "merged": "magenta"}
+
+
+def story_line(story: StoryEventV1, max_entities: int = 6) -> str:
+    """One rich-markup line: what happened, the story's size, headline and top entities."""
+    style = EVENT_STYLE.get(story.event, "white")
+    entities = ", ".join(
+        f"{entity.text} ({entity.articles})" for entity in story.top_entities[:max_entities]
+    )
+    merged = f" into {story.merged_into}" if story.merged_into else ""
+    return (
+        f"[{style}]{story.event:<7}[/{style}] story [bold]{story.story_id}[/bold] "
+        f"v{story.version}{merged} · {story.article_count} article(s) from "
+        f"{len(story.sources)} source(s) · [bold]{story.title}[/bold]"
+        + (f"\n          entities: {entities}" if entities else "")
+    )
+
+
+def dead_letter_line(letter: DeadLetterV1) -> str:
+    preview = letter.original[:80].decode("utf-8", errors="replace").replace("\n", " ")
+    return (
+        f"[red]dead letter[/red] stage={letter.stage} reason=[bold]{letter.reason}[/bold] "
+        f"from {letter.topic}[{letter.partition}]@{letter.offset}: {letter.detail} · {preview!r}"
+    )
