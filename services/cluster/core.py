@@ -1,0 +1,524 @@
+"""Cluster: enriched articles in, in arrival order; story events out.
+
+Single pass. Each article is compared with the live stories that share a name or a rare term
+with it (an inverted index, so the cost grows with the few stories that could match, not with
+all of them); a linear score over several signals (body and headline TF-IDF cosine, named
+entities by who / where / which organisation, event time) decides whether it joins the best
+story or starts a new one. The weights are fitted on ECB+ dev topics by `scripts/fit_cluster.py`
+and are `ClusterConfig`'s defaults.
+
+State: every live story is one JSON-serialisable dict in the `stories` mapping (a faust Table in
+production), written only by assignment, one key per changed story per article. Document
+frequencies (for IDF) are counted over the live stories' stored terms, so they, the inverted
+index and every other in-memory structure derive from `stories`: a clusterer built anew on the
+same mapping resumes exactly where the last one stopped.
+
+Shape of one stored story (`StoryClusterer.stories[story_id]`):
+    {"id", "language", "version", "title", "title_terms": {term: w}, "article_ids": [...],
+     "sources": [...], "duplicate_count", "first_seen", "last_seen" (ISO, UTC),
+     "event_first", "event_last" (ISO or None: published times only), "terms": {term: w}
+     (sum of the articles' unit TF vectors, top `story_terms`), "headline": {term: w},
+     "entities": {key: [text, label, articles, weight]} (top `story_entities`)}
+"""
+
+import hashlib
+import heapq
+import math
+from collections import Counter
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from schemas.articles import EnrichedArticleV1
+from schemas.stories import StoryEntityV1, StoryEventV1
+from services.cluster.text import article_entities, entity_key, term_counts, unit_vector
+
+# The signals the join score weighs, in the order of `ClusterConfig.weights`.
+FEATURES: tuple[str, ...] = (
+    "bias",
+    "body",  # TF-IDF cosine, article body vs story centroid
+    "headline",  # TF-IDF cosine, article headline vs story headlines
+    "entities",  # IDF-weighted cosine over all entities
+    "who",  # share of the article's people (IDF-weighted) the story names
+    "where",  # same for places
+    "org",  # same for organisations
+    "who_miss",  # both name people, none in common
+    "where_miss",  # both name places, none in common
+    "time_near",  # both have event times, at most `near_days` apart
+    "time_far",  # both have event times: ln(1 + days apart) / ln(366)
+)
+
+# Fitted by scripts/fit_cluster.py on ECB+ dev (see docs in that script); regenerate, do not
+# edit by hand.
+FITTED_WEIGHTS: tuple[float, ...] = (
+    -3.0, 6.0, 2.0, 4.0, 1.5, 1.0, 0.5, -1.0, -1.0, 0.5, -2.0
+)
+FITTED_JOIN_THRESHOLD = 0.0
+FITTED_MERGE_THRESHOLD = math.inf
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """The join score's weights and thresholds, and the story window.
+
+    An article joins the best-scoring candidate story when its score (weights . features) is
+    at least `join_threshold`; otherwise it starts a story. When another candidate also scores
+    at least `merge_threshold`, the article bridges two stories and they merge.
+    """
+
+    weights: tuple[float, ...] = FITTED_WEIGHTS
+    join_threshold: float = FITTED_JOIN_THRESHOLD
+    merge_threshold: float = FITTED_MERGE_THRESHOLD
+    window_hours: float = 72.0  # a story closes after this long without new copy
+    candidate_window_days: float = 3650.0  # skip stories whose event time is further off
+    near_days: float = 3.0
+    max_candidates: int = 12  # stories scored per article, best index votes first
+    max_postings: int = 2000  # index keys naming more live stories are too common to vote
+    query_terms: int = 12  # the article's top TF-IDF terms looked up in the index
+    index_terms: int = 20  # a story's top terms entered in the index
+    story_terms: int = 60  # terms kept in a story's centroid
+    story_entities: int = 40
+    top_entities: int = 10  # in the emitted story event
+    top_keywords: int = 10
+
+    def __post_init__(self) -> None:
+        if len(self.weights) != len(FEATURES):
+            raise ValueError(f"weights needs {len(FEATURES)} values, one per FEATURES")
+
+
+@dataclass(slots=True)
+class _Live:
+    """What the clusterer keeps in memory per live story, derived from its stored dict."""
+
+    terms: dict[str, float]
+    headline: dict[str, float]
+    entities: dict[str, float]  # key -> summed weight
+    keys: frozenset[str]  # the story's inverted-index keys
+    event_first: float | None
+    event_last: float | None
+    last_seen: float
+
+
+@dataclass(slots=True)
+class _Article:
+    """An article's comparable form."""
+
+    terms: dict[str, float]
+    headline: dict[str, float]
+    entities: dict[str, float]
+    event_time: float | None
+    seen: datetime  # published, else ingested: what first_seen / last_seen track
+
+
+def _iso(ts: datetime) -> str:
+    return ts.astimezone(UTC).isoformat()
+
+
+def _ts(iso: str | None) -> float | None:
+    return None if iso is None else datetime.fromisoformat(iso).timestamp()
+
+
+def _top(weights: dict[str, float], n: int) -> dict[str, float]:
+    """The `n` heaviest entries, rounded so the stored JSON stays small and exact on replay."""
+    ranked = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+    return {k: round(w, 5) for k, w in ranked}
+
+
+def story_id_for(article_id: str) -> str:
+    """A story's id, derived from its first article's id: stable across replays and restarts."""
+    return "st-" + hashlib.blake2b(article_id.encode(), digest_size=8).hexdigest()
+
+
+class StoryClusterer:
+    """Assigns articles of one language shard to live stories and says what changed."""
+
+    def __init__(self, stories: MutableMapping[str, Any], config: ClusterConfig) -> None:
+        self.stories = stories
+        self.config = config
+        self._live: dict[str, _Live] = {}
+        self._index: dict[str, set[str]] = {}
+        self._term_df: Counter[str] = Counter()
+        self._entity_df: Counter[str] = Counter()
+        # (last_seen, story_id) per story, oldest first; stale entries are skipped on pop.
+        self._by_last_seen: list[tuple[float, str]] = []
+        for story_id in sorted(stories):
+            self._remember(story_id, stories[story_id])
+
+    @property
+    def live_count(self) -> int:
+        """How many stories are live (open) now."""
+        return len(self._live)
+
+    # --- in-memory state derived from the stored stories ---------------------------------
+
+    def _remember(self, story_id: str, story: dict[str, Any]) -> None:
+        cfg = self.config
+        index_terms = sorted(story["terms"].items(), key=lambda kv: (-kv[1], kv[0]))
+        keys = frozenset(
+            [f"t:{t}" for t, _ in index_terms[: cfg.index_terms]] + list(story["entities"])
+        )
+        live = _Live(
+            terms=story["terms"],
+            headline=story["headline"],
+            entities={k: v[3] for k, v in story["entities"].items()},
+            keys=keys,
+            event_first=_ts(story["event_first"]),
+            event_last=_ts(story["event_last"]),
+            last_seen=datetime.fromisoformat(story["last_seen"]).timestamp(),
+        )
+        self._live[story_id] = live
+        self._term_df.update(live.terms.keys())
+        self._entity_df.update(live.entities.keys())
+        for key in keys:
+            self._index.setdefault(key, set()).add(story_id)
+        heapq.heappush(self._by_last_seen, (live.last_seen, story_id))
+
+    def _forget(self, story_id: str) -> None:
+        live = self._live.pop(story_id)
+        self._term_df.subtract(live.terms.keys())
+        self._entity_df.subtract(live.entities.keys())
+        for counter, keys in ((self._term_df, live.terms), (self._entity_df, live.entities)):
+            for key in keys:
+                if counter[key] <= 0:
+                    del counter[key]
+        for key in live.keys:
+            postings = self._index[key]
+            postings.discard(story_id)
+            if not postings:
+                del self._index[key]
+
+    def _store(self, story_id: str, story: dict[str, Any]) -> None:
+        """Write one story (by assignment, as a faust Table needs) and refresh its index."""
+        if story_id in self._live:
+            self._forget(story_id)
+        self.stories[story_id] = story
+        self._remember(story_id, story)
+
+    def _drop(self, story_id: str) -> None:
+        self._forget(story_id)
+        del self.stories[story_id]
+
+    # --- similarity -------------------------------------------------------------------------
+
+    def _idf(self, df: Counter[str], key: str) -> float:
+        n = len(self._live)
+        return math.log((n + 1) / (df.get(key, 0) + 1)) + 1.0
+
+    def _cosine(self, a: dict[str, float], b: dict[str, float], df: Counter[str]) -> float:
+        if not a or not b:
+            return 0.0
+        n1 = len(self._live) + 1
+        log = math.log
+        idf2 = {k: (log(n1 / (df.get(k, 0) + 1)) + 1.0) ** 2 for k in a}
+        dot = sum(w * b[k] * idf2[k] for k, w in a.items() if k in b)
+        if dot == 0.0:
+            return 0.0
+        na = math.sqrt(sum(w * w * idf2[k] for k, w in a.items()))
+        nb = math.sqrt(
+            sum(w * w * (log(n1 / (df.get(k, 0) + 1)) + 1.0) ** 2 for k, w in b.items())
+        )
+        return dot / (na * nb)
+
+    def _group_match(self, article: _Article, live: _Live, group: str) -> tuple[float, float]:
+        """(share of the article's `group` entities the story names, 1.0 if both name some
+        but none in common)."""
+        total = shared = 0.0
+        story_has = False
+        for key in live.entities:
+            if key.startswith(group):
+                story_has = True
+                break
+        for key, w in article.entities.items():
+            if not key.startswith(group):
+                continue
+            weight = w * self._idf(self._entity_df, key)
+            total += weight
+            if key in live.entities:
+                shared += weight
+        if total == 0.0 or not story_has:
+            return 0.0, 0.0
+        return shared / total, 1.0 if shared == 0.0 else 0.0
+
+    def features(self, article: _Article, live: _Live) -> list[float]:
+        """The join score's inputs for one (article, story) pair, in `FEATURES` order."""
+        who, who_miss = self._group_match(article, live, "who:")
+        where, where_miss = self._group_match(article, live, "where:")
+        org, _ = self._group_match(article, live, "org:")
+        near = far = 0.0
+        gap = self._gap_days(article, live)
+        if gap is not None:
+            near = 1.0 if gap <= self.config.near_days else 0.0
+            far = min(1.0, math.log1p(gap) / math.log(366.0))
+        return [
+            1.0,
+            self._cosine(article.terms, live.terms, self._term_df),
+            self._cosine(article.headline, live.headline, self._term_df),
+            self._cosine(article.entities, live.entities, self._entity_df),
+            who,
+            where,
+            org,
+            who_miss,
+            where_miss,
+            near,
+            far,
+        ]
+
+    @staticmethod
+    def _gap_days(article: _Article, live: _Live) -> float | None:
+        if article.event_time is None or live.event_first is None or live.event_last is None:
+            return None
+        gap = max(0.0, live.event_first - article.event_time, article.event_time - live.event_last)
+        return gap / 86400.0
+
+    def _score(self, features: list[float]) -> float:
+        return sum(w * f for w, f in zip(self.config.weights, features, strict=True))
+
+    def _candidates(self, article: _Article) -> list[str]:
+        """Live stories sharing an entity or a top term with the article, most votes first."""
+        cfg = self.config
+        ranked_terms = sorted(
+            article.terms.items(),
+            key=lambda kv: (-kv[1] * self._idf(self._term_df, kv[0]), kv[0]),
+        )
+        keys = [f"t:{t}" for t, _ in ranked_terms[: cfg.query_terms]]
+        keys += [f"t:{t}" for t in article.headline if f"t:{t}" not in keys]
+        votes: Counter[str] = Counter()
+        for key in keys + list(article.entities):
+            postings = self._index.get(key)
+            if not postings or len(postings) > cfg.max_postings:
+                continue
+            df = self._entity_df if not key.startswith("t:") else self._term_df
+            vote = self._idf(df, key[2:] if key.startswith("t:") else key)
+            for story_id in postings:
+                votes[story_id] += vote
+        ranked = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))
+        window = cfg.candidate_window_days
+        chosen = []
+        for story_id, _ in ranked:
+            gap = self._gap_days(article, self._live[story_id])
+            if gap is not None and gap > window:
+                continue
+            chosen.append(story_id)
+            if len(chosen) == cfg.max_candidates:
+                break
+        return chosen
+
+    def scored_candidates(self, article: EnrichedArticleV1) -> list[tuple[str, list[float]]]:
+        """Each candidate story with its features (for fitting the weights)."""
+        comparable = self._comparable(article)
+        return [(s, self.features(comparable, self._live[s])) for s in self._candidates(comparable)]
+
+    @staticmethod
+    def _comparable(article: EnrichedArticleV1) -> _Article:
+        published = article.published_at
+        return _Article(
+            terms=unit_vector(term_counts(article.body)),
+            headline=unit_vector(term_counts(article.headline)),
+            entities=article_entities(article),
+            event_time=published.timestamp() if published else None,
+            seen=published or article.ingested_at,
+        )
+
+    # --- the public operations --------------------------------------------------------------
+
+    def add(self, article: EnrichedArticleV1) -> list[StoryEventV1]:
+        """Put one article into a story; return the events that says.
+
+        One `created` (new story) or `updated` (joined) event for the article's story, then
+        one `merged` event per story the article bridged into it. An article already in a
+        live story (a redelivery) changes nothing and returns [].
+        """
+        comparable = self._comparable(article)
+        scored = sorted(
+            (
+                (self._score(self.features(comparable, self._live[s])), s)
+                for s in self._candidates(comparable)
+            ),
+            key=lambda pair: (-pair[0], pair[1]),
+        )
+        for _, story_id in scored:
+            if article.id in self.stories[story_id]["article_ids"]:
+                return []
+        if not scored or scored[0][0] < self.config.join_threshold:
+            story_id = story_id_for(article.id)
+            story = self._new_story(story_id, article, comparable)
+            self._store(story_id, story)
+            return [self._event(story, "created")]
+        story_id = scored[0][1]
+        story = self._joined(self.stories[story_id], article, comparable)
+        merged_events: list[StoryEventV1] = []
+        for score, other_id in scored[1:]:
+            if score < self.config.merge_threshold:
+                break
+            other = self.stories[other_id]
+            story = self._absorbed(story, other)
+            gone = {**other, "version": other["version"] + 1}
+            merged_events.append(self._event(gone, "merged", merged_into=story_id))
+            self._drop(other_id)
+        self._store(story_id, story)
+        return [self._event(story, "updated"), *merged_events]
+
+    def close_inactive(self, now: datetime) -> list[StoryEventV1]:
+        """Close every story with no copy for `window_hours` before `now`: emit `closed` and
+        drop it from the live stories (and from the `stories` mapping)."""
+        cutoff = (now - timedelta(hours=self.config.window_hours)).timestamp()
+        events = []
+        while self._by_last_seen and self._by_last_seen[0][0] < cutoff:
+            last_seen, story_id = heapq.heappop(self._by_last_seen)
+            live = self._live.get(story_id)
+            if live is None or live.last_seen != last_seen:
+                continue  # an entry left behind by an update, merge or earlier close
+            story = self.stories[story_id]
+            events.append(self._event({**story, "version": story["version"] + 1}, "closed"))
+            self._drop(story_id)
+        return events
+
+    # --- story state ------------------------------------------------------------------------
+
+    def _new_story(
+        self, story_id: str, article: EnrichedArticleV1, comparable: _Article
+    ) -> dict[str, Any]:
+        cfg = self.config
+        event = _iso(article.published_at) if article.published_at else None
+        return {
+            "id": story_id,
+            "language": article.language,
+            "version": 1,
+            "title": article.headline,
+            "title_terms": _top(comparable.headline, 20),
+            "article_ids": [article.id],
+            "sources": [article.source],
+            "duplicate_count": 1 if article.duplicate_of else 0,
+            "first_seen": _iso(comparable.seen),
+            "last_seen": _iso(comparable.seen),
+            "event_first": event,
+            "event_last": event,
+            "terms": _top(comparable.terms, cfg.story_terms),
+            "headline": _top(comparable.headline, cfg.story_terms),
+            "entities": self._entities_with(article, {}),
+        }
+
+    def _entities_with(
+        self, article: EnrichedArticleV1, entities: dict[str, list[Any]]
+    ) -> dict[str, list[Any]]:
+        merged = {k: list(v) for k, v in entities.items()}
+        for key, weight in article_entities(article).items():
+            entry = merged.get(key)
+            if entry is None:
+                text, label = next(
+                    (e.text, e.label)
+                    for e in article.entities
+                    if entity_key(e.text, e.label) == key
+                )
+                merged[key] = [text, label, 1, round(weight, 5)]
+            else:
+                entry[2] += 1
+                entry[3] = round(entry[3] + weight, 5)
+        ranked = sorted(merged.items(), key=lambda kv: (-kv[1][2], -kv[1][3], kv[0]))
+        return dict(ranked[: self.config.story_entities])
+
+    def _joined(
+        self, story: dict[str, Any], article: EnrichedArticleV1, comparable: _Article
+    ) -> dict[str, Any]:
+        cfg = self.config
+        seen = comparable.seen
+        terms = dict(story["terms"])
+        for t, w in comparable.terms.items():
+            terms[t] = terms.get(t, 0.0) + w
+        headline = dict(story["headline"])
+        for t, w in comparable.headline.items():
+            headline[t] = headline.get(t, 0.0) + w
+        headline = _top(headline, cfg.story_terms)
+        title, title_terms = story["title"], story["title_terms"]
+        # The representative headline is the one closest to all the story's headlines so far.
+        candidate_terms = _top(comparable.headline, 20)
+        if _dot(candidate_terms, headline) > _dot(title_terms, headline):
+            title, title_terms = article.headline, candidate_terms
+        event_first, event_last = story["event_first"], story["event_last"]
+        if article.published_at is not None:
+            published = _iso(article.published_at)
+            event_first = min(event_first or published, published)
+            event_last = max(event_last or published, published)
+        sources = story["sources"]
+        if article.source not in sources:
+            sources = [*sources, article.source]
+        return {
+            **story,
+            "version": story["version"] + 1,
+            "title": title,
+            "title_terms": title_terms,
+            "article_ids": [*story["article_ids"], article.id],
+            "sources": sources,
+            "duplicate_count": story["duplicate_count"] + (1 if article.duplicate_of else 0),
+            "first_seen": min(story["first_seen"], _iso(seen)),
+            "last_seen": max(story["last_seen"], _iso(seen)),
+            "event_first": event_first,
+            "event_last": event_last,
+            "terms": _top(terms, cfg.story_terms),
+            "headline": headline,
+            "entities": self._entities_with(article, story["entities"]),
+        }
+
+    def _absorbed(self, story: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+        """`story` with `other`'s articles, terms and entities folded in."""
+        cfg = self.config
+        terms = dict(story["terms"])
+        for t, w in other["terms"].items():
+            terms[t] = terms.get(t, 0.0) + w
+        headline = dict(story["headline"])
+        for t, w in other["headline"].items():
+            headline[t] = headline.get(t, 0.0) + w
+        entities = {k: list(v) for k, v in story["entities"].items()}
+        for k, v in other["entities"].items():
+            if k in entities:
+                entities[k][2] += v[2]
+                entities[k][3] = round(entities[k][3] + v[3], 5)
+            else:
+                entities[k] = list(v)
+        ranked = sorted(entities.items(), key=lambda kv: (-kv[1][2], -kv[1][3], kv[0]))
+        firsts = [e for e in (story["event_first"], other["event_first"]) if e]
+        lasts = [e for e in (story["event_last"], other["event_last"]) if e]
+        return {
+            **story,
+            "article_ids": story["article_ids"] + other["article_ids"],
+            "sources": story["sources"]
+            + [s for s in other["sources"] if s not in story["sources"]],
+            "duplicate_count": story["duplicate_count"] + other["duplicate_count"],
+            "first_seen": min(story["first_seen"], other["first_seen"]),
+            "last_seen": max(story["last_seen"], other["last_seen"]),
+            "event_first": min(firsts) if firsts else None,
+            "event_last": max(lasts) if lasts else None,
+            "terms": _top(terms, cfg.story_terms),
+            "headline": _top(headline, cfg.story_terms),
+            "entities": dict(ranked[: cfg.story_entities]),
+        }
+
+    def _event(
+        self, story: dict[str, Any], event: str, merged_into: str | None = None
+    ) -> StoryEventV1:
+        cfg = self.config
+        ranked_terms = sorted(story["terms"].items(), key=lambda kv: (-kv[1], kv[0]))
+        return StoryEventV1(
+            story_id=story["id"],
+            version=story["version"],
+            event=event,  # type: ignore[arg-type]  # one of the four literals, by construction
+            language=story["language"],
+            title=story["title"],
+            article_ids=tuple(story["article_ids"]),
+            sources=tuple(story["sources"]),
+            top_entities=tuple(
+                StoryEntityV1(text=v[0], label=v[1], articles=v[2])
+                for v in list(story["entities"].values())[: cfg.top_entities]
+            ),
+            keywords=tuple(t for t, _ in ranked_terms[: cfg.top_keywords]),
+            article_count=len(story["article_ids"]),
+            duplicate_count=story["duplicate_count"],
+            first_seen=datetime.fromisoformat(story["first_seen"]),
+            last_seen=datetime.fromisoformat(story["last_seen"]),
+            merged_into=merged_into,
+        )
+
+
+def _dot(a: dict[str, float], b: dict[str, float]) -> float:
+    return sum(w * b[t] for t, w in a.items() if t in b)

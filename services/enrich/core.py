@@ -1,0 +1,155 @@
+"""Enrich: clean articles in, articles with canonical named entities and keywords out.
+
+What the NER reads is the headline, then the body's first `NER_BODY_CHARS` characters (cut at a
+word boundary). Wire copy puts who, where and what in the headline and the first paragraphs; the
+rest mostly repeats them or quotes background. Measured on the ECB+ dev set, reading the bounded
+slice instead of the full text changes clustering B-cubed F1 by less than 0.01 and makes the NER
+several times cheaper on long articles (see `services/cluster/evaluate.py --ner-body-chars`).
+"""
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from schemas.articles import CleanArticleV1, EnrichedArticleV1, EntityV1
+from services.enrich.entities import Mention, canonicalise, normalise_mention
+from services.errors import InvalidArticle
+
+# Body characters the NER reads after the headline; `None` in `enrich_batch` reads it all.
+NER_BODY_CHARS = 2000
+# The lead: the body's first paragraph, at most this many characters.
+LEAD_CHARS = 400
+KEYWORDS = 20
+
+# Only the NER is needed: en_core_web_sm's `ner` carries its own tok2vec, so the shared tok2vec,
+# tagger, parser, attribute ruler and lemmatizer are pure cost here (measured: NER alone runs
+# 2.5x faster than the full pipeline with identical entities). Keywords use token norms.
+_KEEP = ("ner",)
+
+_WORD = re.compile(r"[a-z][a-z'\-]*[a-z]")
+
+
+def load_nlp(model: str) -> Language:
+    """Load the installed spaCy package `model` with only the components enrichment needs.
+
+    Call once at start-up and pass the result to `enrich_batch`; it never downloads anything.
+    """
+    exclude = [name for name in spacy.info(model)["pipeline"] if name not in _KEEP]
+    return spacy.load(model, exclude=exclude)
+
+
+def _lead(body: str) -> str:
+    """The body's first paragraph, at most `LEAD_CHARS` characters."""
+    first = body.strip().split("\n\n", 1)[0]
+    return first[:LEAD_CHARS]
+
+
+def _bounded(body: str, limit: int | None) -> str:
+    """The body's first `limit` characters, cut at the last space so no word is split."""
+    if limit is None or len(body) <= limit:
+        return body
+    cut = body.rfind(" ", 0, limit)
+    return body[: cut if cut > limit // 2 else limit]
+
+
+def ner_text(article: CleanArticleV1, body_chars: int | None = NER_BODY_CHARS) -> str:
+    """The text the NER reads: headline, a blank line, then a bounded slice of the body."""
+    return f"{article.headline}\n\n{_bounded(article.body, body_chars)}"
+
+
+def keyword_token(token_text: str) -> str | None:
+    """A token's keyword form (lower case, simple plural stripped), or None for a non-word."""
+    word = token_text.lower().replace("’", "'")
+    if word.endswith("'s"):
+        word = word[:-2]
+    if not _WORD.fullmatch(word):
+        return None
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def _keywords(doc: Doc, headline_chars: int) -> tuple[str, ...]:
+    """The article's top terms: non-stopword words, headline words counted twice.
+
+    Words inside a named entity count too ("Putin" is a fine keyword); numbers, punctuation
+    and stopwords do not. Ties break alphabetically so the output is deterministic.
+    """
+    counts: Counter[str] = Counter()
+    for token in doc:
+        if token.is_stop or not token.is_alpha or len(token) < 3:
+            continue
+        word = keyword_token(token.text)
+        if word is None:
+            continue
+        counts[word] += 2 if token.idx < headline_chars else 1
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return tuple(word for word, _ in ranked[:KEYWORDS])
+
+
+def _enrich_one(article: CleanArticleV1, doc: Doc, now: datetime) -> EnrichedArticleV1:
+    headline_chars = len(article.headline)
+    lead_start = headline_chars + 2
+    lead_end = lead_start + len(_lead(article.body))
+    mentions: list[Mention] = []
+    for ent in doc.ents:
+        normalised = normalise_mention(ent.text, ent.label_)
+        if normalised is None:
+            continue
+        name, label = normalised
+        in_headline = ent.start_char < headline_chars
+        in_lead = lead_start <= ent.start_char < lead_end
+        mentions.append(Mention(name, label, in_headline, in_lead))
+    if article.dateline_place:
+        # The dateline names where the story happened even when the text never repeats it.
+        normalised = normalise_mention(article.dateline_place, "GPE")
+        if normalised is not None:
+            mentions.append(Mention(normalised[0], normalised[1], False, True))
+    entities = tuple(
+        EntityV1(text=name, label=label, count=n, in_headline=h, in_lead=lead)
+        for name, label, n, h, lead in canonicalise(mentions)
+    )
+    keywords = _keywords(doc, headline_chars)
+    if not entities and not keywords:
+        raise InvalidArticle("no_content", f"article {article.id}: no entity and no word")
+    return EnrichedArticleV1(
+        **article.model_dump(), entities=entities, keywords=keywords, enriched_at=now
+    )
+
+
+def enrich_batch(
+    articles: Sequence[CleanArticleV1],
+    nlp: Language,
+    *,
+    body_chars: int | None = NER_BODY_CHARS,
+    now: datetime | None = None,
+) -> list[EnrichedArticleV1 | InvalidArticle]:
+    """Run the NER over a batch of clean articles (one `nlp.pipe`) and return them enriched,
+    in input order.
+
+    Each article gets its canonical entities of the story labels (PERSON, ORG, GPE, LOC, NORP,
+    EVENT, FAC, PRODUCT, WORK_OF_ART, LAW; dates and numbers drop), with mention counts and
+    whether the headline or the lead names them, plus the dateline place as a GPE, and its
+    top keywords. `body_chars` bounds the body slice the NER reads (None: all of it).
+
+    An article with neither an entity nor a single word (e.g. a body of digits and
+    punctuation) is unprocessable: its place in the result holds InvalidArticle("no_content")
+    instead, so one bad article does not cost the rest of the batch.
+    """
+    now = now or datetime.now(UTC)
+    texts = [ner_text(article, body_chars) for article in articles]
+    docs = nlp.pipe(texts, batch_size=max(1, len(texts)))
+    results: list[EnrichedArticleV1 | InvalidArticle] = []
+    for article, doc in zip(articles, docs, strict=True):
+        try:
+            results.append(_enrich_one(article, doc, now))
+        except InvalidArticle as error:
+            results.append(error)
+    return results

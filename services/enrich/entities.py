@@ -1,0 +1,214 @@
+"""Canonical named entities: one name per real-world thing within an article.
+
+Two steps turn the NER's raw mentions into the article's entities:
+1. `normalise_mention` cleans one mention ("the U.S.'s" -> "United States") with the alias table.
+2. `canonicalise` joins the variants of one name within the article ("Putin" and
+   "President Vladimir Putin" -> "Vladimir Putin"), so a story sees one entity per person, not
+   three weaker ones.
+"""
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from schemas.articles import EntityLabel
+
+# The labels a story is told by: who, where, which organisation or event. Dates, numbers and
+# quantities say little about which story an article belongs to, so the NER's other labels drop.
+STORY_LABELS: frozenset[str] = frozenset(
+    {"PERSON", "ORG", "GPE", "LOC", "NORP", "EVENT", "FAC", "PRODUCT", "WORK_OF_ART", "LAW"}
+)
+
+# Common aliases, keyed by `alias_key` (lower case, no dots or spaces): the name wire copy writes
+# most often -> (canonical name, label). The label is forced because the small model often calls
+# "U.S." an ORG and "UN" a GPE.
+ALIASES: dict[str, tuple[str, EntityLabel]] = {
+    **dict.fromkeys(
+        ["us", "usa", "unitedstates", "unitedstatesofamerica", "america", "theus", "theusa"],
+        ("United States", "GPE"),
+    ),
+    **dict.fromkeys(
+        ["uk", "britain", "greatbritain", "unitedkingdom", "theuk"], ("United Kingdom", "GPE")
+    ),
+    **dict.fromkeys(["un", "unitednations", "theun"], ("United Nations", "ORG")),
+    **dict.fromkeys(["eu", "europeanunion"], ("European Union", "ORG")),
+    **dict.fromkeys(["nato", "northatlantictreatyorganization"], ("NATO", "ORG")),
+    **dict.fromkeys(["russia", "russianfederation"], ("Russia", "GPE")),
+    **dict.fromkeys(["uae", "unitedarabemirates"], ("United Arab Emirates", "GPE")),
+    **dict.fromkeys(["drc", "drcongo", "democraticrepublicofcongo"], ("DR Congo", "GPE")),
+    **dict.fromkeys(["nyc", "newyorkcity"], ("New York City", "GPE")),
+    **dict.fromkeys(["la", "losangeles"], ("Los Angeles", "GPE")),
+    **dict.fromkeys(["fbi", "federalbureauofinvestigation"], ("FBI", "ORG")),
+    **dict.fromkeys(["cia", "centralintelligenceagency"], ("CIA", "ORG")),
+    **dict.fromkeys(
+        ["isis", "isil", "islamicstate", "islamicstategroup"], ("Islamic State", "ORG")
+    ),
+    **dict.fromkeys(["statedepartment", "usstatedepartment"], ("State Department", "ORG")),
+    **dict.fromkeys(["kremlin"], ("Kremlin", "ORG")),
+    **dict.fromkeys(["whitehouse"], ("White House", "ORG")),
+}
+
+# Titles and honorifics that precede a name but are not part of it: "President Vladimir Putin".
+_TITLES = frozenset(
+    {
+        "mr", "mrs", "ms", "miss", "dr", "sir", "dame", "lord", "lady", "president", "pres",
+        "prime", "minister", "secretary", "senator", "sen", "rep", "gov", "governor", "mayor",
+        "general", "gen", "col", "capt", "captain", "lt", "sgt", "officer", "judge", "justice",
+        "king", "queen", "prince", "princess", "pope", "rev", "reverend", "father", "chancellor",
+        "coach", "actor", "actress", "singer", "star", "chief", "ceo", "state", "foreign",
+    }
+)
+
+_SPACE = re.compile(r"\s+")
+_EDGE_JUNK = "\"'“”‘’`.,;:!?()[]{}<>|-–—*#"
+_POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """One NER mention after cleaning: where it is and what it says."""
+
+    text: str
+    label: EntityLabel
+    in_headline: bool
+    in_lead: bool
+
+
+def alias_key(text: str) -> str:
+    """The alias table's key for a name: lower case, dots and spaces out ("U.S.A." -> "usa")."""
+    return re.sub(r"[.\s\-]", "", text.lower())
+
+
+def normalise_mention(text: str, label: str) -> tuple[str, EntityLabel] | None:
+    """Clean one mention's text and label; None when nothing nameable is left.
+
+    Strips surrounding punctuation, a leading "the", a possessive "'s", and maps the alias
+    table's variants to their canonical name and label.
+    """
+    if label not in STORY_LABELS:
+        return None
+    name = _SPACE.sub(" ", text).strip(_EDGE_JUNK + " ")
+    if name.lower().startswith("the "):
+        name = name[4:]
+    name = _POSSESSIVE.sub("", name).strip(_EDGE_JUNK + " ")
+    if len(name) < 2 or not any(ch.isalpha() for ch in name):
+        return None
+    alias = ALIASES.get(alias_key(name))
+    if alias is not None:
+        return alias
+    return name, label  # type: ignore[return-value]  # label checked against STORY_LABELS above
+
+
+def _name_tokens(name: str) -> tuple[str, ...]:
+    """A person's name without its titles, lower case: "President Vladimir Putin" -> (vladimir,
+    putin)."""
+    tokens = [t.strip(".").lower() for t in name.split()]
+    while len(tokens) > 1 and tokens[0] in _TITLES:
+        tokens.pop(0)
+    return tuple(tokens)
+
+
+def _is_part(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
+    """Whether `short` is a contiguous run of `long`'s tokens (and strictly shorter)."""
+    n = len(short)
+    return n < len(long) and any(long[i : i + n] == short for i in range(len(long) - n + 1))
+
+
+def canonicalise(mentions: Iterable[Mention]) -> list[tuple[str, EntityLabel, int, bool, bool]]:
+    """Join one article's mentions into canonical entities.
+
+    Returns (name, label, mentions, in_headline, in_lead) per entity, most mentioned first.
+    A name that is a contiguous part of a longer name of the same label in the same article
+    joins it ("Kerry" -> "John Kerry", "Promises" -> "Promises Treatment Center"); a one-word
+    name of another label joins a PERSON whose name it ends with, because the small model often
+    labels a bare surname GPE or ORG. A part matching several longer names joins the most
+    mentioned one. Titles are dropped from person names ("President Putin" is "Putin").
+    """
+    mentions = list(mentions)
+    # A person's surface form without titles: "President Vladimir Putin" -> "Vladimir Putin".
+    cleaned: list[Mention] = []
+    for m in mentions:
+        text = m.text
+        if m.label == "PERSON":
+            words = text.split()
+            while len(words) > 1 and words[0].strip(".").lower() in _TITLES:
+                words.pop(0)
+            text = " ".join(words)
+        cleaned.append(Mention(text, m.label, m.in_headline, m.in_lead))
+
+    # Case variants are one name ("MOSCOW -" datelines): the form written most often, preferring
+    # one that is not all capitals, stands for all of them.
+    forms: dict[str, Counter[str]] = {}
+    for m in cleaned:
+        forms.setdefault(m.text.lower(), Counter())[m.text] += 1
+    display = {
+        key: max(c, key=lambda f: (not (f.isupper() and len(f) > 4), c[f], f))
+        for key, c in forms.items()
+    }
+    cleaned = [
+        Mention(display[m.text.lower()], m.label, m.in_headline, m.in_lead) for m in cleaned
+    ]
+
+    surface_count: Counter[str] = Counter(m.text for m in cleaned)
+    labels_of: dict[str, Counter[str]] = {}
+    for m in cleaned:
+        labels_of.setdefault(m.text, Counter())[m.label] += 1
+    # Longest names first so a part always finds its whole before being considered one.
+    names = sorted(surface_count, key=lambda s: (-len(_name_tokens(s)), -surface_count[s], s))
+    tokens_of = {name: _name_tokens(name) for name in names}
+    major_label = {name: labels_of[name].most_common(1)[0][0] for name in names}
+    target: dict[str, str] = {}
+    # A rare long name holding a more frequent full name is the NER running over a neighbouring
+    # word, mostly in title-case headlines ("John Kerry Meets"): it is that full name.
+    for name in names:
+        if surface_count[name] > 1:
+            continue
+        for part in names:
+            if (
+                part != name
+                and len(tokens_of[part]) >= 2
+                and surface_count[part] >= 2
+                and major_label[part] == major_label[name]
+                and _is_part(tokens_of[part], tokens_of[name])
+            ):
+                target[name] = part
+                break
+    for name in names:
+        if name in target:
+            continue
+        short = tokens_of[name]
+        best: str | None = None
+        for whole in names:
+            if whole == name or target.get(whole, whole) != whole:
+                continue  # a whole that is itself a variant is not a canonical name
+            long = tokens_of[whole]
+            if not _is_part(short, long):
+                continue
+            same_label = major_label[whole] == major_label[name]
+            surname_of_person = (
+                major_label[whole] == "PERSON" and len(short) == 1 and long[-1] == short[0]
+            )
+            if (same_label or surname_of_person) and (
+                best is None or surface_count[whole] > surface_count[best]
+            ):
+                best = whole
+        target[name] = best or name
+
+    counts: Counter[str] = Counter()
+    labels: dict[str, Counter[str]] = {}
+    in_headline: dict[str, bool] = {}
+    in_lead: dict[str, bool] = {}
+    for m in cleaned:
+        name = target[m.text]
+        counts[name] += 1
+        # The whole name's own label wins: a surname labelled GPE still names a PERSON.
+        labels.setdefault(name, Counter())[m.label] += 2 if m.text == name else 1
+        in_headline[name] = in_headline.get(name, False) or m.in_headline
+        in_lead[name] = in_lead.get(name, False) or m.in_lead
+    entities = [
+        (name, labels[name].most_common(1)[0][0], n, in_headline[name], in_lead[name])
+        for name, n in counts.items()
+    ]
+    entities.sort(key=lambda e: (-e[2], not e[3], e[0]))
+    return entities  # type: ignore[return-value]  # labels come from Mention.label
