@@ -106,7 +106,8 @@ class LocalPipeline:
                         break
                 except OSError:
                     if time.monotonic() > deadline:
-                        raise WorkerFailed(f"{stage} served no /metrics within {timeout}s") from None
+                        message = f"{stage} served no /metrics within {timeout}s"
+                        raise WorkerFailed(message) from None
                     time.sleep(0.3)
 
     def metrics_text(self, stage: Stage) -> str:

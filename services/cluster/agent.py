@@ -39,8 +39,8 @@ def register(app: faust.App, settings: Settings) -> None:
                     if STAGE not in clusterers:
                         clusterers[STAGE] = StoryClusterer(stories, config)
                     clusterer = clusterers[STAGE]
-                    story_events = clusterer.close_inactive(article.published_at or article.ingested_at)
-                    story_events += clusterer.add(article)
+                    event_time = article.published_at or article.ingested_at
+                    story_events = clusterer.close_inactive(event_time) + clusterer.add(article)
             except InvalidArticle as error:
                 letter = dead_letter(STAGE, error, event.message)
                 await dead_letters.send(key=event.message.key, value=encode(letter))

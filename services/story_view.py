@@ -1,0 +1,84 @@
+"""The latest state of every story, read from the `stories` topic (a downstream view).
+
+A consumer keeps, per story id, the event with the highest version; merged and closed
+events end a story's life but keep its last membership visible.
+"""
+
+import json
+from collections.abc import Iterable
+
+from kafka import KafkaConsumer, TopicPartition
+
+from schemas.deadletter import DeadLetterV1
+from schemas.stories import StoryEventV1
+from schemas.topics import DEAD_LETTER_TOPICS, Topic
+from services.kafka import UNREACHABLE, BrokerUnavailable, client_config, unreachable_message
+from services.settings import Settings
+
+
+class StoryBoard:
+    def __init__(self, settings: Settings) -> None:
+        self.stories: dict[str, StoryEventV1] = {}
+        self.dead_letters: list[DeadLetterV1] = []
+        self._stories_topic = settings.topic(Topic.STORIES)
+        topics = [self._stories_topic] + [settings.topic(t) for t in DEAD_LETTER_TOPICS.values()]
+        try:
+            self._consumer = KafkaConsumer(
+                **client_config(settings), group_id=None, enable_auto_commit=False,
+                client_id="storywire-storyboard",
+            )
+        except UNREACHABLE as exc:
+            raise BrokerUnavailable(unreachable_message(settings)) from exc
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in topics
+            for p in sorted(self._consumer.partitions_for_topic(topic) or ())
+        ]
+        self._consumer.assign(partitions)
+        self._consumer.seek_to_beginning(*partitions)
+
+    def poll(self, timeout_s: float = 1.0) -> list[StoryEventV1]:
+        """Read what arrived; return the story events among it, in order."""
+        events = []
+        batches = self._consumer.poll(timeout_ms=int(timeout_s * 1000))
+        for records in batches.values():
+            for record in records:
+                if record.topic == self._stories_topic:
+                    story = StoryEventV1.model_validate_json(record.value)
+                    events.append(story)
+                    known = self.stories.get(story.story_id)
+                    if known is None or known.version < story.version:
+                        self.stories[story.story_id] = story
+                else:
+                    self.dead_letters.append(DeadLetterV1.model_validate_json(record.value))
+        return events
+
+    def latest(self) -> list[StoryEventV1]:
+        """Stories still standing: merged-away ones are left out."""
+        return [s for s in self.stories.values() if s.event != "merged"]
+
+    def assignments(self) -> dict[str, str]:
+        """{article_id: story_id} from the stories still standing."""
+        return {
+            article_id: story.story_id
+            for story in self.latest()
+            for article_id in story.article_ids
+        }
+
+    def accounts_for(self, article_ids: Iterable[str]) -> bool:
+        """True once every article is in a story or was dead-lettered."""
+        placed = set(self.assignments())
+        for letter in self.dead_letters:
+            placed.add(_article_id(letter))
+        return all(article_id in placed for article_id in article_ids)
+
+    def close(self) -> None:
+        self._consumer.close()
+
+
+def _article_id(letter: DeadLetterV1) -> str:
+    """The id inside a dead letter's original message, if it has one."""
+    try:
+        return str(json.loads(letter.original).get("id", ""))
+    except (ValueError, AttributeError):
+        return ""

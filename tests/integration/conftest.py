@@ -1,0 +1,68 @@
+"""Fixtures for tests against the real broker: one session broker, fresh topics per use."""
+
+import json
+import random
+import socket
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from services.kafka import create_topics
+from services.settings import Settings
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="session")
+def broker() -> Settings:
+    """The local KRaft broker, started (idempotently) by deploy/kafka/broker.sh."""
+    result = subprocess.run(
+        [str(REPO / "deploy" / "kafka" / "broker.sh"), "start"],
+        capture_output=True, text=True, timeout=600,
+    )
+    if result.returncode != 0:
+        pytest.fail(f"the Kafka broker did not start:\n{result.stdout}\n{result.stderr}")
+    return Settings()
+
+
+def fresh_settings(broker: Settings, **overrides: object) -> Settings:
+    """Settings with topics and consumer groups no other test uses, topics created."""
+    run = uuid.uuid4().hex[:10]
+    settings = broker.model_copy(
+        update={"topic_prefix": f"t{run}.", "group_prefix": f"test-{run}", **overrides}
+    )
+    create_topics(settings)
+    return settings
+
+
+def free_port_block(size: int = 3) -> int:
+    """A base port with `size` free consecutive ports after it."""
+    for _ in range(50):
+        base = random.randint(20000, 40000)
+        try:
+            for port in range(base, base + size):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+    raise RuntimeError("no free block of ports")
+
+
+def ecb_sample(shared: Path, count: int, tmp: Path, seed: int = 11) -> tuple[Path, list[dict]]:
+    """`count` ECB+ articles (unrelated to the seeds) written to a JSONL file."""
+    records = [json.loads(line) for line in (shared / "data/ecbplus/articles.dev.jsonl").open()]
+    random.Random(seed).shuffle(records)
+    chosen = records[:count]
+    path = tmp / "ecbplus-sample.jsonl"
+    path.write_text("".join(json.dumps(record) + "\n" for record in chosen))
+    return path, chosen
+
+
+@pytest.fixture
+def tmp_run_dir(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path
