@@ -43,6 +43,9 @@ _GLUED_QUOTE = re.compile(r'(?<=[.!?,;:])"(?=[A-Z][a-z])')
 # "Obama,Putin said" / "Moscow :Russian" -> a space after the comma or colon.
 _GLUED_COMMA = re.compile(r"(?<=[A-Za-z)\]'])([,;])(?=[A-Z][a-z])")
 _GLUED_COLON = re.compile(r"(?<=[A-Za-z]) ?:(?=[A-Z][a-z])")
+# A drop cap split from its word at the start of a paragraph: "T he Davis Cup" ("A" and "I" are
+# words on their own, so they are left alone).
+_DROP_CAP = re.compile(r"^([B-HJ-Z]) (?=[a-z]{1,12}\b)")
 # A space before a comma ("a success , where").
 _SPACE_BEFORE_COMMA = re.compile(r"(?<=\w) +(?=[,;](?:\s|$))")
 
@@ -77,6 +80,7 @@ def fix_spacing(line: str) -> str:
     line = _SPACES.sub(" ", line).strip()
     if not line:
         return line
+    line = _DROP_CAP.sub(r"\1", line)
     line = _GLUED_STOP.sub(r"\1 ", line)
     if '"' in line:
         line = _space_quote(line)

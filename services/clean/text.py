@@ -9,6 +9,7 @@ lines in between are decided by their neighbours. The article is then the denses
 lines, plus any other large body blocks the page splits it into.
 """
 
+import hashlib
 import re
 from collections import Counter
 from collections.abc import Collection, Sequence
@@ -40,8 +41,10 @@ _BULLET = re.compile(r"^(?:[-•·*▪►»>|]|\d{1,2}[.)])\s+")
 _TEASER_END = re.compile(r"(?:…|\.\.\.|\[…\]|\[\.\.\.\])$")
 _NUMERIC = re.compile(r"^[\W\d_]*$", re.UNICODE)
 
-# Phrases of page furniture. A short line (a menu item, a button, a credit) containing one is not
-# body; a long line needs a strong one (an appeal to donate or subscribe, cookie or legal text).
+# Phrases of page furniture, matched against the lower-cased line (an IGNORECASE alternation
+# this size costs ~5x more, and this runs on every line). A short line (a menu item, a button, a
+# credit) containing one is not body; a long line needs a strong one (an appeal to donate or
+# subscribe, cookie or legal text).
 _FURNITURE = re.compile(
     r"\b(?:share|shares|shared|tweet|facebook|twitter|whatsapp|pinterest|linkedin|reddit|"
     r"telegram|instagram|youtube|e-?mail|print|subscribe|subscription|subscribers?|sign ?in|"
@@ -54,8 +57,7 @@ _FURNITURE = re.compile(
     r"previous|next|back to top|check also|see also|also read|you may also like|"
     r"listen|download|app|feed|rss|loading|javascript|browser|updated|published|contact|"
     r"about us|careers|sitemap|site map|all rights|powered by|editor's picks|top news|"
-    r"top stories|latest news|more stories|watch|close|open)\b|©|\|",
-    re.IGNORECASE,
+    r"top stories|latest news|more stories|watch|close|open)\b|©|\|"
 )
 _STRONG_FURNITURE = re.compile(
     r"\b(?:donat(?:e|ion|ions|ing)|support (?:us|our journalism)|become a (?:member|patron|"
@@ -64,8 +66,7 @@ _STRONG_FURNITURE = re.compile(
     r"all rights reserved|click here|(?:leave|post|add) a comment|comments? (?:are|is) "
     r"(?:closed|moderated)|this (?:article|story) (?:was|has been) (?:updated|corrected)"
     r" to|reproduction in whole or in part|may not be (?:published|reproduced|"
-    r"redistributed)|enable javascript|turn off your ad ?blocker|whitelist)\b|©",
-    re.IGNORECASE,
+    r"redistributed)|enable javascript|turn off your ad ?blocker|whitelist)\b|©"
 )
 # Lines that open a tail of other stories: what follows them up to the next long body block is
 # not the article.
@@ -90,6 +91,7 @@ _COMMENT_AUTHOR = re.compile(
     r"^\S.{0,80}\b(?:says|said|wrote|writes|replied|commented)\s*:?$", re.IGNORECASE
 )
 _COMMENT_AUTHORS_TO_CUT = 2
+_COMMENT_AUTHOR_MAX_CHARS = 100
 _OPENER_MAX_WORDS = 5
 # Body seen before a comments heading for it to end the article (a comment counter above the
 # article must not cut it).
@@ -97,6 +99,8 @@ _BODY_BEFORE_COMMENTS = 500
 
 _LONG_CHARS = 90  # jusText's length_high is 200 for HTML paragraphs; flattened lines are shorter
 _SHORT_CHARS = 40
+_TITLE_MAX_CHARS = 160
+_TITLE_CASE_SHARE = 0.6
 _STOPWORDS_HIGH = 0.30
 _STOPWORDS_LOW = 0.20
 _STRONG_FURNITURE_MAX_CHARS = 400  # longer lines are body that merely mentions a newsletter
@@ -132,9 +136,9 @@ def stoplist(language: str) -> frozenset[str]:
 
 
 def _measure(line: str, language: str, stopwords: Collection[str]) -> tuple[int, float]:
-    """(length, stopword density). Length is characters; unspaced scripts have no stoplist so
-    their density is taken from sentence punctuation instead."""
-    words = _WORD.findall(line.lower())
+    """(length, stopword density) of a lower-cased line. Length is in characters; languages
+    without a stoplist get a density from sentence punctuation instead."""
+    words = _WORD.findall(line)
     if not words:
         return len(line), 0.0
     if stopwords:
@@ -145,27 +149,66 @@ def _measure(line: str, language: str, stopwords: Collection[str]) -> tuple[int,
     return len(line), 0.35 if _SENTENCE_END.search(line) and len(words) > 8 else 0.1
 
 
+def _headline_like(line: str, length: int) -> bool:
+    """A title: no sentence-final punctuation and mostly Capitalised Words, not too long."""
+    if length >= _TITLE_MAX_CHARS or _SENTENCE_END.search(line):
+        return False
+    words = [word for word in line.split() if word[:1].isalpha()]
+    if len(words) < 3:
+        return False
+    capitalised = sum(word[0].isupper() for word in words)
+    return capitalised / len(words) >= _TITLE_CASE_SHARE or length < _LONG_CHARS
+
+
+def split_page(text: str) -> list[str]:
+    """A flattened page's non-blank lines, blanks collapsed: the unit everything here judges."""
+    return [" ".join(line.split()) for line in text.splitlines() if line and not line.isspace()]
+
+
+def line_key(line: str) -> str:
+    """A short stable key for a line, as remembered in a source's template."""
+    return hashlib.blake2b(line.lower().encode(), digest_size=8).hexdigest()
+
+
+def is_furniture(line: str) -> bool:
+    """A short line that reads like a menu item, a button or a credit."""
+    return len(line) < _LONG_CHARS and bool(_FURNITURE.search(line.lower()))
+
+
+def _doubled(line: str) -> bool:
+    """ "Search the BBC Search the BBC": a caption or label printed twice on one line."""
+    half, rest = divmod(len(line), 2)
+    return rest == 1 and len(line) > 8 and line[:half] == line[half + 1 :]
+
+
+def find_body(lines: Sequence[str], language: str, template: Collection[str] = ()) -> list[int]:
+    """Indices of the article's lines among a page's `lines` (from `split_page`)."""
+    return [line.index for line in select_body(classify_lines(lines, language, template))]
+
+
 def classify_lines(
     lines: Sequence[str], language: str, template: Collection[str] = ()
 ) -> list[PageLine]:
     """Judge each line of a page (blank lines already removed).
 
-    `template` holds lines the source repeats across its articles (from `SourceMemory`); they are
-    bad wherever they appear.
+    `template` holds keys (`line_key`) of lines the source repeats across its articles (from
+    `SourceMemory`); they are bad wherever they appear.
     """
     stopwords = stoplist(language)
     counts = Counter(lines)
     seen: set[str] = set()
     judged: list[PageLine] = []
     for index, line in enumerate(lines):
-        length, density = _measure(line, language, stopwords)
+        lower = line.lower()
+        length, density = _measure(lower, language, stopwords)
         repeated_here = counts[line] > 1
         adjacent_copy = (index > 0 and lines[index - 1] == line) or (
             index + 1 < len(lines) and lines[index + 1] == line
         )
         if (
-            line in template
+            (template and line_key(line) in template)
             or _URL_ONLY.match(line)
+            or _doubled(line)
             or _NUMERIC.match(line)
             # A line printed twice in a row is a caption (or a menu echo); both copies go.
             or adjacent_copy
@@ -173,11 +216,14 @@ def classify_lines(
             or (repeated_here and (line in seen or length < _LONG_CHARS))
             # A teaser cut short ("...urged the UN ...") belongs to another story.
             or (_TEASER_END.search(line) and length < 4 * _LONG_CHARS)
-            or (length < _STRONG_FURNITURE_MAX_CHARS and _STRONG_FURNITURE.search(line))
-            or (length < _LONG_CHARS and _FURNITURE.search(line))
+            or (length < _STRONG_FURNITURE_MAX_CHARS and _STRONG_FURNITURE.search(lower))
+            or (length < _LONG_CHARS and _FURNITURE.search(lower))
             or (_BULLET.match(line) and not _SENTENCE_END.search(line))
         ):
             verdict = LineClass.BAD
+        elif _headline_like(line, length):
+            # Other stories' headlines (related lists) read like titles, not like sentences.
+            verdict = LineClass.SHORT
         elif length >= _LONG_CHARS and density >= _STOPWORDS_HIGH:
             verdict = LineClass.GOOD
         elif length >= _LONG_CHARS and density >= _STOPWORDS_LOW:
@@ -225,7 +271,11 @@ def _tail_cut(judged: Sequence[PageLine]) -> list[PageLine]:
     out = list(judged)
     in_tail = False
     body_chars = 0
-    authors = [i for i, line in enumerate(judged) if _COMMENT_AUTHOR.match(line.text)]
+    authors = [
+        i
+        for i, line in enumerate(judged)
+        if len(line.text) < _COMMENT_AUTHOR_MAX_CHARS and _COMMENT_AUTHOR.match(line.text)
+    ]
     for i, line in enumerate(judged):
         short = len(line.text.split()) <= _OPENER_MAX_WORDS
         opener = _COMMENTS_OPENER.match(line.text) and (short or line.text[0].isdigit())

@@ -1,0 +1,117 @@
+"""The clean stage's core: raw wire copy in, the article and nothing else out.
+
+Pure: no faust, no Kafka, no Prometheus, no environment. State (source templates, duplicate
+fingerprints) comes in as a `SourceMemory` over two key-value stores.
+"""
+
+from datetime import UTC, datetime
+
+from schemas.articles import CleanArticleV1, RawArticleV1
+from services.clean import facts, html, text
+from services.clean.dedup import check_duplicate
+from services.clean.memory import SourceMemory
+from services.clean.repair import junk_ratio, repair_line
+from services.errors import InvalidArticle
+
+# Copy this many times bigger than the largest allowed body is refused before any parsing: a
+# page is rarely more than ~10x its article, and parsing megabytes stalls the partition.
+_MAX_COPY_FACTOR = 20
+# Share of replacement/control/unassigned characters above which copy is binary junk or was
+# decoded with the wrong codec beyond repair.
+_MAX_JUNK_RATIO = 0.02
+_LANGUAGE_SAMPLE_LINES = 6
+_DATE_SEARCH_LINES = 15
+
+
+def clean(
+    raw: RawArticleV1,
+    memory: SourceMemory,
+    *,
+    max_body_chars: int,
+    now: datetime | None = None,
+) -> CleanArticleV1:
+    """The article in `raw`, without the page around it, with its headline and facts.
+
+    In: plain text (a scraper's flattened page: menus, captions, share buttons and all) or HTML
+    (preferred when both are given: its markup says more). Out: the body as repaired paragraphs
+    separated by blank lines; the headline (`raw.title`, else the page's); dateline place and
+    agency; publication time (`raw.published_at`, else printed in the copy, as UTC); language;
+    `duplicate_of` when the same story was seen before under another id (it still flows on: the
+    clusterer wants every outlet's copy).
+
+    Learns as it goes: each article's lines count toward its source's template (lines the source
+    prints on every page) unless the article is a duplicate, whose lines would otherwise teach
+    the story itself as template.
+
+    Raises `InvalidArticle` with reason:
+    - `body_too_large`: the article found is bigger than `max_body_chars`, or the copy is so
+      big (x20) that it is refused before parsing;
+    - `undecodable`: binary junk or text decoded with the wrong codec;
+    - `empty_after_cleaning`: nothing in the copy reads as an article;
+    - `no_language`: the body has no letters to identify a language by.
+    """
+    now = now or datetime.now(UTC)
+    copy = raw.html if raw.html and raw.html.strip() else raw.text or ""
+    if len(copy) > max_body_chars * _MAX_COPY_FACTOR:
+        raise InvalidArticle("body_too_large", f"{len(copy)} characters of copy")
+    if "\x00" in copy or junk_ratio(copy) > _MAX_JUNK_RATIO:
+        raise InvalidArticle("undecodable", "replacement or control characters in the copy")
+
+    template = memory.template_lines(raw.source)
+    page_title: str | None = None
+    page_date: str | None = None
+    if copy is raw.html:
+        extracted = html.extract(copy)
+        page_title, page_date = extracted.title, extracted.date
+        if extracted.flattened is None:
+            lines = [line for line in extracted.lines if text.line_key(line) not in template]
+            body_indices = list(range(len(lines)))
+        else:
+            lines, body_indices = _flat_body(extracted.flattened, template)
+    else:
+        lines, body_indices = _flat_body(text.split_page(copy), template)
+
+    body_lines = [repaired for i in body_indices if (repaired := repair_line(lines[i]))]
+    if not body_lines:
+        raise InvalidArticle("empty_after_cleaning", "no line of the copy reads as article")
+    body = "\n\n".join(body_lines)
+    if len(body) > max_body_chars:
+        raise InvalidArticle("body_too_large", f"{len(body)} > {max_body_chars} characters")
+    language = facts.identify_language(body)
+    if language is None:
+        raise InvalidArticle("no_language", "the body has no letters")
+
+    before = lines[: body_indices[0]] if body_indices else []
+    headline = raw.title or (page_title and facts.clean_headline(page_title))
+    if not headline:
+        candidates = [line for line in before if not text.is_furniture(line)]
+        headline = facts.pick_headline(candidates, body_lines)
+    place, agency = facts.find_dateline(body_lines[0], before)
+    published_at = raw.published_at or facts.find_published_at(
+        [*([page_date] if page_date else []), *before[-_DATE_SEARCH_LINES:], body_lines[0]], now
+    )
+
+    duplicate = check_duplicate(memory, raw.id, body)
+    if duplicate.original is None and not duplicate.redelivered:
+        memory.learn_template(raw.source, (text.line_key(line) for line in lines))
+
+    return CleanArticleV1(
+        id=raw.id,
+        source=raw.source,
+        url=raw.url,
+        headline=repair_line(headline),
+        body=body,
+        language=language,
+        dateline_place=place,
+        dateline_agency=agency,
+        published_at=published_at,
+        ingested_at=raw.ingested_at,
+        duplicate_of=duplicate.original,
+    )
+
+
+def _flat_body(lines: list[str], template: frozenset[str]) -> tuple[list[str], list[int]]:
+    """(lines, indices of the article's lines) of a flattened page."""
+    sample = " ".join(sorted(lines, key=len, reverse=True)[:_LANGUAGE_SAMPLE_LINES])
+    language = facts.identify_language(sample) or "en"
+    return lines, text.find_body(lines, language, template)

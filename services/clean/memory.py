@@ -1,0 +1,60 @@
+"""What the clean stage remembers between articles: each source's template, and fingerprints.
+
+Shape of the stores (both `MutableMapping[str, JSON]`; faust Tables in production, dicts in
+tests):
+- `templates[source]` = `{"articles": int, "lines": {line_key: [articles_seen, last_seen]}}`:
+  how many of the source's articles contained each line, and the article count when it was last
+  seen (to evict the stalest rare lines first).
+- `fingerprints[article_id]` = `{"minhash": [int, ...], "duplicate_of": str | None}`.
+Values are only ever replaced whole (`store[key] = value`): a faust Table only sees assignment,
+not in-place changes to a nested value.
+"""
+
+from collections.abc import Iterable, MutableMapping
+from typing import Any
+
+# A line is the source's template once this many distinct articles of the source carried it.
+TEMPLATE_MIN_ARTICLES = 3
+# Lines tracked per source. Navigation and footers are a few hundred lines; beyond this the
+# rarest, stalest lines go (one-off article lines are the bulk of them).
+MAX_LINES_PER_SOURCE = 3000
+
+
+class SourceMemory:
+    """State for template learning and duplicate detection, over two key-value stores.
+
+    In-memory structures derived from the stores (the duplicate index) are built on first use,
+    so a restarted worker given the same stores resumes where it stopped.
+    """
+
+    def __init__(
+        self, templates: MutableMapping[str, Any], fingerprints: MutableMapping[str, Any]
+    ) -> None:
+        self.templates = templates
+        self.fingerprints = fingerprints
+        # The LSH index over `fingerprints`: derived, never stored; built by `dedup` on first use.
+        self.duplicate_index: Any = None
+
+    def template_lines(self, source: str) -> frozenset[str]:
+        """Keys of the lines `source` has repeated across enough of its articles."""
+        state = self.templates.get(source)
+        if not state:
+            return frozenset()
+        return frozenset(
+            key for key, (seen, _last) in state["lines"].items() if seen >= TEMPLATE_MIN_ARTICLES
+        )
+
+    def learn_template(self, source: str, line_keys: Iterable[str]) -> None:
+        """Count one article's lines toward its source's template (each line once)."""
+        state = self.templates.get(source) or {"articles": 0, "lines": {}}
+        article_number = state["articles"] + 1
+        lines: dict[str, list[int]] = dict(state["lines"])
+        for key in set(line_keys):
+            seen, _last = lines.get(key, (0, 0))
+            lines[key] = [seen + 1, article_number]
+        if len(lines) > MAX_LINES_PER_SOURCE:
+            # Keep the lines seen most often, the most recent first among equals: this article's
+            # new lines must survive until the next article can confirm them.
+            ranked = sorted(lines.items(), key=lambda item: (item[1][0], item[1][1]), reverse=True)
+            lines = dict(ranked[:MAX_LINES_PER_SOURCE])
+        self.templates[source] = {"articles": article_number, "lines": lines}
