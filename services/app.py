@@ -45,6 +45,8 @@ def _credentials(settings: Settings) -> faust.SASLCredentials | faust.SSLCredent
 
 def build_app(settings: Settings, stage: Stage) -> faust.App:
     """A faust app running exactly one stage's agent(s)."""
+    datadir = Path(settings.data_dir).resolve() / f"{settings.topic_prefix}{stage}"
+    datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.group(stage),
         broker=[f"kafka://{server}" for server in settings.bootstrap_servers.split(",")],
@@ -52,7 +54,7 @@ def build_app(settings: Settings, stage: Stage) -> faust.App:
         autodiscover=False,
         origin="services",
         store="memory://",  # tables are rebuilt from their changelog topics on start
-        datadir=str(Path(settings.data_dir) / f"{settings.topic_prefix}{stage}"),
+        datadir=str(datadir),
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication,
         # At least once: faust flushes the producer before it commits the input offsets,

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import faust
 from pydantic import BaseModel, ValidationError
 
 from schemas.deadletter import DeadLetterV1
@@ -18,6 +19,19 @@ from services import metrics
 from services.errors import InvalidArticle
 
 Model = TypeVar("Model", bound=BaseModel)
+
+
+def json_table(app: faust.App, name: str, help_text: str) -> faust.Table:
+    """A changelog-backed table of JSON values under str keys.
+
+    Keys and values go through JSON on the changelog so a recovered table has the same
+    Python types (str keys, plain dicts and lists) as the one that wrote it.
+    """
+    return app.Table(
+        name,
+        schema=faust.Schema(key_type=str, key_serializer="json", value_serializer="json"),
+        help=help_text,
+    )
 
 
 def decode(model: type[Model], value: bytes | None) -> Model:

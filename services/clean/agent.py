@@ -9,7 +9,7 @@ from services.clean.core import clean
 from services.clean.memory import SourceMemory
 from services.errors import InvalidArticle
 from services.settings import Settings
-from services.stage import dead_letter, decode, encode, observe_output, timed
+from services.stage import dead_letter, decode, encode, json_table, observe_output, timed
 
 STAGE = "clean"
 
@@ -20,9 +20,14 @@ def register(app: faust.App, settings: Settings) -> None:
     dead_letters = app.topic(settings.topic(Topic.DLQ_CLEAN), key_type=bytes, value_type=bytes)
     # Per-source template lines and duplicate fingerprints: changelog-backed, so a restarted
     # worker still knows each outlet's boilerplate and the copies it has already seen.
-    templates = app.Table("clean-templates", value_serializer="json", key_serializer="json")
-    fingerprints = app.Table("clean-fingerprints", value_serializer="json", key_serializer="json")
+    templates = json_table(app, "clean-templates", "per-source template line counts")
+    fingerprints = json_table(app, "clean-fingerprints", "MinHash of every article seen")
     memory = SourceMemory(templates=templates, fingerprints=fingerprints)
+
+    @app.on_rebalance_complete.connect
+    async def _forget_duplicate_index(sender: faust.App, **_: object) -> None:
+        # The index derives from the fingerprints this worker holds, which a rebalance changes.
+        memory.duplicate_index = None
 
     @app.agent(raw_copy, name=STAGE)
     async def clean_articles(stream: faust.StreamT) -> None:

@@ -8,7 +8,7 @@ from services import metrics
 from services.cluster.core import ClusterConfig, StoryClusterer
 from services.errors import InvalidArticle
 from services.settings import Settings
-from services.stage import dead_letter, decode, encode, observe_output, timed
+from services.stage import dead_letter, decode, encode, json_table, observe_output, timed
 
 STAGE = "cluster"
 
@@ -19,7 +19,7 @@ def register(app: faust.App, settings: Settings) -> None:
     dead_letters = app.topic(settings.topic(Topic.DLQ_CLUSTER), key_type=bytes, value_type=bytes)
     # Every live story of this worker's language shards: changelog-backed, so a killed worker
     # comes back with the same stories.
-    stories = app.Table("cluster-stories", value_serializer="json", key_serializer="json")
+    stories = json_table(app, "cluster-stories", "every live story of this worker's shards")
     config = ClusterConfig(window_hours=settings.story_window_hours)
     # The clusterer's in-memory indexes derive from the table; they are rebuilt whenever the
     # worker's partitions (and so the table's contents) change.
