@@ -21,6 +21,14 @@ from services.errors import InvalidArticle
 Model = TypeVar("Model", bound=BaseModel)
 
 
+# Topic options for byte-for-byte messages: the agent decodes them itself, so that a message
+# that is not even JSON still reaches it and can be dead-lettered, rather than being dropped
+# by faust's deserializer before any stage code sees it.
+RAW_BYTES: dict[str, Any] = {
+    "key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"
+}
+
+
 def json_table(app: faust.App, name: str, help_text: str) -> faust.Table:
     """A changelog-backed table of JSON values under str keys.
 

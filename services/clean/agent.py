@@ -9,15 +9,15 @@ from services.clean.core import clean
 from services.clean.memory import SourceMemory
 from services.errors import InvalidArticle
 from services.settings import Settings
-from services.stage import dead_letter, decode, encode, json_table, observe_output, timed
+from services.stage import RAW_BYTES, dead_letter, decode, encode, json_table, observe_output, timed
 
 STAGE = "clean"
 
 
 def register(app: faust.App, settings: Settings) -> None:
-    raw_copy = app.topic(settings.topic(Topic.RAW), key_type=bytes, value_type=bytes)
-    clean_copy = app.topic(settings.topic(Topic.CLEAN), key_type=bytes, value_type=bytes)
-    dead_letters = app.topic(settings.topic(Topic.DLQ_CLEAN), key_type=bytes, value_type=bytes)
+    raw_copy = app.topic(settings.topic(Topic.RAW), **RAW_BYTES)
+    clean_copy = app.topic(settings.topic(Topic.CLEAN), **RAW_BYTES)
+    dead_letters = app.topic(settings.topic(Topic.DLQ_CLEAN), **RAW_BYTES)
     # Per-source template lines and duplicate fingerprints: changelog-backed, so a restarted
     # worker still knows each outlet's boilerplate and the copies it has already seen.
     templates = json_table(app, "clean-templates", "per-source template line counts")

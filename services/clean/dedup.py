@@ -5,9 +5,8 @@ Each clean article leaves a MinHash signature of its body's word shingles in
 store on first use after a restart.
 """
 
-import hashlib
 import re
-import struct
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,11 +29,9 @@ def _shingle_hashes(body: str) -> list[int]:
         grams = [" ".join(words)] if words else []
     else:
         grams = [" ".join(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - 4)]
-    # 32-bit hashes, as datasketch's own default; blake2b is fast and stable across processes.
-    return [
-        struct.unpack("<I", hashlib.blake2b(gram.encode(), digest_size=4).digest())[0]
-        for gram in grams
-    ]
+    # 32-bit hashes like datasketch's default, but CRC32: stable across processes (signatures
+    # are stored) and several times faster than a cryptographic hash per shingle.
+    return [zlib.crc32(gram.encode()) for gram in grams]
 
 
 def signature(body: str) -> MinHash:

@@ -30,6 +30,7 @@ _QUOTES = str.maketrans(
 )
 # C0/C1 control characters other than tab and newline: binary junk or broken decoding.
 _CONTROL = re.compile("[\u0000-\u0008\u000b-\u001f\u007f-\u009f]")
+_JUNK = re.compile("[\ufffd\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ud800-\uf8ff]")
 _HTML_ENTITY = re.compile(r"&(?:#\d{2,6}|#x[0-9a-fA-F]{2,5}|[a-zA-Z]{2,8});")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 
@@ -46,6 +47,8 @@ _GLUED_COLON = re.compile(r"(?<=[A-Za-z]) ?:(?=[A-Z][a-z])")
 # A drop cap split from its word at the start of a paragraph: "T he Davis Cup" ("A" and "I" are
 # words on their own, so they are left alone).
 _DROP_CAP = re.compile(r"^([B-HJ-Z]) (?=[a-z]{1,12}\b)")
+# Cheap pre-check: every repair below needs one of these; most lines have none.
+_MAYBE_GLUED = re.compile(r"[.!?,;:][\"']?[A-Z]| [,;]|^[A-Z] [a-z]")
 # A space before a comma ("a success , where").
 _SPACE_BEFORE_COMMA = re.compile(r"(?<=\w) +(?=[,;](?:\s|$))")
 
@@ -72,13 +75,15 @@ def fix_unicode(line: str) -> str:
     if "&" in line and _HTML_ENTITY.search(line):
         line = html.unescape(line)
     line = _CONTROL.sub("", line.translate(_QUOTES))
+    if unicodedata.is_normalized("NFC", line):
+        return line
     return unicodedata.normalize("NFC", line)
 
 
 def fix_spacing(line: str) -> str:
     """Collapse runs of blanks, and put back the space between glued sentences and clauses."""
     line = _SPACES.sub(" ", line).strip()
-    if not line:
+    if not line or not _MAYBE_GLUED.search(line):
         return line
     line = _DROP_CAP.sub(r"\1", line)
     line = _GLUED_STOP.sub(r"\1 ", line)
@@ -95,14 +100,9 @@ def repair_line(line: str) -> str:
 
 
 def junk_ratio(text: str) -> float:
-    """Share of characters that are replacement marks, control codes or unassigned/private."""
+    """Share of characters that are replacement marks, control codes, surrogates or private-use:
+    what binary data or a wrong codec leaves in decoded copy."""
     if not text:
         return 0.0
     sample = text[:20_000]
-    junk = 0
-    for char in sample:
-        if char in "\n\t\r":
-            continue
-        if char == "\ufffd" or unicodedata.category(char) in ("Cc", "Co", "Cn", "Cs"):
-            junk += 1
-    return junk / len(sample)
+    return len(_JUNK.findall(sample)) / len(sample)

@@ -13,9 +13,9 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
+from typing import NamedTuple
 
 import justext
 
@@ -93,6 +93,7 @@ _COMMENT_AUTHOR = re.compile(
 _COMMENT_AUTHORS_TO_CUT = 2
 _COMMENT_AUTHOR_MAX_CHARS = 100
 _OPENER_MAX_WORDS = 5
+_OPENER_MAX_CHARS = 60
 # Body seen before a comments heading for it to end the article (a comment counter above the
 # article must not cut it).
 _BODY_BEFORE_COMMENTS = 500
@@ -117,9 +118,9 @@ class LineClass(Enum):
     BAD = "bad"
 
 
-@dataclass(frozen=True)
-class PageLine:
-    """One non-blank line of a flattened page and how it was judged."""
+class PageLine(NamedTuple):
+    """One non-blank line of a flattened page and how it was judged (a tuple: pages have
+    hundreds of lines and this is built several times per line)."""
 
     index: int
     text: str
@@ -200,7 +201,7 @@ def classify_lines(
     judged: list[PageLine] = []
     for index, line in enumerate(lines):
         lower = line.lower()
-        length, density = _measure(lower, language, stopwords)
+        length = len(line)
         repeated_here = counts[line] > 1
         adjacent_copy = (index > 0 and lines[index - 1] == line) or (
             index + 1 < len(lines) and lines[index + 1] == line
@@ -220,8 +221,11 @@ def classify_lines(
             or (length < _LONG_CHARS and _FURNITURE.search(lower))
             or (_BULLET.match(line) and not _SENTENCE_END.search(line))
         ):
-            verdict = LineClass.BAD
-        elif _headline_like(line, length):
+            seen.add(line)
+            judged.append(PageLine(index, line, LineClass.BAD))
+            continue
+        length, density = _measure(lower, language, stopwords)
+        if _headline_like(line, length):
             # Other stories' headlines (related lists) read like titles, not like sentences.
             verdict = LineClass.SHORT
         elif length >= _LONG_CHARS and density >= _STOPWORDS_HIGH:
@@ -276,12 +280,12 @@ def _tail_cut(judged: Sequence[PageLine]) -> list[PageLine]:
         for i, line in enumerate(judged)
         if len(line.text) < _COMMENT_AUTHOR_MAX_CHARS and _COMMENT_AUTHOR.match(line.text)
     ]
+    # Comments may begin at any signature with enough others from it on.
+    comment_starts = set(authors[: max(0, len(authors) - _COMMENT_AUTHORS_TO_CUT + 1)])
     for i, line in enumerate(judged):
-        short = len(line.text.split()) <= _OPENER_MAX_WORDS
-        opener = _COMMENTS_OPENER.match(line.text) and (short or line.text[0].isdigit())
-        comments_follow = len([a for a in authors if a >= i]) >= _COMMENT_AUTHORS_TO_CUT and (
-            i in authors
-        )
+        short = len(line.text) < _OPENER_MAX_CHARS and len(line.text.split()) <= _OPENER_MAX_WORDS
+        opener = (short or line.text[0].isdigit()) and _COMMENTS_OPENER.match(line.text)
+        comments_follow = i in comment_starts
         if body_chars >= _BODY_BEFORE_COMMENTS and (opener or comments_follow):
             out[i:] = [PageLine(rest.index, rest.text, LineClass.BAD) for rest in judged[i:]]
             return out

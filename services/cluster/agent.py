@@ -8,15 +8,15 @@ from services import metrics
 from services.cluster.core import ClusterConfig, StoryClusterer
 from services.errors import InvalidArticle
 from services.settings import Settings
-from services.stage import dead_letter, decode, encode, json_table, observe_output, timed
+from services.stage import RAW_BYTES, dead_letter, decode, encode, json_table, observe_output, timed
 
 STAGE = "cluster"
 
 
 def register(app: faust.App, settings: Settings) -> None:
-    enriched = app.topic(settings.topic(Topic.ENRICHED), key_type=bytes, value_type=bytes)
-    stories_topic = app.topic(settings.topic(Topic.STORIES), key_type=bytes, value_type=bytes)
-    dead_letters = app.topic(settings.topic(Topic.DLQ_CLUSTER), key_type=bytes, value_type=bytes)
+    enriched = app.topic(settings.topic(Topic.ENRICHED), **RAW_BYTES)
+    stories_topic = app.topic(settings.topic(Topic.STORIES), **RAW_BYTES)
+    dead_letters = app.topic(settings.topic(Topic.DLQ_CLUSTER), **RAW_BYTES)
     # Every live story of this worker's language shards: changelog-backed, so a killed worker
     # comes back with the same stories.
     stories = json_table(app, "cluster-stories", "every live story of this worker's shards")

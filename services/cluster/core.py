@@ -25,7 +25,7 @@ import hashlib
 import heapq
 import math
 from collections import Counter
-from collections.abc import MutableMapping
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -95,6 +95,7 @@ class _Live:
     headline: dict[str, float]
     entities: dict[str, float]  # key -> summed weight
     keys: frozenset[str]  # the story's inverted-index keys
+    groups: frozenset[str]  # the entity groups it names ("who:", "where:", ...)
     event_first: float | None
     event_last: float | None
     last_seen: float
@@ -142,6 +143,11 @@ class StoryClusterer:
         self._entity_df: Counter[str] = Counter()
         # (last_seen, story_id) per story, oldest first; stale entries are skipped on pop.
         self._by_last_seen: list[tuple[float, str]] = []
+        # IDF per key, per df table: valid until the live stories change.
+        self._idf_memo: dict[int, dict[str, float]] = {
+            id(self._term_df): {},
+            id(self._entity_df): {},
+        }
         for story_id in sorted(stories):
             self._remember(story_id, stories[story_id])
 
@@ -163,11 +169,14 @@ class StoryClusterer:
             headline=story["headline"],
             entities={k: v[3] for k, v in story["entities"].items()},
             keys=keys,
+            groups=frozenset(k[: k.index(":") + 1] for k in story["entities"]),
             event_first=_ts(story["event_first"]),
             event_last=_ts(story["event_last"]),
             last_seen=datetime.fromisoformat(story["last_seen"]).timestamp(),
         )
         self._live[story_id] = live
+        for memo in self._idf_memo.values():
+            memo.clear()
         self._term_df.update(live.terms.keys())
         self._entity_df.update(live.entities.keys())
         for key in keys:
@@ -176,6 +185,8 @@ class StoryClusterer:
 
     def _forget(self, story_id: str) -> None:
         live = self._live.pop(story_id)
+        for memo in self._idf_memo.values():
+            memo.clear()
         self._term_df.subtract(live.terms.keys())
         self._entity_df.subtract(live.entities.keys())
         for counter, keys in ((self._term_df, live.terms), (self._entity_df, live.entities)):
@@ -202,33 +213,52 @@ class StoryClusterer:
     # --- similarity -------------------------------------------------------------------------
 
     def _idf(self, df: Counter[str], key: str) -> float:
-        n = len(self._live)
-        return math.log((n + 1) / (df.get(key, 0) + 1)) + 1.0
+        """Smoothed IDF over the live stories, memoised until the stories change."""
+        memo = self._idf_memo[id(df)]
+        idf = memo.get(key)
+        if idf is None:
+            idf = math.log((len(self._live) + 1) / (df.get(key, 0) + 1)) + 1.0
+            memo[key] = idf
+        return idf
 
-    def _cosine(self, a: dict[str, float], b: dict[str, float], df: Counter[str]) -> float:
-        if not a or not b:
-            return 0.0
+    def _norm(self, vector: dict[str, float], df: Counter[str]) -> float:
+        """Length of the IDF-weighted vector."""
+        memo = self._idf_memo[id(df)]
+        get = memo.get
         n1 = len(self._live) + 1
         log = math.log
-        idf2 = {k: (log(n1 / (df.get(k, 0) + 1)) + 1.0) ** 2 for k in a}
-        dot = sum(w * b[k] * idf2[k] for k, w in a.items() if k in b)
+        total = 0.0
+        for k, w in vector.items():
+            i = get(k)
+            if i is None:
+                i = memo[k] = log(n1 / (df.get(k, 0) + 1)) + 1.0
+            total += (w * i) ** 2
+        return math.sqrt(total)
+
+    def _cosine(
+        self, a: dict[str, float], a_norm: float, b: dict[str, float], df: Counter[str]
+    ) -> float:
+        """Cosine of the IDF-weighted vectors `a` (the article's, of length `a_norm`) and `b`
+        (a story's)."""
+        if not a_norm or not b:
+            return 0.0
+        memo = self._idf_memo[id(df)]
+        dot = 0.0
+        for k, w in b.items():
+            wa = a.get(k)
+            if wa is not None:
+                i = memo.get(k) or self._idf(df, k)
+                dot += wa * w * i * i
         if dot == 0.0:
             return 0.0
-        na = math.sqrt(sum(w * w * idf2[k] for k, w in a.items()))
-        nb = math.sqrt(
-            sum(w * w * (log(n1 / (df.get(k, 0) + 1)) + 1.0) ** 2 for k, w in b.items())
-        )
-        return dot / (na * nb)
+        return dot / (a_norm * self._norm(b, df))
 
     def _group_match(self, article: _Article, live: _Live, group: str) -> tuple[float, float]:
         """(share of the article's `group` entities the story names, 1.0 if both name some
         but none in common)."""
+        if group not in live.groups:
+            return 0.0, 0.0
         total = shared = 0.0
-        story_has = False
-        for key in live.entities:
-            if key.startswith(group):
-                story_has = True
-                break
         for key, w in article.entities.items():
             if not key.startswith(group):
                 continue
@@ -236,12 +266,22 @@ class StoryClusterer:
             total += weight
             if key in live.entities:
                 shared += weight
-        if total == 0.0 or not story_has:
+        if total == 0.0:
             return 0.0, 0.0
         return shared / total, 1.0 if shared == 0.0 else 0.0
 
-    def features(self, article: _Article, live: _Live) -> list[float]:
-        """The join score's inputs for one (article, story) pair, in `FEATURES` order."""
+    def _article_norms(self, article: _Article) -> tuple[float, float, float]:
+        return (
+            self._norm(article.terms, self._term_df),
+            self._norm(article.headline, self._term_df),
+            self._norm(article.entities, self._entity_df),
+        )
+
+    def features(
+        self, article: _Article, live: _Live, norms: tuple[float, float, float]
+    ) -> list[float]:
+        """The join score's inputs for one (article, story) pair, in `FEATURES` order; `norms`
+        are the article's vector lengths (`_article_norms`, once per article)."""
         who, who_miss = self._group_match(article, live, "who:")
         where, where_miss = self._group_match(article, live, "where:")
         org, _ = self._group_match(article, live, "org:")
@@ -252,9 +292,9 @@ class StoryClusterer:
             far = min(1.0, math.log1p(gap) / math.log(366.0))
         return [
             1.0,
-            self._cosine(article.terms, live.terms, self._term_df),
-            self._cosine(article.headline, live.headline, self._term_df),
-            self._cosine(article.entities, live.entities, self._entity_df),
+            self._cosine(article.terms, norms[0], live.terms, self._term_df),
+            self._cosine(article.headline, norms[1], live.headline, self._term_df),
+            self._cosine(article.entities, norms[2], live.entities, self._entity_df),
             who,
             where,
             org,
@@ -307,7 +347,9 @@ class StoryClusterer:
     def scored_candidates(self, article: EnrichedArticleV1) -> list[tuple[str, list[float]]]:
         """Each candidate story with its features (for fitting the weights)."""
         comparable = self._comparable(article)
-        return [(s, self.features(comparable, self._live[s])) for s in self._candidates(comparable)]
+        candidates = self._candidates(comparable)
+        norms = self._article_norms(comparable)
+        return [(s, self.features(comparable, self._live[s], norms)) for s in candidates]
 
     @staticmethod
     def _comparable(article: EnrichedArticleV1) -> _Article:
@@ -330,10 +372,12 @@ class StoryClusterer:
         live story (a redelivery) changes nothing and returns [].
         """
         comparable = self._comparable(article)
+        candidates = self._candidates(comparable)
+        norms = self._article_norms(comparable)
         scored = sorted(
             (
-                (self._score(self.features(comparable, self._live[s])), s)
-                for s in self._candidates(comparable)
+                (self._score(self.features(comparable, self._live[s], norms)), s)
+                for s in candidates
             ),
             key=lambda pair: (-pair[0], pair[1]),
         )
@@ -341,16 +385,30 @@ class StoryClusterer:
             if article.id in self.stories[story_id]["article_ids"]:
                 return []
         if not scored or scored[0][0] < self.config.join_threshold:
+            return self.place(article, None, comparable)
+        story_id = scored[0][1]
+        bridged = [s for score, s in scored[1:] if score >= self.config.merge_threshold]
+        return self.place(article, story_id, comparable, merge=bridged)
+
+    def place(
+        self,
+        article: EnrichedArticleV1,
+        story_id: str | None,
+        comparable: _Article | None = None,
+        merge: Sequence[str] = (),
+    ) -> list[StoryEventV1]:
+        """Put `article` into live story `story_id` (None: a new story), folding the `merge`
+        stories into it, without deciding anything; `add` decides, then calls this. Replays
+        of known assignments (fitting the weights) call it directly."""
+        comparable = comparable or self._comparable(article)
+        if story_id is None:
             story_id = story_id_for(article.id)
             story = self._new_story(story_id, article, comparable)
             self._store(story_id, story)
             return [self._event(story, "created")]
-        story_id = scored[0][1]
         story = self._joined(self.stories[story_id], article, comparable)
         merged_events: list[StoryEventV1] = []
-        for score, other_id in scored[1:]:
-            if score < self.config.merge_threshold:
-                break
+        for other_id in merge:
             other = self.stories[other_id]
             story = self._absorbed(story, other)
             gone = {**other, "version": other["version"] + 1}

@@ -101,11 +101,16 @@ def _fallback_clean(raw: RawArticleV1) -> CleanArticleV1:
     )
 
 
-def clean_all(raws: Sequence[RawArticleV1]) -> tuple[list[CleanArticleV1], str]:
+def clean_all(
+    raws: Sequence[RawArticleV1], cleaner: str = "core"
+) -> tuple[list[CleanArticleV1], str]:
     """Clean every article with the clean core (one shared source memory, as one worker
-    would); returns the clean articles and which cleaner ran. Articles the cleaner rejects
-    are left out (and so count as stories of their own when scored)."""
+    would), or the stand-in when `cleaner` is "fallback" or the core is not there; returns
+    the clean articles and which cleaner ran. Articles the cleaner rejects are left out (and
+    so count as stories of their own when scored)."""
     try:
+        if cleaner == "fallback":
+            raise ImportError("the stand-in was asked for")
         from services.clean import core as clean_core
     except ImportError:
         return [_fallback_clean(raw) for raw in raws], "fallback"
@@ -135,7 +140,7 @@ def _code_hash(*packages: str) -> str:
 
 
 def enriched_articles(
-    paths: Sequence[Path], model: str, ner_body_chars: int | None
+    paths: Sequence[Path], model: str, ner_body_chars: int | None, cleaner: str = "core"
 ) -> tuple[list[EnrichedArticleV1], dict[str, str], str]:
     """Clean and enrich the input articles, from the cache when the inputs are unchanged.
 
@@ -148,7 +153,8 @@ def enriched_articles(
         for file in files:
             digest.update(file.name.encode())
             digest.update(file.read_bytes())
-    digest.update(f"{model}|{ner_body_chars}|{_code_hash('clean', 'enrich')}".encode())
+    code = _code_hash("enrich") + (_code_hash("clean") if cleaner == "core" else "fallback")
+    digest.update(f"{model}|{ner_body_chars}|{code}".encode())
     raws, gold = read_gold(paths)
     cache = CACHE_DIR / f"{digest.hexdigest()[:24]}.jsonl"
     if cache.exists():
@@ -156,7 +162,7 @@ def enriched_articles(
         cleaner = json.loads(lines[0])["cleaner"]
         articles = [EnrichedArticleV1.model_validate_json(line) for line in lines[1:]]
         return articles, gold, cleaner
-    cleaned, cleaner = clean_all(raws)
+    cleaned, cleaner = clean_all(raws, cleaner)
     nlp = load_nlp(model)
     articles: list[EnrichedArticleV1] = []
     for start in range(0, len(cleaned), ENRICH_BATCH):
@@ -217,6 +223,7 @@ def evaluate_clustering(
     extra: Sequence[Path] = (),
     ner_body_chars: int | None = None,
     config: ClusterConfig | None = None,
+    cleaner: str = "core",
     quiet: bool = False,
 ) -> dict[str, Any]:
     """Clean, enrich and cluster the articles of `jsonl` (plus `extra`), score the stories
@@ -230,7 +237,7 @@ def evaluate_clustering(
 
     body_chars = NER_BODY_CHARS if ner_body_chars is None else (ner_body_chars or None)
     started = time.perf_counter()
-    articles, gold_all, cleaner = enriched_articles([jsonl, *extra], model, body_chars)
+    articles, gold_all, cleaner = enriched_articles([jsonl, *extra], model, body_chars, cleaner)
     prepared = time.perf_counter()
     predicted = cluster_in_order(articles, seed, config)
     clustered = time.perf_counter()
@@ -281,10 +288,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--ner-body-chars", type=int, default=None,
         help="body characters the NER reads (default: the enrich stage's; 0: all)",
     )
+    parser.add_argument(
+        "--cleaner", choices=["core", "fallback"], default="core",
+        help="services.clean.core (default), or the stand-in that trusts title and text",
+    )
     args = parser.parse_args(argv)
     evaluate_clustering(
         args.jsonl, args.out, args.seed, args.model, extra=args.extra,
-        ner_body_chars=args.ner_body_chars,
+        ner_body_chars=args.ner_body_chars, cleaner=args.cleaner,
     )
 
 

@@ -11,7 +11,7 @@ from services import metrics
 from services.enrich.core import enrich_batch, load_nlp
 from services.errors import InvalidArticle
 from services.settings import Settings
-from services.stage import dead_letter, decode, encode, observe_output, timed
+from services.stage import RAW_BYTES, dead_letter, decode, encode, observe_output, timed
 
 STAGE = "enrich"
 
@@ -34,9 +34,9 @@ def enrich_each(
 
 
 def register(app: faust.App, settings: Settings) -> None:
-    clean_copy = app.topic(settings.topic(Topic.CLEAN), key_type=bytes, value_type=bytes)
-    enriched = app.topic(settings.topic(Topic.ENRICHED), key_type=bytes, value_type=bytes)
-    dead_letters = app.topic(settings.topic(Topic.DLQ_ENRICH), key_type=bytes, value_type=bytes)
+    clean_copy = app.topic(settings.topic(Topic.CLEAN), **RAW_BYTES)
+    enriched = app.topic(settings.topic(Topic.ENRICHED), **RAW_BYTES)
+    dead_letters = app.topic(settings.topic(Topic.DLQ_ENRICH), **RAW_BYTES)
 
     @app.agent(clean_copy, name=STAGE)
     async def enrich_articles(stream: faust.StreamT) -> None:
