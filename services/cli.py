@@ -178,8 +178,8 @@ def demo(
 ) -> None:
     """Run the whole pipeline on the five seed articles plus unrelated ECB+ copy.
 
-    Starts the three workers on fresh demo topics, feeds the copy in, prints story updates as
-    they arrive and then the stories, and stops the workers.
+    Starts the three workers on fresh demo topics, feeds the copy in, shows progress while the
+    stories form, prints them and the seeds' story in full, and stops the workers.
     """
     from services.demo import run_demo
     from services.kafka import BrokerUnavailable

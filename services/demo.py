@@ -1,8 +1,8 @@
 """`storywire demo`: the whole pipeline on the founding example, start to finish.
 
 Fresh topics (a per-run prefix) so a demo shows only its own stories; real worker processes;
-the five seed articles mixed with unrelated ECB+ copy; story updates printed live, then the
-final stories.
+the five seed articles mixed with unrelated ECB+ copy; progress while the stories form, then
+the stories and the founding example's story in full.
 """
 
 import json
@@ -57,12 +57,17 @@ def run_demo(settings: Settings, *, shared: Path, ecb_articles: int, console: Co
         console.print(f"demo: fed {len(expected)} articles; waiting for their stories ...")
         board = StoryBoard(settings)
         started = time.monotonic()
-        while not board.accounts_for(expected):
-            pipeline.check()
-            if time.monotonic() - started > 600:
-                console.print("[red]demo: not every article reached a story in 10 minutes[/red]")
-                return 1
-            board.poll(timeout_s=1.0)
+        with console.status("stories forming ...") as status:
+            while not board.accounts_for(expected):
+                pipeline.check()
+                if time.monotonic() - started > 600:
+                    console.print("[red]demo: not every article reached a story in 10 min[/red]")
+                    return 1
+                board.poll(timeout_s=1.0)
+                status.update(
+                    f"stories forming ... {len(board.assignments())}/{len(expected)} articles "
+                    f"placed in {len(board.latest())} stories"
+                )
         elapsed = time.monotonic() - started
         board.close()
     seed_ids = {path.stem for path in seeds.glob("*.txt")}
@@ -77,13 +82,18 @@ def print_stories(
         (s for s in stories if s.article_count > 1), key=lambda s: -s.article_count
     )
     console.rule("[bold]stories")
-    table = Table("story", "articles", "sources", "headline", "top entities")
+    table = Table(show_lines=False)
+    table.add_column("story", no_wrap=True)
+    table.add_column("articles", justify="right")
+    table.add_column("sources", justify="right")
+    table.add_column("headline", no_wrap=True, overflow="ellipsis", max_width=60)
+    table.add_column("top entities", no_wrap=True, overflow="ellipsis", max_width=50)
     for story in multi[:25]:
         table.add_row(
             story.story_id,
             str(story.article_count),
             str(len(story.sources)),
-            story.title[:70],
+            story.title,
             ", ".join(e.text for e in story.top_entities[:4]),
         )
     console.print(table)
