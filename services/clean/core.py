@@ -60,6 +60,7 @@ def clean(
     template = memory.template_lines(raw.source)
     page_title: str | None = None
     page_date: str | None = None
+    language: str | None = None
     if copy is raw.html:
         extracted = html.extract(copy)
         page_title, page_date = extracted.title, extracted.date
@@ -67,9 +68,9 @@ def clean(
             lines = [line for line in extracted.lines if text.line_key(line) not in template]
             body_indices = list(range(len(lines)))
         else:
-            lines, body_indices = _flat_body(extracted.flattened, template)
+            lines, body_indices, language = _flat_body(extracted.flattened, template)
     else:
-        lines, body_indices = _flat_body(text.split_page(copy), template)
+        lines, body_indices, language = _flat_body(text.split_page(copy), template)
 
     body_lines = [repaired for i in body_indices if (repaired := repair_line(lines[i]))]
     if not body_lines:
@@ -77,7 +78,7 @@ def clean(
     body = "\n\n".join(body_lines)
     if len(body) > max_body_chars:
         raise InvalidArticle("body_too_large", f"{len(body)} > {max_body_chars} characters")
-    language = facts.identify_language(body)
+    language = language or facts.identify_language(body)
     if language is None:
         raise InvalidArticle("no_language", "the body has no letters")
 
@@ -110,8 +111,21 @@ def clean(
     )
 
 
-def _flat_body(lines: list[str], template: frozenset[str]) -> tuple[list[str], list[int]]:
-    """(lines, indices of the article's lines) of a flattened page."""
-    sample = " ".join(sorted(lines, key=len, reverse=True)[:_LANGUAGE_SAMPLE_LINES])
-    language = facts.identify_language(sample) or "en"
-    return lines, text.find_body(lines, language, template)
+def _flat_body(
+    lines: list[str], template: frozenset[str]
+) -> tuple[list[str], list[int], str | None]:
+    """(lines, indices of the article's lines, the article's language if already known) of a
+    flattened page.
+
+    The line classifier needs the page's language (for its stopwords) before it knows the body,
+    so it is read from the page's longest lines; when those all turn out to be body, that is
+    the body's language too and the (costly) identification is not run twice.
+    """
+    by_length = sorted(range(len(lines)), key=lambda i: len(lines[i]), reverse=True)
+    sample_indices = by_length[:_LANGUAGE_SAMPLE_LINES]
+    sample = " ".join(lines[i] for i in sample_indices)
+    language = facts.identify_language(sample)
+    body_indices = text.find_body(lines, language or "en", template)
+    body_set = set(body_indices)
+    known = language if all(i in body_set for i in sample_indices) else None
+    return lines, body_indices, known

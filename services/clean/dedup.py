@@ -14,31 +14,43 @@ from datasketch import MinHash, MinHashLSH
 
 from services.clean.memory import SourceMemory
 
-NUM_PERM = 128
+# 64 permutations estimate a Jaccard of 0.7 within about +-0.06, plenty to tell a republished
+# copy (>0.8) from another outlet's report (<0.3), at half the cost of 128.
+NUM_PERM = 64
 # Estimated Jaccard similarity of body shingles above which two articles are one copy. Wire
 # republications differ by a dateline, a byline or a trimmed last paragraph; different outlets'
 # own reports of one event share far less than this.
 THRESHOLD = 0.7
 SHINGLE_WORDS = 5
 _WORD = re.compile(r"\w+", re.UNICODE)
+_MULTIPLIER = np.uint64(1_000_003)
+_MASK = np.uint64(0xFFFFFFFF)
 
 
-def _shingle_hashes(body: str) -> list[int]:
+def _shingle_hashes(body: str) -> np.ndarray:
+    """32-bit hashes of the body's 5-word shingles.
+
+    Words are hashed once (CRC32: stable across processes, since signatures are stored) and
+    shingles combined as a polynomial over them in numpy, which is several times faster than
+    hashing each joined shingle string.
+    """
     words = _WORD.findall(body.lower())
-    if len(words) < SHINGLE_WORDS:
-        grams = [" ".join(words)] if words else []
-    else:
-        grams = [" ".join(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - 4)]
-    # 32-bit hashes like datasketch's default, but CRC32: stable across processes (signatures
-    # are stored) and several times faster than a cryptographic hash per shingle.
-    return [zlib.crc32(gram.encode()) for gram in grams]
+    if not words:
+        return np.zeros(0, dtype=np.uint64)
+    word_hashes = np.fromiter((zlib.crc32(word.encode()) for word in words), dtype=np.uint64)
+    width = min(SHINGLE_WORDS, len(word_hashes))
+    count = len(word_hashes) - width + 1
+    shingles = np.zeros(count, dtype=np.uint64)
+    for offset in range(width):
+        shingles = (shingles * _MULTIPLIER + word_hashes[offset : offset + count]) & _MASK
+    return shingles
 
 
 def signature(body: str) -> MinHash:
     """MinHash of the body's 5-word shingles."""
     minhash = MinHash(num_perm=NUM_PERM, hashfunc=lambda value: value)
     hashes = _shingle_hashes(body)
-    if hashes:
+    if len(hashes):
         minhash.update_batch(hashes)
     return minhash
 

@@ -45,19 +45,36 @@ _NUMERIC = re.compile(r"^[\W\d_]*$", re.UNICODE)
 # this size costs ~5x more, and this runs on every line). A short line (a menu item, a button, a
 # credit) containing one is not body; a long line needs a strong one (an appeal to donate or
 # subscribe, cookie or legal text).
-_FURNITURE = re.compile(
-    r"\b(?:share|shares|shared|tweet|facebook|twitter|whatsapp|pinterest|linkedin|reddit|"
-    r"telegram|instagram|youtube|e-?mail|print|subscribe|subscription|subscribers?|sign ?in|"
-    r"sign ?up|log ?in|log ?out|register|newsletters?|cookies?|privacy|terms|copyright|"
-    r"rights reserved|advertisement|advertising|advertise|sponsored|promoted|related|"
-    r"read more|read next|more from|recommended|trending|most (?:popular|read|viewed|shared)|"
-    r"popular|comments?|replies|reply|donate|donation|support us|follow us|photo|photos|"
-    r"image|images|video|videos|gallery|credits?|getty|shutterstock|click here|skip to|"
-    r"menu|search|home ?page|posted by|written by|filed under|tags?|categor(?:y|ies)|"
-    r"previous|next|back to top|check also|see also|also read|you may also like|"
-    r"listen|download|app|feed|rss|loading|javascript|browser|updated|published|contact|"
-    r"about us|careers|sitemap|site map|all rights|powered by|editor's picks|top news|"
-    r"top stories|latest news|more stories|watch|close|open)\b|©|\|"
+_FURNITURE_WORDS = frozenset(
+    {
+        "share", "shares", "shared", "tweet", "facebook", "twitter", "whatsapp", "pinterest",
+        "linkedin", "reddit", "telegram", "instagram", "youtube", "email", "print", "subscribe",
+        "subscription", "subscribers", "subscriber", "signin", "signup", "login", "logout",
+        "register", "newsletter", "newsletters", "cookie", "cookies", "privacy", "terms",
+        "copyright", "advertisement", "advertising", "advertise", "sponsored", "promoted",
+        "related", "recommended", "trending", "popular", "comment", "comments", "replies", "reply",
+        "donate", "donation", "photo", "photos", "image", "images", "video", "videos", "gallery",
+        "credit", "credits", "getty", "shutterstock", "menu", "search", "homepage", "tag", "tags",
+        "category", "categories", "previous", "next", "listen", "download", "app", "feed", "rss",
+        "loading", "javascript", "browser", "updated", "published", "contact", "careers",
+        "sitemap", "watch", "close", "open"
+    }
+)
+_FURNITURE_PHRASES = re.compile(
+    r"\b(?:sign (?:in|up)|log (?:in|out)|rights reserved|read (?:more|next)|more from|"
+    r"most (?:popular|read|viewed|shared)|support us|follow us|click here|skip to|home page|"
+    r"posted by|written by|filed under|back to top|check also|see also|also read|"
+    r"you may also like|about us|site map|all rights|powered by|editor's picks|"
+    r"top (?:news|stories)|latest news|more stories)\b|©|\|"
+)
+# Words without which no `_STRONG_FURNITURE` phrase can match: checked first, as a set lookup.
+_STRONG_TRIGGERS = frozenset(
+    {
+        "donate", "donation", "donations", "donating", "support", "become", "subscribe", "sign",
+        "newsletter", "cookies", "cookie", "privacy", "terms", "reserved", "click", "comment",
+        "comments", "article", "story", "reproduction", "published", "reproduced", "redistributed",
+        "javascript", "ad", "adblocker", "whitelist"
+    }
 )
 _STRONG_FURNITURE = re.compile(
     r"\b(?:donat(?:e|ion|ions|ing)|support (?:us|our journalism)|become a (?:member|patron|"
@@ -136,10 +153,11 @@ def stoplist(language: str) -> frozenset[str]:
     return frozenset(justext.get_stoplist(name))
 
 
-def _measure(line: str, language: str, stopwords: Collection[str]) -> tuple[int, float]:
-    """(length, stopword density) of a lower-cased line. Length is in characters; languages
-    without a stoplist get a density from sentence punctuation instead."""
-    words = _WORD.findall(line)
+def _measure(
+    line: str, words: Sequence[str], language: str, stopwords: Collection[str]
+) -> tuple[int, float]:
+    """(length, stopword density) of a lower-cased line and its words. Length is in
+    characters; languages without a stoplist get a density from sentence punctuation."""
     if not words:
         return len(line), 0.0
     if stopwords:
@@ -173,7 +191,18 @@ def line_key(line: str) -> str:
 
 def is_furniture(line: str) -> bool:
     """A short line that reads like a menu item, a button or a credit."""
-    return len(line) < _LONG_CHARS and bool(_FURNITURE.search(line.lower()))
+    lower = line.lower()
+    return len(line) < _LONG_CHARS and _furniture(lower, set(_WORD.findall(lower)))
+
+
+def _furniture(lower: str, words: set[str]) -> bool:
+    return not _FURNITURE_WORDS.isdisjoint(words) or bool(_FURNITURE_PHRASES.search(lower))
+
+
+def _strong_furniture(lower: str, words: set[str]) -> bool:
+    return "©" in lower or (
+        not _STRONG_TRIGGERS.isdisjoint(words) and bool(_STRONG_FURNITURE.search(lower))
+    )
 
 
 def _doubled(line: str) -> bool:
@@ -202,6 +231,8 @@ def classify_lines(
     for index, line in enumerate(lines):
         lower = line.lower()
         length = len(line)
+        words = _WORD.findall(lower)
+        word_set = set(words)
         repeated_here = counts[line] > 1
         adjacent_copy = (index > 0 and lines[index - 1] == line) or (
             index + 1 < len(lines) and lines[index + 1] == line
@@ -217,14 +248,14 @@ def classify_lines(
             or (repeated_here and (line in seen or length < _LONG_CHARS))
             # A teaser cut short ("...urged the UN ...") belongs to another story.
             or (_TEASER_END.search(line) and length < 4 * _LONG_CHARS)
-            or (length < _STRONG_FURNITURE_MAX_CHARS and _STRONG_FURNITURE.search(lower))
-            or (length < _LONG_CHARS and _FURNITURE.search(lower))
+            or (length < _STRONG_FURNITURE_MAX_CHARS and _strong_furniture(lower, word_set))
+            or (length < _LONG_CHARS and _furniture(lower, word_set))
             or (_BULLET.match(line) and not _SENTENCE_END.search(line))
         ):
             seen.add(line)
             judged.append(PageLine(index, line, LineClass.BAD))
             continue
-        length, density = _measure(lower, language, stopwords)
+        length, density = _measure(lower, words, language, stopwords)
         if _headline_like(line, length):
             # Other stories' headlines (related lists) read like titles, not like sentences.
             verdict = LineClass.SHORT
@@ -241,33 +272,49 @@ def classify_lines(
     return _revise(judged)
 
 
-def _nearest(judged: Sequence[PageLine], start: int, step: int) -> LineClass:
-    """Class of the nearest GOOD/BAD line from `start` walking by `step` (BAD past the edge)."""
-    index = start + step
-    while 0 <= index < len(judged):
-        verdict = judged[index].verdict
-        if verdict in (LineClass.GOOD, LineClass.BAD):
-            return verdict
-        index += step
-    return LineClass.BAD
+def _nearest_decided(judged: Sequence[PageLine]) -> tuple[list[LineClass], list[LineClass]]:
+    """For each line, the class of the nearest GOOD/BAD line before it and after it (BAD past
+    the page's edges): one pass each way instead of a walk per line."""
+    before: list[LineClass] = []
+    last = LineClass.BAD
+    for line in judged:
+        before.append(last)
+        if line.verdict in (LineClass.GOOD, LineClass.BAD):
+            last = line.verdict
+    after: list[LineClass] = [LineClass.BAD] * len(judged)
+    last = LineClass.BAD
+    for i in range(len(judged) - 1, -1, -1):
+        after[i] = last
+        if judged[i].verdict in (LineClass.GOOD, LineClass.BAD):
+            last = judged[i].verdict
+    return before, after
 
 
 def _revise(judged: list[PageLine]) -> list[PageLine]:
     """jusText's context revision: near-good lines next to body become body; short lines become
     body only when body is on both sides (a subheading, a one-line quote), else junk."""
-    revised = list(judged)
-    for i, line in enumerate(judged):
-        if line.verdict is LineClass.NEAR_GOOD:
-            before, after = _nearest(judged, i, -1), _nearest(judged, i, 1)
-            good = LineClass.GOOD in (before, after)
-            revised[i] = PageLine(i, line.text, LineClass.GOOD if good else LineClass.BAD)
-    final = list(revised)
-    for i, line in enumerate(revised):
-        if line.verdict is LineClass.SHORT:
-            before, after = _nearest(revised, i, -1), _nearest(revised, i, 1)
-            good = before is LineClass.GOOD and after is LineClass.GOOD
-            final[i] = PageLine(i, line.text, LineClass.GOOD if good else LineClass.BAD)
-    return final
+    before, after = _nearest_decided(judged)
+    revised = [
+        line._replace(
+            verdict=LineClass.GOOD
+            if LineClass.GOOD in (before[i], after[i])
+            else LineClass.BAD
+        )
+        if line.verdict is LineClass.NEAR_GOOD
+        else line
+        for i, line in enumerate(judged)
+    ]
+    before, after = _nearest_decided(revised)
+    return [
+        line._replace(
+            verdict=LineClass.GOOD
+            if before[i] is LineClass.GOOD and after[i] is LineClass.GOOD
+            else LineClass.BAD
+        )
+        if line.verdict is LineClass.SHORT
+        else line
+        for i, line in enumerate(revised)
+    ]
 
 
 def _tail_cut(judged: Sequence[PageLine]) -> list[PageLine]:
