@@ -61,6 +61,8 @@ def build_app(settings: Settings, stage: Stage) -> faust.App:
         # and it commits only offsets whose events the agent finished with.
         producer_acks=-1,
         broker_commit_interval=1.0,
+        broker_session_timeout=settings.session_timeout_seconds,
+        broker_heartbeat_interval=min(3.0, settings.session_timeout_seconds / 3),
         consumer_auto_offset_reset="earliest",
         web_enabled=False,  # storywire serves /metrics itself (prometheus-client)
         table_cleanup_interval=60.0,

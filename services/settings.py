@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     group_prefix: str = Field("storywire", description="consumer group = <prefix>-<stage>")
 
     # --- Workers -----------------------------------------------------------------------------
+    session_timeout_seconds: float = Field(
+        30.0, ge=6, description="how long a silent worker keeps its partitions from the others"
+    )
     metrics_port: int = Field(9464, ge=0, description="Prometheus /metrics port; 0 = none")
     metrics_host: str = Field("127.0.0.1", description="address /metrics listens on")
     data_dir: str = Field(".run/faust", description="faust's local table state")

@@ -1,0 +1,56 @@
+"""A cluster worker killed mid-stream comes back with the same stories (changelog tables)."""
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from services.ingest.producer import ingest
+from services.pipeline import LocalPipeline
+from services.settings import Settings
+from services.story_view import StoryBoard
+from tests.integration.conftest import free_port_block, fresh_settings
+
+pytestmark = pytest.mark.integration
+
+
+def _wait_until_placed(board: StoryBoard, pipeline: LocalPipeline, ids: list[str]) -> None:
+    deadline = time.monotonic() + 240
+    while not board.accounts_for(ids):
+        pipeline.check()
+        assert time.monotonic() < deadline, f"not placed in time: {ids}"
+        board.poll(timeout_s=0.5)
+
+
+def test_killed_cluster_worker_resumes_with_the_same_stories(
+    broker: Settings, seeds_dir: Path, tmp_path: Path
+) -> None:
+    # A short session timeout: the killed worker's partitions move on within seconds.
+    settings = fresh_settings(broker, session_timeout_seconds=8.0)
+    seeds = sorted(seeds_dir.glob("*.txt"))
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    for path in seeds[:3]:
+        shutil.copy(path, first)
+    for path in seeds[3:]:
+        shutil.copy(path, second)
+    with LocalPipeline(settings, tmp_path / "logs", metrics_base_port=free_port_block()) as run:
+        run.wait_for_metrics()
+        board = StoryBoard(settings)
+        sent_first = ingest([first], settings, show_progress=False).sent
+        _wait_until_placed(board, run, sent_first)
+        [story_before] = board.latest()
+        assert story_before.article_count == 3
+
+        run.stop("cluster", kill=True)  # no clean shutdown: state must come from the changelog
+        run.start("cluster")
+        sent_second = ingest([second], settings, show_progress=False).sent
+        _wait_until_placed(board, run, sent_first + sent_second)
+        board.close()
+
+    [story_after] = board.latest()
+    assert story_after.story_id == story_before.story_id
+    assert set(story_after.article_ids) == {path.stem for path in seeds}
+    assert story_after.version == story_before.version + 2
