@@ -7,18 +7,9 @@ from collections import Counter
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from schemas.articles import EnrichedArticleV1
+from services.enrich.core import NEWS_WORDS
 
-# Words every news story uses: they say nothing about which story an article tells.
-_NEWS_WORDS = frozenset(
-    {
-        "said", "says", "say", "told", "tell", "according", "report", "reported", "reports",
-        "news", "year", "years", "new", "time", "week", "day", "days", "today", "yesterday",
-        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "people",
-        "like", "just", "also", "including", "added", "statement", "percent", "would",
-        "could", "one", "two", "three", "first", "last", "month", "months",
-    }
-)
-STOPWORDS = frozenset(w.lower() for w in STOP_WORDS) | _NEWS_WORDS
+STOPWORDS = frozenset(w.lower() for w in STOP_WORDS) | NEWS_WORDS
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]")
 

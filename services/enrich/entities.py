@@ -92,7 +92,7 @@ def normalise_mention(text: str, label: str) -> tuple[str, EntityLabel] | None:
     if name.lower().startswith("the "):
         name = name[4:]
     name = _POSSESSIVE.sub("", name).strip(_EDGE_JUNK + " ")
-    if len(name) < 2 or not any(ch.isalpha() for ch in name):
+    if len(name) < 2 or name.lower() == "the" or not any(ch.isalpha() for ch in name):
         return None
     alias = ALIASES.get(alias_key(name))
     if alias is not None:

