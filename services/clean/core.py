@@ -21,6 +21,7 @@ _MAX_COPY_FACTOR = 20
 _MAX_JUNK_RATIO = 0.02
 _LANGUAGE_SAMPLE_LINES = 6
 _DATE_SEARCH_LINES = 15
+_SENTENCE_END = ".!?\"')»…"
 
 
 def clean(
@@ -66,12 +67,26 @@ def clean(
         page_title, page_date = extracted.title, extracted.date
         if extracted.flattened is None:
             lines = [line for line in extracted.lines if text.line_key(line) not in template]
+            # trafilatura keeps the <h1> when it sits inside the article: it is the headline.
+            page_headline = page_title and facts.clean_headline(page_title)
+            titles = {
+                " ".join(title.split()).lower()
+                for title in (raw.title, page_title, page_headline)
+                if title
+            }
+            while lines and " ".join(lines[0].split()).lower() in titles:
+                lines = lines[1:]
             body_indices = list(range(len(lines)))
         else:
             lines, body_indices, language = _flat_body(extracted.flattened, template)
     else:
         lines, body_indices, language = _flat_body(text.split_page(copy), template)
 
+    if body_indices and body_indices[0] == 0 and len(body_indices) > 1 and copy is not raw.html:
+        # The page's first line, with no sentence end, is its title even when it is long.
+        first = lines[0].rstrip()
+        if first and first[-1] not in _SENTENCE_END:
+            body_indices = body_indices[1:]
     body_lines = [repaired for i in body_indices if (repaired := repair_line(lines[i]))]
     if not body_lines:
         raise InvalidArticle("empty_after_cleaning", "no line of the copy reads as article")

@@ -23,6 +23,8 @@ NUM_PERM = 64
 THRESHOLD = 0.7
 SHINGLE_WORDS = 5
 _WORD = re.compile(r"\w+", re.UNICODE)
+# Named explicitly: stored signatures must be read back with the scheme that made them.
+_SCHEME = "affine32"
 _MULTIPLIER = np.uint64(1_000_003)
 _MASK = np.uint64(0xFFFFFFFF)
 
@@ -48,7 +50,7 @@ def _shingle_hashes(body: str) -> np.ndarray:
 
 def signature(body: str) -> MinHash:
     """MinHash of the body's 5-word shingles."""
-    minhash = MinHash(num_perm=NUM_PERM, hashfunc=lambda value: value)
+    minhash = MinHash(num_perm=NUM_PERM, hashfunc=lambda value: value, scheme=_SCHEME)
     hashes = _shingle_hashes(body)
     if len(hashes):
         minhash.update_batch(hashes)
@@ -65,7 +67,7 @@ def _index(memory: SourceMemory) -> MinHashLSH:
 
 
 def _from_store(values: list[int]) -> MinHash:
-    return MinHash(num_perm=NUM_PERM, hashvalues=np.array(values, dtype=np.uint64))
+    return MinHash(hashvalues=np.array(values, dtype=np.uint64), scheme=_SCHEME)
 
 
 @dataclass(frozen=True)

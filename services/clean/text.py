@@ -200,9 +200,14 @@ def _furniture(lower: str, words: set[str]) -> bool:
 
 
 def _strong_furniture(lower: str, words: set[str]) -> bool:
-    return "©" in lower or (
-        not _STRONG_TRIGGERS.isdisjoint(words) and bool(_STRONG_FURNITURE.search(lower))
-    )
+    """An appeal, a legal notice: one strong phrase in a line of ordinary length, two in a long
+    one (a long body paragraph may mention a newsletter once; an appeal repeats itself)."""
+    if "©" in lower:
+        return True
+    if _STRONG_TRIGGERS.isdisjoint(words):
+        return False
+    hits = len(set(_STRONG_FURNITURE.findall(lower)))
+    return hits >= (1 if len(lower) < _STRONG_FURNITURE_MAX_CHARS else 2)
 
 
 def _doubled(line: str) -> bool:
@@ -248,7 +253,7 @@ def classify_lines(
             or (repeated_here and (line in seen or length < _LONG_CHARS))
             # A teaser cut short ("...urged the UN ...") belongs to another story.
             or (_TEASER_END.search(line) and length < 4 * _LONG_CHARS)
-            or (length < _STRONG_FURNITURE_MAX_CHARS and _strong_furniture(lower, word_set))
+            or _strong_furniture(lower, word_set)
             or (length < _LONG_CHARS and _furniture(lower, word_set))
             or (_BULLET.match(line) and not _SENTENCE_END.search(line))
         ):

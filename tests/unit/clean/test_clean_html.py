@@ -1,0 +1,49 @@
+"""HTML copy through the clean core: the article, its title and time; template paragraphs."""
+
+from datetime import UTC, datetime
+
+from schemas.articles import RawArticleV1
+from services.clean.core import clean
+from services.clean.memory import SourceMemory
+
+NOW = datetime(2016, 3, 26, tzinfo=UTC)
+PARAGRAPHS = [
+    "MOSCOW (Reuters) - Russian President Vladimir Putin and U.S. Secretary of State John Kerry "
+    "on Thursday credited cooperation between the two countries for progress in Syria.",
+    "Speaking at the beginning of talks in Moscow, Kerry said the United States looked forward "
+    "to making progress in peace talks in Geneva and to a political transition in Syria.",
+    "The main Syrian opposition group wrapped up the latest round of indirect peace talks on "
+    "Thursday by urging Russia to use its leverage on the government in Damascus.",
+]
+
+
+def _page(paragraphs: list[str]) -> str:
+    body = "".join(f"<p>{paragraph}</p>" for paragraph in paragraphs)
+    return (
+        "<html><head><title>Putin, Kerry credit cooperation on Syria | Example News</title>"
+        '<meta property="article:published_time" content="2016-03-24T18:30:00+00:00">'
+        "</head><body><nav><ul><li><a href='/'>Home</a></li><li><a href='/w'>World</a></li>"
+        "</ul></nav><article><h1>Putin, Kerry credit cooperation on Syria</h1>"
+        f"{body}</article><footer><p>© 2016 Example News. All rights reserved.</p>"
+        "<a href='/privacy'>Privacy policy</a></footer></body></html>"
+    )
+
+
+def test_html_gives_the_article_its_headline_dateline_and_time() -> None:
+    raw = RawArticleV1(id="h1", source="example", html=_page(PARAGRAPHS), ingested_at=NOW)
+    article = clean(raw, SourceMemory({}, {}), max_body_chars=10_000, now=NOW)
+    assert article.body.split("\n\n") == PARAGRAPHS
+    assert article.headline == "Putin, Kerry credit cooperation on Syria"
+    assert (article.dateline_place, article.dateline_agency) == ("Moscow", "Reuters")
+    assert article.published_at is not None and article.published_at.date().isoformat() == (
+        "2016-03-24"
+    )
+    assert "rights reserved" not in article.body
+
+
+def test_the_feeds_title_and_time_win_over_the_pages() -> None:
+    published = datetime(2016, 3, 24, 12, 0, tzinfo=UTC)
+    raw = RawArticleV1(id="h2", source="example", html=_page(PARAGRAPHS), title="Feed title",
+                       published_at=published, ingested_at=NOW)
+    article = clean(raw, SourceMemory({}, {}), max_body_chars=10_000, now=NOW)
+    assert (article.headline, article.published_at) == ("Feed title", published)
