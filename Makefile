@@ -59,3 +59,16 @@ typecheck: install ## mypy over services/ and schemas/
 
 schemas: install ## regenerate the checked-in JSON Schema files from the pydantic models
 	$(BIN)/storywire schemas write
+
+SHARED ?= ../shared
+
+eval-cleaning: install ## cleaning P/R/F1 on the extraction benchmark, plain-text and HTML input
+	$(BIN)/storywire eval cleaning $(SHARED)/data/extraction --input text --out .run/predictions-cleaning-text.json
+	$(BIN)/storywire eval cleaning $(SHARED)/data/extraction --input html --out .run/predictions-cleaning-html.json
+
+eval-clustering: install ## story clustering B-cubed/pairwise P/R/F1 on ECB+ dev, three orders
+	for seed in 1 2 3; do $(BIN)/storywire eval clustering $(SHARED)/data/ecbplus/articles.dev.jsonl \
+	  --seed $$seed --out .run/predictions-clustering-$$seed.json || exit 1; done
+
+bench-cluster: install ## cluster core cost at 1k, 10k and 100k live stories
+	$(BIN)/storywire bench cluster

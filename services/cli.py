@@ -24,9 +24,11 @@ app = typer.Typer(
 topics_app = typer.Typer(help="Create or list storywire's Kafka topics.", no_args_is_help=True)
 schemas_app = typer.Typer(help="The JSON Schema files generated from the contracts.")
 eval_app = typer.Typer(help="Measure cleaning and clustering against the referees' data.")
+bench_app = typer.Typer(help="Speed benchmarks that print their figures.")
 app.add_typer(topics_app, name="topics")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(eval_app, name="eval")
+app.add_typer(bench_app, name="bench")
 
 err = Console(stderr=True)
 out = Console()
@@ -227,6 +229,14 @@ def eval_clustering(
         from services.cluster.evaluate import evaluate_clustering
 
         evaluate_clustering(jsonl, out_path, seed, Settings().spacy_model)
+
+
+@bench_app.command("cluster")
+def bench_cluster() -> None:
+    """Cost per article of the cluster core with 1k, 10k and 100k live stories."""
+    from services.cluster.bench import bench_cluster as run
+
+    run()
 
 
 def main() -> None:
