@@ -68,7 +68,7 @@ eval-cleaning: install ## cleaning P/R/F1 on the extraction benchmark, plain-tex
 
 eval-clustering: install ## story clustering B-cubed/pairwise P/R/F1 on ECB+ dev, three orders
 	for seed in 1 2 3; do $(BIN)/storywire eval clustering $(SHARED)/data/ecbplus/articles.dev.jsonl \
-	  --seed $$seed --out .run/predictions-clustering-$$seed.json || exit 1; done
+	  --seed $$seed --extra $(SHARED)/seeds --out .run/predictions-clustering-$$seed.json || exit 1; done
 
 bench-cluster: install ## cluster core cost at 1k, 10k and 100k live stories
 	$(BIN)/storywire bench cluster

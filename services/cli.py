@@ -219,8 +219,16 @@ def eval_clustering(
     through_kafka: Annotated[
         bool, typer.Option(help="replay through the real broker and workers")
     ] = False,
+    extra: Annotated[
+        list[Path] | None,
+        typer.Option(help="more copy mixed in (a folder of plain-text seeds: checked to form "
+                     "exactly one story)"),
+    ] = None,
 ) -> None:
-    """Replay articles in a seeded shuffled order; print B-cubed and pairwise P/R/F1."""
+    """Replay articles in a seeded shuffled order; print B-cubed and pairwise P/R/F1.
+
+    Scores agree with shared/eval/score_clusters.py run on the written predictions.
+    """
     if through_kafka:
         from services.cluster.through_kafka import evaluate_through_kafka
 
@@ -228,7 +236,7 @@ def eval_clustering(
     else:
         from services.cluster.evaluate import evaluate_clustering
 
-        evaluate_clustering(jsonl, out_path, seed, Settings().spacy_model)
+        evaluate_clustering(jsonl, out_path, seed, Settings().spacy_model, extra=extra or ())
 
 
 @bench_app.command("cluster")
