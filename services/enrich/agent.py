@@ -3,9 +3,8 @@
 import asyncio
 
 import faust
-from spacy.language import Language
 
-from schemas.articles import CleanArticleV1, EnrichedArticleV1
+from schemas.articles import CleanArticleV1
 from schemas.topics import Topic
 from services import metrics
 from services.enrich.core import enrich_batch, load_nlp
@@ -14,23 +13,6 @@ from services.settings import Settings
 from services.stage import RAW_BYTES, dead_letter, decode, encode, observe_output, timed
 
 STAGE = "enrich"
-
-
-def enrich_each(
-    articles: list[CleanArticleV1], nlp: Language
-) -> list[EnrichedArticleV1 | InvalidArticle]:
-    """One result per article: the batch in one `nlp.pipe`, or, if an article in it is
-    unprocessable, each article alone so that only that one is dead-lettered."""
-    try:
-        return list(enrich_batch(articles, nlp))
-    except InvalidArticle:
-        results: list[EnrichedArticleV1 | InvalidArticle] = []
-        for article in articles:
-            try:
-                results.extend(enrich_batch([article], nlp))
-            except InvalidArticle as error:
-                results.append(error)
-        return results
 
 
 def register(app: faust.App, settings: Settings) -> None:
@@ -60,7 +42,7 @@ def register(app: faust.App, settings: Settings) -> None:
             articles = [article for _, article in decoded]
             with timed(STAGE, len(articles)), metrics.SPACY_BATCH_SECONDS.time():
                 # spaCy releases the GIL in its hot loops; the thread keeps the loop responsive.
-                results = await loop.run_in_executor(None, enrich_each, articles, nlp)
+                results = await loop.run_in_executor(None, enrich_batch, articles, nlp)
             for (event, _), result in zip(decoded, results, strict=True):
                 if isinstance(result, InvalidArticle):
                     letter = dead_letter(STAGE, result, event.message)
