@@ -88,11 +88,15 @@ def worker(
     of a stage to share its partitions. /metrics is served on STORYWIRE_METRICS_PORT.
     """
     from services.app import STAGES
+    from services.kafka import BrokerUnavailable
     from services.worker import run_worker
 
     if stage not in STAGES:
         _fail(f"unknown stage {stage!r}; choose one of {', '.join(STAGES)}", 2)
-    run_worker(stage, Settings(), loglevel=loglevel)  # type: ignore[arg-type]  # checked above
+    try:
+        run_worker(stage, Settings(), loglevel=loglevel)  # type: ignore[arg-type]  # checked above
+    except BrokerUnavailable as exc:
+        _fail(str(exc), 3)
 
 
 @app.command()
