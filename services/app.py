@@ -12,6 +12,7 @@ from typing import Literal
 import faust
 
 from services.kafka import ssl_context
+from services.lag import register_lag_timer
 from services.settings import Settings
 
 Stage = Literal["clean", "enrich", "cluster"]
@@ -68,4 +69,5 @@ def build_app(settings: Settings, stage: Stage) -> faust.App:
         table_cleanup_interval=60.0,
     )
     _registrars()[stage](app, settings)
+    register_lag_timer(app, stage)
     return app
