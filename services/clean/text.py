@@ -115,17 +115,17 @@ _OPENER_MAX_CHARS = 60
 # article must not cut it).
 _BODY_BEFORE_COMMENTS = 500
 
-_LONG_CHARS = 90  # jusText's length_high is 200 for HTML paragraphs; flattened lines are shorter
+_LONG_CHARS = 110  # jusText uses 200 for HTML paragraphs; flattened lines are shorter
 _SHORT_CHARS = 40
 _TITLE_MAX_CHARS = 160
 _TITLE_CASE_SHARE = 0.6
-_STOPWORDS_HIGH = 0.30
+_STOPWORDS_HIGH = 0.25
 _STOPWORDS_LOW = 0.20
 _STRONG_FURNITURE_MAX_CHARS = 400  # longer lines are body that merely mentions a newsletter
 # A run of bad lines costs this much (in characters of body) to bridge when finding the article.
-_BAD_LINE_PENALTY = 60
+_BAD_LINE_PENALTY = 100
 # A body block outside the main run is kept if at least this long (a page split by a box).
-_EXTRA_BLOCK_CHARS = 400
+_EXTRA_BLOCK_CHARS = 800
 
 
 class LineClass(Enum):
