@@ -126,6 +126,29 @@ def clean(
     )
 
 
+# A wire brief can be a single sentence or two; shorter than that is a caption or a button,
+# unless it is all the copy there is (a one-line flash is still news).
+_BRIEF_MIN_WORDS = 12
+_FLASH_MIN_WORDS = 5
+
+
+def _brief(lines: list[str], template: frozenset[str]) -> list[int]:
+    """The body of copy too short for the line classifier: its longest line that is neither
+    page furniture nor the source's template, when that line is sentence-long."""
+    min_words = _FLASH_MIN_WORDS if len([line for line in lines if line.strip()]) == 1 else (
+        _BRIEF_MIN_WORDS
+    )
+    candidates = [
+        i for i, line in enumerate(lines)
+        if len(line.split()) >= min_words
+        and not text.is_furniture(line)
+        and text.line_key(line) not in template
+    ]
+    if not candidates:
+        return []
+    return [max(candidates, key=lambda i: len(lines[i]))]
+
+
 def _flat_body(
     lines: list[str], template: frozenset[str]
 ) -> tuple[list[str], list[int], str | None]:
@@ -140,7 +163,7 @@ def _flat_body(
     sample_indices = by_length[:_LANGUAGE_SAMPLE_LINES]
     sample = " ".join(lines[i] for i in sample_indices)
     language = facts.identify_language(sample)
-    body_indices = text.find_body(lines, language or "en", template)
+    body_indices = text.find_body(lines, language or "en", template) or _brief(lines, template)
     body_set = set(body_indices)
     known = language if all(i in body_set for i in sample_indices) else None
     return lines, body_indices, known

@@ -60,3 +60,32 @@ def test_an_html_page_without_an_article_is_empty_after_cleaning() -> None:
     assert _reason(html="<html><body><nav><a href='/'>Home</a></nav></body></html>") == (
         "empty_after_cleaning"
     )
+
+
+def test_a_one_sentence_brief_is_an_article_not_empty() -> None:
+    brief = (
+        "Lindsay Lohan checked into the Betty Ford Center in Rancho Mirage early on Friday, "
+        "her spokesman said, hours before a judge's deadline"
+    )
+    article = clean(
+        RawArticleV1(id="brief", source="wire", text=f"Menu\n{brief}\nShare", ingested_at=NOW),
+        SourceMemory({}, {}),
+        max_body_chars=10_000,
+    )
+    assert article.body == brief
+
+
+def test_a_one_line_flash_is_an_article_but_a_lone_button_is_not() -> None:
+    flash = "The parliament election is over in Turkmenistan."
+    article = clean(
+        RawArticleV1(id="flash", source="wire", text=flash, ingested_at=NOW),
+        SourceMemory({}, {}),
+        max_body_chars=10_000,
+    )
+    assert article.body == flash
+    with pytest.raises(InvalidArticle, match="empty_after_cleaning"):
+        clean(
+            RawArticleV1(id="button", source="wire", text="Share this story", ingested_at=NOW),
+            SourceMemory({}, {}),
+            max_body_chars=10_000,
+        )
