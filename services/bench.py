@@ -223,8 +223,9 @@ def _bare_process(
     _enrich_in_batches(articles[:batch_size], nlp, batch_size, body_chars)  # warm caches
     ready.wait()
     started = time.monotonic()  # CLOCK_MONOTONIC: one clock for every process on the machine
+    cpu_started = time.process_time()
     _enrich_in_batches(articles, nlp, batch_size, body_chars)
-    out.put((started, time.monotonic(), len(articles)))
+    out.put((started, time.monotonic(), len(articles), time.process_time() - cpu_started))
 
 
 def bare_throughput(
@@ -234,11 +235,14 @@ def bare_throughput(
     *,
     processes: int = 1,
     body_chars: int | None = NER_BODY_CHARS,
-) -> float:
-    """Articles/s of `enrich_batch` over `articles` in `processes` processes (one model each).
+) -> tuple[float, float]:
+    """Articles/s of `enrich_batch` over `articles` in `processes` processes (one model each),
+    and the CPU milliseconds it spent per article.
 
     Wall time runs from the moment every process has its model loaded and warm to the moment
-    the last one finishes, so the figure compares with workers that are already up.
+    the last one finishes, so the figure compares with workers that are already up. The CPU
+    figure does not depend on what else the machine runs: set against an enrich worker's CPU
+    per article, it shows what the worker adds around the NLP.
     """
     context = multiprocessing.get_context("spawn")  # no forked copy of this process's state
     ready = context.Barrier(processes)
@@ -257,7 +261,8 @@ def bare_throughput(
         worker.join(timeout=60)
     started = min(t[0] for t in timings)
     finished = max(t[1] for t in timings)
-    return sum(t[2] for t in timings) / (finished - started)
+    count = sum(t[2] for t in timings)
+    return count / (finished - started), sum(t[3] for t in timings) * 1000 / count
 
 
 @dataclass
@@ -268,7 +273,6 @@ class CoreCosts:
     ner_ms: float  # nlp.pipe alone over the text the NER reads
     enrich_rest_ms: float  # enrich_batch minus nlp.pipe: entities, keywords, the model
     json_ms: float  # one decode + one encode of an enriched article (what each hop pays)
-    bare_1: float  # articles/s of enrich_batch in batches, one process
 
 
 def core_costs(
@@ -305,8 +309,30 @@ def core_costs(
         ner_ms=ner_s * 1000 / len(cleaned),
         enrich_rest_ms=(enrich_s - ner_s) * 1000 / len(cleaned),
         json_ms=json_ms,
-        bare_1=len(cleaned) / enrich_s,
     )
+
+
+def body_chars_sweep(
+    cleaned: list[CleanArticleV1], settings: Settings, values: Sequence[int | None]
+) -> list[dict[str, Any]]:
+    """Bare NLP (one process) for each body slice the NER could read: articles/s, CPU
+    milliseconds per article, entities per article (what a shorter slice gives up)."""
+    nlp = load_nlp(settings.spacy_model)
+    size = settings.enrich_batch_size
+    _enrich_in_batches(cleaned[:size], nlp, size, NER_BODY_CHARS)  # warm caches
+    rows = []
+    for chars in values:
+        started, cpu_started = time.perf_counter(), time.process_time()
+        enriched = _enrich_in_batches(cleaned, nlp, size, chars)
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        good = [a for a in enriched if isinstance(a, EnrichedArticleV1)]
+        rows.append({
+            "body_chars": chars,
+            "articles_per_s": len(cleaned) / wall,
+            "cpu_ms": cpu * 1000 / len(cleaned),
+            "entities": sum(len(a.entities) for a in good) / max(len(good), 1),
+        })
+    return rows
 
 
 # --- processes: RSS and CPU from /proc -----------------------------------------------------
@@ -666,7 +692,7 @@ class Plan:
     @classmethod
     def for_mode(cls, quick: bool) -> "Plan":
         if quick:
-            return cls(bare_articles=160, burst_articles=300, latency_rate=20, latency_seconds=30)
+            return cls(bare_articles=120, burst_articles=300, latency_rate=20, latency_seconds=30)
         return cls(bare_articles=600, burst_articles=1500, latency_rate=20, latency_seconds=150)
 
 
@@ -706,8 +732,10 @@ def run_bench(
     say(f"{len(articles)} articles of {words:.0f} words on average; bare NLP ...")
     cleaned = clean_all(bare_set, settings.max_body_chars)
     costs = core_costs(bare_set, cleaned, settings)
-    bare_1 = bare_throughput(cleaned, settings.spacy_model, settings.enrich_batch_size)
-    bare_2 = bare_throughput(
+    bare_1, bare_cpu_ms = bare_throughput(
+        cleaned, settings.spacy_model, settings.enrich_batch_size
+    )
+    bare_2, _ = bare_throughput(
         cleaned, settings.spacy_model, settings.enrich_batch_size, processes=2
     )
     say(f"bare: {bare_1:.1f}/s in one process, {bare_2:.1f}/s in two; the pipeline ...")
@@ -763,7 +791,7 @@ def run_bench(
         "partitions": settings.topic_partitions,
         "worker_root": str(worker_root) if worker_root else None,
         "costs": costs.__dict__,
-        "bare": {"1": bare_1, "2": bare_2},
+        "bare": {"1": bare_1, "2": bare_2, "cpu_ms": bare_cpu_ms},
         "bursts": [burst.__dict__ for burst in results],
         "latency": latency.__dict__,
         "rss_mb": rss,
@@ -788,7 +816,8 @@ def table_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
         ("NER (nlp.pipe)", f"{costs['ner_ms']:.1f} ms/article"),
         ("enrich rest", f"{costs['enrich_rest_ms']:.1f} ms/article (entities, keywords, model)"),
         ("JSON hop", f"{costs['json_ms']:.2f} ms/article (decode + encode, enriched)"),
-        ("bare NLP, 1 process", f"{bare['1']:.1f} articles/s"),
+        ("bare NLP, 1 process",
+         f"{bare['1']:.1f} articles/s ({bare['cpu_ms']:.1f} CPU ms/article)"),
         ("bare NLP, 2 processes", f"{bare['2']:.1f} articles/s"),
     ]
     for burst in figures["bursts"]:
@@ -883,7 +912,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--worker-root", type=Path, default=None,
                         help="run the workers from this source tree (a proposed change)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument("--sweep-body-chars", action="store_true",
+                        help="only bare NLP for several NER body slices (no broker needed)")
     args = parser.parse_args(argv)
+    if args.sweep_body_chars:
+        settings = Settings()
+        articles = compose_articles(load_copy(args.shared), 200, run="sweep")
+        cleaned = clean_all(articles, settings.max_body_chars)
+        for row in body_chars_sweep(cleaned, settings, [0, 300, 600, 1000, 2000, None]):
+            print(f"body_chars={row['body_chars']}: {row['articles_per_s']:.1f} articles/s, "
+                  f"{row['cpu_ms']:.1f} CPU ms/article, {row['entities']:.1f} entities/article")
+        return 0
     figures = run_bench(
         Settings(),
         shared=args.shared,
