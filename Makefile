@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: help install broker-fetch broker-start broker-stop broker-status topics demo run \
         test test-unit test-integration lint typecheck schemas eval-cleaning eval-clustering \
-        bench-cluster clean-state
+        bench-cluster clean-state prometheus-install up down up-status
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[1m%-18s\033[0m %s\n",$$1,$$2}' $(MAKEFILE_LIST)
@@ -72,3 +72,20 @@ eval-clustering: install ## story clustering B-cubed/pairwise P/R/F1 on ECB+ dev
 
 bench-cluster: install ## cluster core cost at 1k, 10k and 100k live stories
 	$(BIN)/storywire bench cluster
+
+prometheus-install: ## install Debian's prometheus (server + promtool) if missing; apt, as root or via sudo
+	@if command -v prometheus >/dev/null && command -v promtool >/dev/null; then exit 0; fi; \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=; else sudo=sudo; fi; \
+	  echo "installing Debian's prometheus package (apt-get)"; \
+	  $$sudo apt-get update -qq && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus
+
+up: topics prometheus-install ## broker, the three workers (/metrics on 9401-9403) and Prometheus on 127.0.0.1:9090
+	@deploy/local/up.sh start
+
+down: ## stop what `make up` started: Prometheus, the workers, then the broker
+	@deploy/local/up.sh stop
+	@deploy/kafka/broker.sh stop
+
+up-status: ## say whether the workers and Prometheus of `make up` run
+	@deploy/local/up.sh status
