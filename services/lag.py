@@ -10,7 +10,7 @@ import logging
 from collections.abc import Mapping
 
 import faust
-from aiokafka.errors import KafkaError
+from aiokafka.errors import ConsumerStoppedError, KafkaError
 from faust.exceptions import ConsumerNotStarted
 from faust.transport.consumer import Consumer
 from faust.types import TP
@@ -62,8 +62,8 @@ def register_lag_timer(app: faust.App, stage: str, interval_s: float = 5.0) -> N
                 earliest: Mapping[TP, int] = await consumer.earliest_offsets(*partitions)
             else:
                 highwaters = earliest = {}
-        except ConsumerNotStarted:
-            return  # the worker is still starting: nothing assigned yet
+        except (ConsumerNotStarted, ConsumerStoppedError):
+            return  # the worker is starting or stopping: nothing to measure
         except KafkaError as exc:
             # A metadata or leadership change while the offsets were asked for (a rebalance,
             # a broker restart): the gauge keeps its last values and the next tick asks again.
