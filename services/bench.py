@@ -267,7 +267,9 @@ def bare_throughput(
 
 @dataclass
 class CoreCosts:
-    """Milliseconds per article of the in-process parts, one process, no broker."""
+    """CPU milliseconds per article of the in-process parts, one process, no broker.
+
+    CPU time rather than wall time, so the figures hold on a machine that is also busy."""
 
     clean_ms: float
     ner_ms: float  # nlp.pipe alone over the text the NER reads
@@ -280,30 +282,30 @@ def core_costs(
 ) -> CoreCosts:
     memory = SourceMemory(templates={}, fingerprints={})
     now = datetime.now(UTC)
-    started = time.perf_counter()
+    started = time.process_time()
     for article in articles:
         try:
             clean(article.raw(now), memory, max_body_chars=settings.max_body_chars)
         except InvalidArticle:
             continue
-    clean_ms = (time.perf_counter() - started) * 1000 / len(articles)
+    clean_ms = (time.process_time() - started) * 1000 / len(articles)
 
     nlp = load_nlp(settings.spacy_model)
     size = settings.enrich_batch_size
     _enrich_in_batches(cleaned[:size], nlp, size, NER_BODY_CHARS)  # warm caches
     texts = [ner_text(article) for article in cleaned]
-    started = time.perf_counter()
+    started = time.process_time()
     for start in range(0, len(texts), size):
         list(nlp.pipe(texts[start : start + size], batch_size=size))
-    ner_s = time.perf_counter() - started
-    started = time.perf_counter()
+    ner_s = time.process_time() - started
+    started = time.process_time()
     enriched = _enrich_in_batches(cleaned, nlp, size, NER_BODY_CHARS)
-    enrich_s = time.perf_counter() - started
+    enrich_s = time.process_time() - started
     good = [article for article in enriched if isinstance(article, EnrichedArticleV1)]
-    started = time.perf_counter()
+    started = time.process_time()
     for article in good:
         EnrichedArticleV1.model_validate_json(article.model_dump_json().encode())
-    json_ms = (time.perf_counter() - started) * 1000 / max(len(good), 1)
+    json_ms = (time.process_time() - started) * 1000 / max(len(good), 1)
     return CoreCosts(
         clean_ms=clean_ms,
         ner_ms=ner_s * 1000 / len(cleaned),
@@ -367,6 +369,26 @@ def broker_pid() -> int | None:
         if b"kafka.Kafka" in command:
             return int(proc.name)
     return None
+
+
+def topic_bytes(settings: Settings) -> dict[str, int]:
+    """Bytes the broker holds for each of this run's topics (storywire's and faust's
+    changelogs), from the broker's log directories."""
+    run_marks = (settings.topic_prefix, f"{settings.group_prefix}-")
+    admin = admin_client(settings)
+    try:
+        sizes: dict[str, int] = {}
+        for broker in admin.describe_log_dirs():
+            for log_dir in broker["log_dirs"]:
+                for topic in log_dir["topics"]:
+                    name = topic["name"]
+                    if name.startswith(run_marks):
+                        size = sum(p["partition_size"] for p in topic["partitions"])
+                        short = name.removeprefix(run_marks[0]).removeprefix(run_marks[1])
+                        sizes[short] = sizes.get(short, 0) + size
+        return sizes
+    finally:
+        admin.close()
 
 
 def machine() -> dict[str, str]:
@@ -779,6 +801,7 @@ def run_bench(
             rss = {name: peak_rss_mb(pid) for name, pid in pipeline.worker_pids().items()}
         finally:
             clock.close()
+    sizes = topic_bytes(settings)
 
     figures: dict[str, Any] = {
         "date": started_at.isoformat(timespec="seconds"),
@@ -795,6 +818,11 @@ def run_bench(
         "bursts": [burst.__dict__ for burst in results],
         "latency": latency.__dict__,
         "rss_mb": rss,
+        "topic_kb_per_article": {
+            name: size / 1024 / (len(articles) - len(bare_set))  # the bare set is never sent
+            for name, size in sorted(sizes.items(), key=lambda item: -item[1])
+            if size
+        },
     }
     report(figures)
     if write_docs is not None:
@@ -839,6 +867,10 @@ def table_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
         f"p99 {latency['p99_ms']:.0f} ms, max {latency['max_ms']:.0f} ms at "
         f"{latency['achieved_rate']:.1f} articles/s offered ({latency['articles']} articles, "
         f"missing {latency['missing']})",
+    ))
+    rows.append((
+        "broker KiB/article",
+        ", ".join(f"{name} {kb:.1f}" for name, kb in figures["topic_kb_per_article"].items()),
     ))
     rows.append((
         "peak RSS (VmHWM)",
