@@ -554,6 +554,14 @@ def wait_for_group(settings: Settings, stage: str, members: int, timeout_s: floa
         admin.close()
 
 
+def idle_cpu_percent(pipeline: BenchPipeline, seconds: float = 5.0) -> dict[str, float]:
+    """Each worker's CPU use while no copy flows: what it costs just to be up."""
+    pids = pipeline.worker_pids()
+    before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    time.sleep(seconds)
+    return {name: (cpu_seconds(pid) - before[name]) * 100 / seconds for name, pid in pids.items()}
+
+
 def send_all(
     settings: Settings, articles: Sequence[BenchArticle], rate: float | None = None
 ) -> tuple[float, float]:
@@ -784,6 +792,7 @@ def run_bench(
             if clock.wait_for([a.id for a in warmup[:8]], pipeline, timeout_s=300):
                 raise WorkerFailed("the warm-up articles reached no story in 300 s")
             wait_for_group(settings, "enrich", 1)
+            idle = idle_cpu_percent(pipeline)
             say("workers warm; burst with one enrich worker ...")
             results.append(run_burst(settings, pipeline, clock, bursts[0], timeout_s=900))
             say(f"1 enrich worker: {results[-1].throughput:.1f}/s; adding a second ...")
@@ -818,6 +827,7 @@ def run_bench(
         "bursts": [burst.__dict__ for burst in results],
         "latency": latency.__dict__,
         "rss_mb": rss,
+        "idle_cpu_percent": idle,
         "topic_kb_per_article": {
             name: size / 1024 / (len(articles) - len(bare_set))  # the bare set is never sent
             for name, size in sorted(sizes.items(), key=lambda item: -item[1])
@@ -867,6 +877,10 @@ def table_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
         f"p99 {latency['p99_ms']:.0f} ms, max {latency['max_ms']:.0f} ms at "
         f"{latency['achieved_rate']:.1f} articles/s offered ({latency['articles']} articles, "
         f"missing {latency['missing']})",
+    ))
+    rows.append((
+        "idle CPU",
+        ", ".join(f"{name} {pct:.1f}%" for name, pct in figures["idle_cpu_percent"].items()),
     ))
     rows.append((
         "broker KiB/article",
