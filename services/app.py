@@ -11,6 +11,7 @@ from typing import Literal
 
 import faust
 
+from services import metrics
 from services.kafka import ssl_context
 from services.lag import register_lag_timer
 from services.settings import Settings
@@ -70,4 +71,8 @@ def build_app(settings: Settings, stage: Stage) -> faust.App:
     )
     _registrars()[stage](app, settings)
     register_lag_timer(app, stage)
+    # Export the stage's counters at 0 from the start: rate() cannot see the first increase of
+    # a series that first appears already incremented (the no-output alert would misfire).
+    metrics.MESSAGES_IN.labels(stage=stage)
+    metrics.MESSAGES_OUT.labels(stage=stage)
     return app

@@ -10,7 +10,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from schemas.topics import Topic
 from services.ingest.core import Accepted, Rejected, find_files, read_articles
-from services.kafka import UNREACHABLE, BrokerUnavailable, client_config, unreachable_message
+from services.kafka import (
+    UNREACHABLE,
+    BrokerUnavailable,
+    client_config,
+    create_topics,
+    unreachable_message,
+)
 from services.settings import Settings
 
 
@@ -52,6 +58,7 @@ def ingest(
     paths = list(paths)
     console = console or Console(stderr=True)
     report = IngestReport()
+    create_topics(settings)  # the broker does not create topics on first use
     producer = make_producer(settings)
     topic = settings.topic(Topic.RAW)
     pending = []

@@ -239,10 +239,9 @@ def test_alert_rules_load_and_evaluate_in_prometheus(observed: Observed) -> None
     names = {rule["name"] for group in groups for rule in group["rules"]}
     assert names == {"StorywireWorkerDown", "StorywireLagGrowing", "StorywireDeadLetterRate",
                      "StorywireNoOutput"}
-    # Not asserted yet: that a healthy run leaves no alert pending. Labelled counters appear
-    # only at their first increment, so Prometheus can miss the first output of a stage and
-    # see input without output (StorywireNoOutput pending); the workers should export each
-    # stage's counters at 0 from the start.
+    # A healthy run leaves no alert pending or firing (the workers export each stage's
+    # counters at 0 from the start, so no stage looks like input without output).
+    assert _get_json(f"{observed.url}/api/v1/alerts")["data"]["alerts"] == []
 
 
 def test_every_dashboard_query_shows_data(observed: Observed) -> None:
