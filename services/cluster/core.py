@@ -18,7 +18,8 @@ Shape of one stored story (`StoryClusterer.stories[story_id]`):
      "sources": [...], "duplicate_count", "first_seen", "last_seen" (ISO, UTC),
      "event_first", "event_last" (ISO or None: published times only), "terms": {term: w}
      (sum of the articles' unit TF vectors, top `story_terms`), "headline": {term: w},
-     "entities": {key: [text, label, articles, weight]} (top `story_entities`)}
+     "entities": {key: [text, label, articles, weight, articles leading with it]}
+     (top `story_entities`)}
 """
 
 import hashlib
@@ -32,7 +33,13 @@ from typing import Any
 
 from schemas.articles import EnrichedArticleV1
 from schemas.stories import StoryEntityV1, StoryEventV1
-from services.cluster.text import article_entities, entity_key, term_counts, unit_vector
+from services.cluster.text import (
+    article_entities,
+    entity_key,
+    prominent_entities,
+    term_counts,
+    unit_vector,
+)
 
 # The signals the join score weighs, in the order of `ClusterConfig.weights`.
 FEATURES: tuple[str, ...] = (
@@ -43,19 +50,21 @@ FEATURES: tuple[str, ...] = (
     "who",  # share of the article's people (IDF-weighted) the story names
     "where",  # same for places
     "org",  # same for organisations
-    "who_miss",  # both name people, none in common
-    "where_miss",  # both name places, none in common
-    "time_near",  # both have event times, at most `near_days` apart
-    "time_far",  # both have event times: ln(1 + days apart) / ln(366)
+    "who_miss",  # both lead with people: none the article leads with is in the story, and
+    # none the story leads with is in the article
+    "where_miss",  # the same for places
+    "article_new",  # share of the article's headline/lead names the story never names
+    "story_absent",  # share of the story's usual headline/lead names the article lacks
+    "time_gap",  # both have event times: ln(1 + days apart) / ln(366), else 0
 )
 
 # Fitted by scripts/fit_cluster.py on ECB+ dev (see docs in that script); regenerate, do not
 # edit by hand.
 FITTED_WEIGHTS: tuple[float, ...] = (
-    -3.0, 6.0, 2.0, 4.0, 1.5, 1.0, 0.5, -1.0, -1.0, 0.5, -2.0
+    -2.1402, 9.8916, 1.7301, 0.163, 2.1152, 0.4956, -0.6862, -0.0124, -0.3354, -0.9074, -3.3294, 0.0
 )
-FITTED_JOIN_THRESHOLD = 0.0
-FITTED_MERGE_THRESHOLD = math.inf
+FITTED_JOIN_THRESHOLD = -2.0
+FITTED_MERGE_THRESHOLD = 4.0
 
 
 @dataclass(frozen=True)
@@ -72,8 +81,7 @@ class ClusterConfig:
     merge_threshold: float = FITTED_MERGE_THRESHOLD
     window_hours: float = 72.0  # a story closes after this long without new copy
     candidate_window_days: float = 3650.0  # skip stories whose event time is further off
-    near_days: float = 3.0
-    max_candidates: int = 12  # stories scored per article, best index votes first
+    max_candidates: int = 6  # stories scored per article, best index votes first
     max_postings: int = 2000  # index keys naming more live stories are too common to vote
     query_terms: int = 12  # the article's top TF-IDF terms looked up in the index
     index_terms: int = 20  # a story's top terms entered in the index
@@ -94,6 +102,7 @@ class _Live:
     terms: dict[str, float]
     headline: dict[str, float]
     entities: dict[str, float]  # key -> summed weight
+    prominent: dict[str, float]  # key -> share of articles naming it in headline or lead
     keys: frozenset[str]  # the story's inverted-index keys
     groups: frozenset[str]  # the entity groups it names ("who:", "where:", ...)
     event_first: float | None
@@ -108,6 +117,7 @@ class _Article:
     terms: dict[str, float]
     headline: dict[str, float]
     entities: dict[str, float]
+    prominent: frozenset[str]
     event_time: float | None
     seen: datetime  # published, else ingested: what first_seen / last_seen track
 
@@ -168,6 +178,11 @@ class StoryClusterer:
             terms=story["terms"],
             headline=story["headline"],
             entities={k: v[3] for k, v in story["entities"].items()},
+            prominent={
+                k: v[4] / len(story["article_ids"])
+                for k, v in story["entities"].items()
+                if v[4] and not k.startswith("other:")
+            },
             keys=keys,
             groups=frozenset(k[: k.index(":") + 1] for k in story["entities"]),
             event_first=_ts(story["event_first"]),
@@ -239,25 +254,31 @@ class StoryClusterer:
         self, a: dict[str, float], a_norm: float, b: dict[str, float], df: Counter[str]
     ) -> float:
         """Cosine of the IDF-weighted vectors `a` (the article's, of length `a_norm`) and `b`
-        (a story's)."""
+        (a story's); one pass over `b` gives both the dot product and `b`'s length."""
         if not a_norm or not b:
             return 0.0
         memo = self._idf_memo[id(df)]
-        dot = 0.0
+        get = memo.get
+        n1 = len(self._live) + 1
+        log = math.log
+        dot = norm = 0.0
         for k, w in b.items():
+            i = get(k)
+            if i is None:
+                i = memo[k] = log(n1 / (df.get(k, 0) + 1)) + 1.0
+            wi = w * i
+            norm += wi * wi
             wa = a.get(k)
             if wa is not None:
-                i = memo.get(k) or self._idf(df, k)
-                dot += wa * w * i * i
+                dot += wa * wi * i
         if dot == 0.0:
             return 0.0
-        return dot / (a_norm * self._norm(b, df))
+        return dot / (a_norm * math.sqrt(norm))
 
-    def _group_match(self, article: _Article, live: _Live, group: str) -> tuple[float, float]:
-        """(share of the article's `group` entities the story names, 1.0 if both name some
-        but none in common)."""
+    def _group_match(self, article: _Article, live: _Live, group: str) -> float:
+        """Share of the article's `group` entities (IDF-weighted) the story names."""
         if group not in live.groups:
-            return 0.0, 0.0
+            return 0.0
         total = shared = 0.0
         for key, w in article.entities.items():
             if not key.startswith(group):
@@ -266,30 +287,62 @@ class StoryClusterer:
             total += weight
             if key in live.entities:
                 shared += weight
-        if total == 0.0:
-            return 0.0, 0.0
-        return shared / total, 1.0 if shared == 0.0 else 0.0
+        return shared / total if total else 0.0
 
-    def _article_norms(self, article: _Article) -> tuple[float, float, float]:
-        return (
-            self._norm(article.terms, self._term_df),
+    @staticmethod
+    def _conflict(article: _Article, live: _Live, group: str) -> float:
+        """1.0 when article and story both lead with `group` entities and neither names any
+        the other leads with: "Hugh Jackman to host the Oscars" against a story leading with
+        "Ellen DeGeneres" is another event of the same kind."""
+        article_lead = [k for k in article.prominent if k.startswith(group)]
+        story_lead = [
+            k for k, share in live.prominent.items() if share >= 0.5 and k.startswith(group)
+        ]
+        if not article_lead or not story_lead:
+            return 0.0
+        if any(k in live.entities for k in article_lead):
+            return 0.0
+        if any(k in article.entities for k in story_lead):
+            return 0.0
+        return 1.0
+
+    def _weighted(self, vector: dict[str, float], df: Counter[str]) -> dict[str, float]:
+        """The vector with each weight times its IDF."""
+        memo = self._idf_memo[id(df)]
+        get = memo.get
+        n1 = len(self._live) + 1
+        log = math.log
+        weighted = {}
+        for k, w in vector.items():
+            i = get(k)
+            if i is None:
+                i = memo[k] = log(n1 / (df.get(k, 0) + 1)) + 1.0
+            weighted[k] = w * i
+        return weighted
+
+    def _prepare(self, article: _Article) -> tuple[list[str], tuple[float, float, float]]:
+        """The article's candidate stories and its IDF-weighted vector lengths."""
+        weighted_terms = self._weighted(article.terms, self._term_df)
+        norms = (
+            math.sqrt(sum(w * w for w in weighted_terms.values())),
             self._norm(article.headline, self._term_df),
             self._norm(article.entities, self._entity_df),
         )
+        return self._candidates(article, weighted_terms), norms
 
     def features(
         self, article: _Article, live: _Live, norms: tuple[float, float, float]
     ) -> list[float]:
         """The join score's inputs for one (article, story) pair, in `FEATURES` order; `norms`
-        are the article's vector lengths (`_article_norms`, once per article)."""
-        who, who_miss = self._group_match(article, live, "who:")
-        where, where_miss = self._group_match(article, live, "where:")
-        org, _ = self._group_match(article, live, "org:")
-        near = far = 0.0
+        are the article's vector lengths (`_prepare`, once per article)."""
+        who = self._group_match(article, live, "who:")
+        where = self._group_match(article, live, "where:")
+        org = self._group_match(article, live, "org:")
+        who_miss = self._conflict(article, live, "who:")
+        where_miss = self._conflict(article, live, "where:")
         gap = self._gap_days(article, live)
-        if gap is not None:
-            near = 1.0 if gap <= self.config.near_days else 0.0
-            far = min(1.0, math.log1p(gap) / math.log(366.0))
+        time_gap = 0.0 if gap is None else min(1.0, math.log1p(gap) / math.log(366.0))
+        article_new, story_absent = self._prominence(article, live)
         return [
             1.0,
             self._cosine(article.terms, norms[0], live.terms, self._term_df),
@@ -300,9 +353,32 @@ class StoryClusterer:
             org,
             who_miss,
             where_miss,
-            near,
-            far,
+            article_new,
+            story_absent,
+            time_gap,
         ]
+
+    def _prominence(self, article: _Article, live: _Live) -> tuple[float, float]:
+        """(IDF-weighted share of the article's headline/lead names the story never names,
+        share of the story's headline/lead names, weighted by how many of its articles lead
+        with them, that the article never names). Two events of one kind share background
+        names (the team, the agency) but lead with different ones (the player, the town)."""
+        idf = self._idf
+        df = self._entity_df
+        total = missing = 0.0
+        for key in article.prominent:
+            w = idf(df, key)
+            total += w
+            if key not in live.entities:
+                missing += w
+        article_new = missing / total if total else 0.0
+        total = missing = 0.0
+        for key, share in live.prominent.items():
+            w = share * idf(df, key)
+            total += w
+            if key not in article.entities:
+                missing += w
+        return article_new, (missing / total if total else 0.0)
 
     @staticmethod
     def _gap_days(article: _Article, live: _Live) -> float | None:
@@ -314,16 +390,17 @@ class StoryClusterer:
     def _score(self, features: list[float]) -> float:
         return sum(w * f for w, f in zip(self.config.weights, features, strict=True))
 
-    def _candidates(self, article: _Article) -> list[str]:
-        """Live stories sharing an entity or a top term with the article, most votes first."""
+    def _candidates(self, article: _Article, weighted_terms: dict[str, float]) -> list[str]:
+        """Live stories sharing an entity or a top term with the article, most votes first;
+        `weighted_terms` is the article's TF-IDF vector (`_weighted`)."""
         cfg = self.config
-        ranked_terms = sorted(
-            article.terms.items(),
-            key=lambda kv: (-kv[1] * self._idf(self._term_df, kv[0]), kv[0]),
+        ranked_terms = heapq.nsmallest(
+            cfg.query_terms, weighted_terms.items(), key=lambda kv: (-kv[1], kv[0])
         )
-        keys = [f"t:{t}" for t, _ in ranked_terms[: cfg.query_terms]]
+        keys = [f"t:{t}" for t, _ in ranked_terms]
         keys += [f"t:{t}" for t in article.headline if f"t:{t}" not in keys]
-        votes: Counter[str] = Counter()
+        votes: dict[str, float] = {}
+        get = votes.get
         for key in keys + list(article.entities):
             postings = self._index.get(key)
             if not postings or len(postings) > cfg.max_postings:
@@ -331,8 +408,11 @@ class StoryClusterer:
             df = self._entity_df if not key.startswith("t:") else self._term_df
             vote = self._idf(df, key[2:] if key.startswith("t:") else key)
             for story_id in postings:
-                votes[story_id] += vote
-        ranked = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))
+                votes[story_id] = get(story_id, 0.0) + vote
+        # Enough of the best-voted to fill `max_candidates` after the time window's cut.
+        ranked = heapq.nsmallest(
+            4 * cfg.max_candidates, votes.items(), key=lambda kv: (-kv[1], kv[0])
+        )
         window = cfg.candidate_window_days
         chosen = []
         for story_id, _ in ranked:
@@ -347,8 +427,7 @@ class StoryClusterer:
     def scored_candidates(self, article: EnrichedArticleV1) -> list[tuple[str, list[float]]]:
         """Each candidate story with its features (for fitting the weights)."""
         comparable = self._comparable(article)
-        candidates = self._candidates(comparable)
-        norms = self._article_norms(comparable)
+        candidates, norms = self._prepare(comparable)
         return [(s, self.features(comparable, self._live[s], norms)) for s in candidates]
 
     @staticmethod
@@ -358,6 +437,7 @@ class StoryClusterer:
             terms=unit_vector(term_counts(article.body)),
             headline=unit_vector(term_counts(article.headline)),
             entities=article_entities(article),
+            prominent=prominent_entities(article),
             event_time=published.timestamp() if published else None,
             seen=published or article.ingested_at,
         )
@@ -372,8 +452,7 @@ class StoryClusterer:
         live story (a redelivery) changes nothing and returns [].
         """
         comparable = self._comparable(article)
-        candidates = self._candidates(comparable)
-        norms = self._article_norms(comparable)
+        candidates, norms = self._prepare(comparable)
         scored = sorted(
             (
                 (self._score(self.features(comparable, self._live[s], norms)), s)
@@ -461,18 +540,21 @@ class StoryClusterer:
         self, article: EnrichedArticleV1, entities: dict[str, list[Any]]
     ) -> dict[str, list[Any]]:
         merged = {k: list(v) for k, v in entities.items()}
+        prominent = prominent_entities(article)
         for key, weight in article_entities(article).items():
             entry = merged.get(key)
+            lead = 1 if key in prominent else 0
             if entry is None:
                 text, label = next(
                     (e.text, e.label)
                     for e in article.entities
                     if entity_key(e.text, e.label) == key
                 )
-                merged[key] = [text, label, 1, round(weight, 5)]
+                merged[key] = [text, label, 1, round(weight, 5), lead]
             else:
                 entry[2] += 1
                 entry[3] = round(entry[3] + weight, 5)
+                entry[4] += lead
         ranked = sorted(merged.items(), key=lambda kv: (-kv[1][2], -kv[1][3], kv[0]))
         return dict(ranked[: self.config.story_entities])
 
@@ -532,6 +614,7 @@ class StoryClusterer:
             if k in entities:
                 entities[k][2] += v[2]
                 entities[k][3] = round(entities[k][3] + v[3], 5)
+                entities[k][4] += v[4]
             else:
                 entities[k] = list(v)
         ranked = sorted(entities.items(), key=lambda kv: (-kv[1][2], -kv[1][3], kv[0]))

@@ -1,5 +1,6 @@
 """Terms and entity keys the clusterer compares articles and stories by."""
 
+import functools
 import math
 import re
 from collections import Counter
@@ -12,6 +13,7 @@ from services.enrich.core import NEWS_WORDS
 STOPWORDS = frozenset(w.lower() for w in STOP_WORDS) | NEWS_WORDS
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]")
+_NUMBER = re.compile(r"(?<![\d.,])\d+(?:\.\d+)?(?![\d,])")
 
 # Entity labels grouped by the question they answer: the features compare who with who and
 # where with where, because two events of the same kind differ mostly in one of them.
@@ -29,6 +31,7 @@ ENTITY_GROUP = {
 }
 
 
+@functools.lru_cache(maxsize=262_144)
 def term(word: str) -> str | None:
     """A word's comparable form: lower case, possessive and simple plural stripped."""
     w = word.lower().replace("’", "'")
@@ -44,12 +47,16 @@ def term(word: str) -> str | None:
 
 
 def term_counts(text: str) -> Counter[str]:
-    """How often each term occurs in a text."""
+    """How often each term occurs in a text. Numbers count as terms ("#26", "#5.2"): a
+    death toll, a magnitude or an age tells two events of one kind apart."""
     counts: Counter[str] = Counter()
-    for match in _WORD.finditer(text):
-        t = term(match.group())
+    # Each distinct word is normalised once (and `term` is cached across articles).
+    for word, n in Counter(_WORD.findall(text)).items():
+        t = term(word)
         if t is not None:
-            counts[t] += 1
+            counts[t] += n
+    for match in _NUMBER.finditer(text):
+        counts["#" + match.group()] += 1
     return counts
 
 
@@ -61,8 +68,25 @@ def unit_vector(counts: Counter[str] | dict[str, float]) -> dict[str, float]:
 
 
 def entity_key(text: str, label: str) -> str:
-    """An entity's key: its question group and lower-case name ("who:vladimir putin")."""
-    return f"{ENTITY_GROUP.get(label, 'other')}:{text.lower()}"
+    """An entity's key: its question group and lower-case name ("where:moscow").
+
+    A person is keyed by surname ("who:putin"): enrichment joins name variants within an
+    article, but across articles one outlet writes "Vincent Jackson", another "WR Jackson"."""
+    group = ENTITY_GROUP.get(label, "other")
+    name = text.lower()
+    if group == "who":
+        name = name.split()[-1].strip(".,'’") or name
+    return f"{group}:{name}"
+
+
+def prominent_entities(article: EnrichedArticleV1) -> frozenset[str]:
+    """Keys of the who / where / which-organisation entities the headline or lead names: what
+    the article is about, as opposed to background it mentions."""
+    return frozenset(
+        entity_key(e.text, e.label)
+        for e in article.entities
+        if (e.in_headline or e.in_lead) and ENTITY_GROUP.get(e.label) in ("who", "where", "org")
+    )
 
 
 def article_entities(article: EnrichedArticleV1) -> dict[str, float]:

