@@ -53,12 +53,12 @@ def _memoise_comparable() -> None:
     original = StoryClusterer._comparable
     cache: dict[str, object] = {}
 
-    def comparable(article: EnrichedArticleV1) -> object:
+    def comparable(self: StoryClusterer, article: EnrichedArticleV1) -> object:
         if article.id not in cache:
-            cache[article.id] = original(article)
+            cache[article.id] = original(self, article)
         return cache[article.id]
 
-    StoryClusterer._comparable = staticmethod(comparable)  # type: ignore[method-assign]  # fit-only speed-up, see docstring
+    StoryClusterer._comparable = comparable  # type: ignore[method-assign]  # fit-only speed-up, see docstring
 
 
 def oracle_pairs(

@@ -61,10 +61,10 @@ FEATURES: tuple[str, ...] = (
 # Fitted by scripts/fit_cluster.py on ECB+ dev (see docs in that script); regenerate, do not
 # edit by hand.
 FITTED_WEIGHTS: tuple[float, ...] = (
-    -2.1402, 9.8916, 1.7301, 0.163, 2.1152, 0.4956, -0.6862, -0.0124, -0.3354, -0.9074, -3.3294, 0.0
+    -2.0879, 10.004, 1.7424, 0.1266, 2.0242, 0.4507, -0.7612, 0.0966, -0.2363, -0.8594, -3.1908, 0.0
 )
 FITTED_JOIN_THRESHOLD = -2.0
-FITTED_MERGE_THRESHOLD = 4.0
+FITTED_MERGE_THRESHOLD = 2.0
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,7 @@ class ClusterConfig:
     query_terms: int = 12  # the article's top TF-IDF terms looked up in the index
     index_terms: int = 20  # a story's top terms entered in the index
     story_terms: int = 60  # terms kept in a story's centroid
+    body_chars: int = 2500  # body characters compared: the top of the copy carries the event
     story_entities: int = 40
     top_entities: int = 10  # in the emitted story event
     top_keywords: int = 10
@@ -430,11 +431,10 @@ class StoryClusterer:
         candidates, norms = self._prepare(comparable)
         return [(s, self.features(comparable, self._live[s], norms)) for s in candidates]
 
-    @staticmethod
-    def _comparable(article: EnrichedArticleV1) -> _Article:
+    def _comparable(self, article: EnrichedArticleV1) -> _Article:
         published = article.published_at
         return _Article(
-            terms=unit_vector(term_counts(article.body)),
+            terms=unit_vector(term_counts(article.body[: self.config.body_chars])),
             headline=unit_vector(term_counts(article.headline)),
             entities=article_entities(article),
             prominent=prominent_entities(article),

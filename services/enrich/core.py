@@ -2,9 +2,11 @@
 
 What the NER reads is the headline, then the body's first `NER_BODY_CHARS` characters (cut at a
 word boundary). Wire copy puts who, where and what in the headline and the first paragraphs; the
-rest mostly repeats them or quotes background. Measured on the ECB+ dev set, reading the bounded
-slice instead of the full text changes clustering B-cubed F1 by less than 0.01 and makes the NER
-several times cheaper on long articles (see `services/cluster/evaluate.py --ner-body-chars`).
+rest mostly repeats them or quotes background. Measured on ECB+ dev (clean core, fitted
+clusterer, orders 1/2/3), B-cubed F1 with the bounded slice vs the full text: 0.867 vs 0.879,
+0.856 vs 0.864, 0.883 vs 0.893 (worst order 0.856 vs 0.864; 3000 characters measured no
+better: 0.863, 0.857, 0.892), while long articles cost the NER a fraction of the full text.
+Reproduce with `python -m services.cluster.evaluate FILE --seed N [--ner-body-chars 0]`.
 """
 
 import re
