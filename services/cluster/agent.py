@@ -36,11 +36,14 @@ def register(app: faust.App, settings: Settings) -> None:
             try:
                 with timed(STAGE):
                     article = decode(EnrichedArticleV1, event.message.value)
-                    if STAGE not in clusterers:
-                        clusterers[STAGE] = StoryClusterer(stories, config)
-                    clusterer = clusterers[STAGE]
-                    event_time = article.published_at or article.ingested_at
-                    story_events = clusterer.close_inactive(event_time) + clusterer.add(article)
+                    shard = article.language
+                    if shard not in clusterers:
+                        clusterers[shard] = StoryClusterer(stories, config, language=shard)
+                    clusterer = clusterers[shard]
+                    # Closing follows ingest time: no new copy for the window closes a story.
+                    story_events = (
+                        clusterer.close_inactive(article.ingested_at) + clusterer.add(article)
+                    )
             except InvalidArticle as error:
                 letter = dead_letter(STAGE, error, event.message)
                 await dead_letters.send(key=event.message.key, value=encode(letter))
@@ -49,5 +52,5 @@ def register(app: faust.App, settings: Settings) -> None:
                 await stories_topic.send(key=story.story_id.encode(), value=encode(story))
                 metrics.STORY_EVENTS.labels(event=story.event).inc()
                 metrics.STORY_SIZE.observe(story.article_count)
-            metrics.LIVE_STORIES.set(clusterer.live_count)
+            metrics.LIVE_STORIES.set(sum(c.live_count for c in clusterers.values()))
             observe_output(STAGE, article.ingested_at)

@@ -120,7 +120,10 @@ class _Article:
     entities: dict[str, float]
     prominent: frozenset[str]
     event_time: float | None
-    seen: datetime  # published, else ingested: what first_seen / last_seen track
+    # When storywire saw the copy (its ingest time): what first_seen / last_seen track and what
+    # closes a story. Event time (published_at) is a similarity signal only: copy about old
+    # events (a backfill, an archive feed) must not close today's stories, nor the reverse.
+    seen: datetime
 
 
 def _iso(ts: datetime) -> str:
@@ -143,11 +146,21 @@ def story_id_for(article_id: str) -> str:
 
 
 class StoryClusterer:
-    """Assigns articles of one language shard to live stories and says what changed."""
+    """Assigns articles of one language shard to live stories and says what changed.
 
-    def __init__(self, stories: MutableMapping[str, Any], config: ClusterConfig) -> None:
+    `stories` may hold other shards' stories too (one table per worker): with `language` set,
+    only that language's stories are live here, and only its articles may be added.
+    """
+
+    def __init__(
+        self,
+        stories: MutableMapping[str, Any],
+        config: ClusterConfig,
+        language: str | None = None,
+    ) -> None:
         self.stories = stories
         self.config = config
+        self.language = language
         self._live: dict[str, _Live] = {}
         self._index: dict[str, set[str]] = {}
         self._term_df: Counter[str] = Counter()
@@ -160,7 +173,9 @@ class StoryClusterer:
             id(self._entity_df): {},
         }
         for story_id in sorted(stories):
-            self._remember(story_id, stories[story_id])
+            story = stories[story_id]
+            if language is None or story["language"] == language:
+                self._remember(story_id, story)
 
     @property
     def live_count(self) -> int:
@@ -439,7 +454,7 @@ class StoryClusterer:
             entities=article_entities(article),
             prominent=prominent_entities(article),
             event_time=published.timestamp() if published else None,
-            seen=published or article.ingested_at,
+            seen=article.ingested_at,
         )
 
     # --- the public operations --------------------------------------------------------------
@@ -451,6 +466,8 @@ class StoryClusterer:
         one `merged` event per story the article bridged into it. An article already in a
         live story (a redelivery) changes nothing and returns [].
         """
+        if self.language is not None and article.language != self.language:
+            raise ValueError(f"a {article.language} article in the {self.language} shard")
         comparable = self._comparable(article)
         candidates, norms = self._prepare(comparable)
         scored = sorted(
@@ -497,8 +514,9 @@ class StoryClusterer:
         return [self._event(story, "updated"), *merged_events]
 
     def close_inactive(self, now: datetime) -> list[StoryEventV1]:
-        """Close every story with no copy for `window_hours` before `now`: emit `closed` and
-        drop it from the live stories (and from the `stories` mapping)."""
+        """Close every story that got no copy for `window_hours` before `now` (ingest time, as
+        `last_seen` is): emit `closed` and drop it from the live stories (and from the
+        `stories` mapping, which so stays bounded by the stories of one window)."""
         cutoff = (now - timedelta(hours=self.config.window_hours)).timestamp()
         events = []
         while self._by_last_seen and self._by_last_seen[0][0] < cutoff:

@@ -21,7 +21,9 @@ def _article(
     """An enriched article; each entity is (name, label), named in the lead."""
     return EnrichedArticleV1(
         id=article_id, source=f"wire-{article_id}", headline=headline, body=body,
-        language="en", published_at=T0 + timedelta(hours=hours), ingested_at=T0,
+        # Fed in as it was published: ingest time (first/last seen, closing) follows it.
+        language="en", published_at=T0 + timedelta(hours=hours),
+        ingested_at=T0 + timedelta(hours=hours),
         entities=tuple(
             EntityV1(text=name, label=label, count=2, in_headline=name in headline, in_lead=True)
             for name, label in entities
@@ -154,7 +156,8 @@ def test_close_inactive_closes_only_stories_past_the_window() -> None:
     assert (closed.event, closed.version, closed.article_ids) == ("closed", 2, ("reid-1",))
     assert _members(stories) == [{"lohan-1"}] and clusterer.live_count == 1
     # A later copy of the closed event starts a new story rather than reopening it.
-    [event] = clusterer.add(REID_2.model_copy(update={"published_at": T0 + timedelta(hours=80)}))
+    later = T0 + timedelta(hours=80)
+    [event] = clusterer.add(REID_2.model_copy(update={"published_at": later, "ingested_at": later}))
     assert event.event == "created"
 
 
@@ -173,3 +176,17 @@ def test_an_article_bridging_two_stories_merges_them() -> None:
     assert gone.merged_into == survivor.story_id and gone.version == 2
     assert set(survivor.article_ids) == {"reid-1", "reid-2", "reid-3"}
     assert _members(stories) == [{"reid-1", "reid-2", "reid-3"}]
+
+
+def test_copy_about_an_old_event_does_not_close_todays_stories() -> None:
+    """Closing follows ingest time: a backfilled article published years ago is fed in now."""
+    stories: dict = {}
+    clusterer = StoryClusterer(stories, ClusterConfig(window_hours=72))
+    clusterer.add(REID_1)
+    archive = LOHAN_1.model_copy(
+        update={"published_at": T0 - timedelta(days=3000), "ingested_at": T0 + timedelta(hours=1)}
+    )
+    assert clusterer.close_inactive(archive.ingested_at) == []
+    clusterer.add(archive)
+    assert clusterer.close_inactive(T0 + timedelta(hours=2)) == []
+    assert clusterer.live_count == 2
