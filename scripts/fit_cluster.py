@@ -44,7 +44,7 @@ MERGE_THRESHOLDS = [math.inf, 4.0, 2.0]
 # Features whose weight may only lower the score. ECB+ dev dates exist for one event per topic
 # only, so "both dated" alone predicts "same event" there; a free time weight would learn that
 # artefact instead of "far apart in time -> different events".
-PENALTIES = ("time_gap",)
+PENALTIES = ("time_gap", "year_conflict")
 
 
 def _memoise_comparable() -> None:

@@ -14,6 +14,17 @@ STOPWORDS = frozenset(w.lower() for w in STOP_WORDS) | NEWS_WORDS
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]")
 _NUMBER = re.compile(r"(?<![\d.,])\d+(?:\.\d+)?(?![\d,])")
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+# A calendar date written out with its year: "March 24, 2016", "24 March 2016", "24/03/2016".
+# A bare year ("since 1999") is background as often as not; a full date is when something was
+# reported or happened.
+_DATED_YEAR = re.compile(
+    rf"(?i)\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+((?:19|20)\d\d)"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+((?:19|20)\d\d)"
+    r"|\d{1,2}[/.-]\d{1,2}[/.-]((?:19|20)\d\d))\b"
+)
+# The lead: headline plus the body's opening, where wire copy says who, where and what.
+LEAD_CHARS = 400
 
 # Entity labels grouped by the question they answer: the features compare who with who and
 # where with where, because two events of the same kind differ mostly in one of them.
@@ -58,6 +69,11 @@ def term_counts(text: str) -> Counter[str]:
     for match in _NUMBER.finditer(text):
         counts["#" + match.group()] += 1
     return counts
+
+
+def dated_years(text: str) -> frozenset[int]:
+    """The years of the full calendar dates the text writes ("March 24, 2016" -> 2016)."""
+    return frozenset(int(y) for match in _DATED_YEAR.findall(text) for y in match if y)
 
 
 def unit_vector(counts: Counter[str] | dict[str, float]) -> dict[str, float]:
