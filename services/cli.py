@@ -236,7 +236,7 @@ def eval_clustering(
     if through_kafka:
         from services.cluster.through_kafka import evaluate_through_kafka
 
-        evaluate_through_kafka(jsonl, out_path, seed, Settings())
+        evaluate_through_kafka(jsonl, out_path, seed, Settings(), extra=extra or ())
     else:
         from services.cluster.evaluate import evaluate_clustering
 

@@ -12,12 +12,13 @@ import random
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
-from services.cluster.evaluate import read_gold
+from services.cluster.evaluate import read_gold, seeds_check
 from services.cluster.scoring import bcubed, pairwise
 from services.ingest.producer import ingest
 from services.kafka import create_topics
@@ -27,7 +28,13 @@ from services.story_view import StoryBoard
 
 
 def evaluate_through_kafka(
-    jsonl: Path, out: Path | None, seed: int, settings: Settings, timeout_s: float = 1800.0
+    jsonl: Path,
+    out: Path | None,
+    seed: int,
+    settings: Settings,
+    *,
+    extra: Sequence[Path] = (),
+    timeout_s: float = 1800.0,
 ) -> dict[str, Any]:
     console = Console(stderr=True)
     run = uuid.uuid4().hex[:8]
@@ -38,7 +45,8 @@ def evaluate_through_kafka(
             "topic_partitions": 1,
         }
     )
-    raws, gold = read_gold([jsonl])
+    raws, gold_all = read_gold([jsonl, *extra])
+    _, gold = read_gold([jsonl])  # scores cover the JSONL's articles, as the referee's do
     order = list(raws)
     random.Random(seed).shuffle(order)
     create_topics(settings)
@@ -74,4 +82,7 @@ def evaluate_through_kafka(
     )
     print(f"pairwise precision={p.precision:.3f} recall={p.recall:.3f} f1={p.f1:.3f}")
     print(f"bcubed precision={b.precision:.3f} recall={b.recall:.3f} f1={b.f1:.3f}")
+    if extra:
+        ok, why = seeds_check(gold_all, predicted)
+        print(f"seeds check: {'ok' if ok else 'FAILED'}: {why}")
     return {"bcubed": b._asdict(), "pairwise": p._asdict(), "predicted": predicted}
