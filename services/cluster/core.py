@@ -66,8 +66,8 @@ FEATURES: tuple[str, ...] = (
 # Fitted by scripts/fit_cluster.py on ECB+ dev (see docs in that script); regenerate, do not
 # edit by hand.
 FITTED_WEIGHTS: tuple[float, ...] = (
-    -2.5078, 5.9689, -0.6843, 0.0965, 1.9034, 0.435, -0.6715, 0.1888, -0.115, -0.8554, -3.1376,
-    0.0, 4.4372, 4.3267, -0.9033,
+    -2.5163, 6.1516, -0.6024, 0.1148, 1.9472, 0.4739, -0.6778, 0.2116, -0.1008, -0.8569, -3.0923,
+    0.0, 4.3501, 4.4674, -0.9345,
 )
 FITTED_JOIN_THRESHOLD = -1.5
 FITTED_MERGE_THRESHOLD = 2.0
@@ -139,6 +139,29 @@ class _Article:
     seen: datetime
 
 
+@dataclass(slots=True)
+class _Query:
+    """An article's vectors weighted by the live stories' IDF, with their lengths; `lead` is
+    scaled to unit length, as the members' stored leads are."""
+
+    body: dict[str, float]
+    body_norm: float
+    headline: dict[str, float]
+    headline_norm: float
+    entities: dict[str, float]
+    entities_norm: float
+    lead: dict[str, float]
+
+
+def _length(vector: dict[str, float]) -> float:
+    return math.sqrt(sum(w * w for w in vector.values()))
+
+
+def _unit(vector: dict[str, float]) -> dict[str, float]:
+    norm = _length(vector) or 1.0
+    return {k: w / norm for k, w in vector.items()}
+
+
 def _iso(ts: datetime) -> str:
     return ts.astimezone(UTC).isoformat()
 
@@ -180,11 +203,13 @@ class StoryClusterer:
         self._entity_df: Counter[str] = Counter()
         # (last_seen, story_id) per story, oldest first; stale entries are skipped on pop.
         self._by_last_seen: list[tuple[float, str]] = []
-        # IDF per key, per df table: valid until the live stories change.
+        # ln(df + 1) per key, per df table: IDF = ln(live + 1) + 1 - ln(df + 1). A changed
+        # story drops only its own keys' entries, so the memo lives across articles.
         self._idf_memo: dict[int, dict[str, float]] = {
             id(self._term_df): {},
             id(self._entity_df): {},
         }
+        self._idf_base = 1.0  # ln(live + 1) + 1
         for story_id in sorted(stories):
             story = stories[story_id]
             if language is None or story["language"] == language:
@@ -221,8 +246,9 @@ class StoryClusterer:
             years=frozenset(story["years"]),
         )
         self._live[story_id] = live
-        for memo in self._idf_memo.values():
-            memo.clear()
+        self._idf_base = math.log(len(self._live) + 1) + 1.0
+        self._idf_memo[id(self._term_df)].update(dict.fromkeys(live.terms, None))
+        self._idf_memo[id(self._entity_df)].update(dict.fromkeys(live.entities, None))
         self._term_df.update(live.terms.keys())
         self._entity_df.update(live.entities.keys())
         for key in keys:
@@ -231,14 +257,17 @@ class StoryClusterer:
 
     def _forget(self, story_id: str) -> None:
         live = self._live.pop(story_id)
-        for memo in self._idf_memo.values():
-            memo.clear()
+        self._idf_base = math.log(len(self._live) + 1) + 1.0
+        self._idf_memo[id(self._term_df)].update(dict.fromkeys(live.terms, None))
+        self._idf_memo[id(self._entity_df)].update(dict.fromkeys(live.entities, None))
         self._term_df.subtract(live.terms.keys())
         self._entity_df.subtract(live.entities.keys())
         for counter, keys in ((self._term_df, live.terms), (self._entity_df, live.entities)):
+            memo = self._idf_memo[id(counter)]
             for key in keys:
                 if counter[key] <= 0:
                     del counter[key]
+                    del memo[key]
         for key in live.keys:
             postings = self._index[key]
             postings.discard(story_id)
@@ -259,49 +288,65 @@ class StoryClusterer:
     # --- similarity -------------------------------------------------------------------------
 
     def _idf(self, df: Counter[str], key: str) -> float:
-        """Smoothed IDF over the live stories, memoised until the stories change."""
+        """Smoothed IDF over the live stories: ln((live + 1) / (df + 1)) + 1."""
         memo = self._idf_memo[id(df)]
-        idf = memo.get(key)
-        if idf is None:
-            idf = math.log((len(self._live) + 1) / (df.get(key, 0) + 1)) + 1.0
-            memo[key] = idf
-        return idf
+        rarity = memo.get(key)
+        if rarity is None:
+            count = df.get(key)
+            if not count:
+                return self._idf_base
+            rarity = memo[key] = math.log(count + 1.0)
+        return self._idf_base - rarity
 
-    def _norm(self, vector: dict[str, float], df: Counter[str]) -> float:
-        """Length of the IDF-weighted vector."""
+    def _weighted(self, vector: dict[str, float], df: Counter[str]) -> dict[str, float]:
+        """The vector with each weight times its IDF."""
         memo = self._idf_memo[id(df)]
-        get = memo.get
-        n1 = len(self._live) + 1
+        get, df_get = memo.get, df.get
+        base = self._idf_base
         log = math.log
-        total = 0.0
+        weighted = {}
         for k, w in vector.items():
-            i = get(k)
-            if i is None:
-                i = memo[k] = log(n1 / (df.get(k, 0) + 1)) + 1.0
-            total += (w * i) ** 2
-        return math.sqrt(total)
+            rarity = get(k)
+            if rarity is None:
+                count = df_get(k)
+                rarity = 0.0
+                if count:
+                    rarity = memo[k] = log(count + 1.0)
+            weighted[k] = w * (base - rarity)
+        return weighted
+
+    def _member_lead(self, article: _Article) -> dict[str, float]:
+        """The lead vector a story keeps for a member: IDF-weighted as the live stories stand
+        when it joins, unit length, top `member_terms`. Weighted once and stored, so comparing
+        with it later is a plain dot product (and a resumed clusterer reads the same)."""
+        weighted = _unit(self._weighted(article.lead, self._term_df))
+        return _top(weighted, self.config.member_terms)
 
     def _cosine(
         self, a: dict[str, float], a_norm: float, b: dict[str, float], df: Counter[str]
     ) -> float:
-        """Cosine of the IDF-weighted vectors `a` (the article's, of length `a_norm`) and `b`
-        (a story's); one pass over `b` gives both the dot product and `b`'s length."""
+        """Cosine of the IDF-weighted vectors `a` (the article's, IDF-weighted already, of
+        length `a_norm`) and `b` (a story's, raw); one pass over `b` gives both the dot
+        product and `b`'s length."""
         if not a_norm or not b:
             return 0.0
         memo = self._idf_memo[id(df)]
-        get = memo.get
-        n1 = len(self._live) + 1
+        get, df_get, a_get = memo.get, df.get, a.get
+        base = self._idf_base
         log = math.log
         dot = norm = 0.0
         for k, w in b.items():
-            i = get(k)
-            if i is None:
-                i = memo[k] = log(n1 / (df.get(k, 0) + 1)) + 1.0
-            wi = w * i
+            rarity = get(k)
+            if rarity is None:
+                count = df_get(k)
+                rarity = 0.0
+                if count:
+                    rarity = memo[k] = log(count + 1.0)
+            wi = w * (base - rarity)
             norm += wi * wi
-            wa = a.get(k)
+            wa = a_get(k)
             if wa is not None:
-                dot += wa * wi * i
+                dot += wa * wi
         if dot == 0.0:
             return 0.0
         return dot / (a_norm * math.sqrt(norm))
@@ -337,39 +382,19 @@ class StoryClusterer:
             return 0.0
         return 1.0
 
-    def _weighted(self, vector: dict[str, float], df: Counter[str]) -> dict[str, float]:
-        """The vector with each weight times its IDF."""
-        memo = self._idf_memo[id(df)]
-        get = memo.get
-        n1 = len(self._live) + 1
-        log = math.log
-        weighted = {}
-        for k, w in vector.items():
-            i = get(k)
-            if i is None:
-                i = memo[k] = log(n1 / (df.get(k, 0) + 1)) + 1.0
-            weighted[k] = w * i
-        return weighted
+    def _prepare(self, article: _Article) -> tuple[list[str], _Query]:
+        """The article's candidate stories and its IDF-weighted vectors (once per article)."""
+        body = self._weighted(article.terms, self._term_df)
+        headline = self._weighted(article.headline, self._term_df)
+        entities = self._weighted(article.entities, self._entity_df)
+        lead = _unit(self._weighted(article.lead, self._term_df))
+        query = _Query(body, _length(body), headline, _length(headline), entities,
+                       _length(entities), lead)
+        return self._candidates(article, body), query
 
-    def _prepare(
-        self, article: _Article
-    ) -> tuple[list[str], tuple[float, float, float, float]]:
-        """The article's candidate stories and its IDF-weighted vector lengths (body, headline,
-        entities, lead)."""
-        weighted_terms = self._weighted(article.terms, self._term_df)
-        norms = (
-            math.sqrt(sum(w * w for w in weighted_terms.values())),
-            self._norm(article.headline, self._term_df),
-            self._norm(article.entities, self._entity_df),
-            self._norm(article.lead, self._term_df),
-        )
-        return self._candidates(article, weighted_terms), norms
-
-    def features(
-        self, article: _Article, live: _Live, norms: tuple[float, float, float, float]
-    ) -> list[float]:
+    def features(self, article: _Article, live: _Live, query: _Query) -> list[float]:
         """The join score's inputs for one (article, story) pair, in `FEATURES` order; `norms`
-        are the article's vector lengths (`_prepare`, once per article)."""
+        is the article's IDF-weighted form (`_prepare`, once per article)."""
         who = self._group_match(article, live, "who:")
         where = self._group_match(article, live, "where:")
         org = self._group_match(article, live, "org:")
@@ -380,8 +405,9 @@ class StoryClusterer:
         article_new, story_absent = self._prominence(article, live)
         # Against each kept member, not only the centroid: a story that took in the first copy
         # of another event of the same kind has a blurred centroid, but its members stay apart.
+        lead = query.lead
         member = [
-            self._cosine(article.lead, norms[3], lead, self._term_df) for lead in live.members
+            sum(w * lead[t] for t, w in kept.items() if t in lead) for kept in live.members
         ]
         # Years of written dates differ: copy about another occurrence. Penalty only (see the
         # fit): in ECB+ dev one event per topic has dated copy, so "both dated" is an artefact.
@@ -390,9 +416,9 @@ class StoryClusterer:
         )
         return [
             1.0,
-            self._cosine(article.terms, norms[0], live.terms, self._term_df),
-            self._cosine(article.headline, norms[1], live.headline, self._term_df),
-            self._cosine(article.entities, norms[2], live.entities, self._entity_df),
+            self._cosine(query.body, query.body_norm, live.terms, self._term_df),
+            self._cosine(query.headline, query.headline_norm, live.headline, self._term_df),
+            self._cosine(query.entities, query.entities_norm, live.entities, self._entity_df),
             who,
             where,
             org,
@@ -475,17 +501,22 @@ class StoryClusterer:
     def scored_candidates(self, article: EnrichedArticleV1) -> list[tuple[str, list[float]]]:
         """Each candidate story with its features (for fitting the weights)."""
         comparable = self._comparable(article)
-        candidates, norms = self._prepare(comparable)
-        return [(s, self.features(comparable, self._live[s], norms)) for s in candidates]
+        candidates, query = self._prepare(comparable)
+        return [(s, self.features(comparable, self._live[s], query)) for s in candidates]
 
     def _comparable(self, article: EnrichedArticleV1) -> _Article:
         published = article.published_at
+        # Each stretch of text is tokenised once: the lead is headline + opening, the body
+        # vector is the opening + the rest of the compared slice.
+        headline = term_counts(article.headline)
+        opening = term_counts(article.body[:LEAD_CHARS])
+        body = opening + term_counts(article.body[LEAD_CHARS : self.config.body_chars])
         return _Article(
-            terms=unit_vector(term_counts(article.body[: self.config.body_chars])),
-            headline=unit_vector(term_counts(article.headline)),
+            terms=unit_vector(body),
+            headline=unit_vector(headline),
             entities=article_entities(article),
             prominent=prominent_entities(article),
-            lead=unit_vector(term_counts(f"{article.headline}\n{article.body[:LEAD_CHARS]}")),
+            lead=unit_vector(headline + opening),
             years=dated_years(f"{article.headline}\n{article.body[: self.config.body_chars]}"),
             event_time=published.timestamp() if published else None,
             seen=article.ingested_at,
@@ -503,10 +534,10 @@ class StoryClusterer:
         if self.language is not None and article.language != self.language:
             raise ValueError(f"a {article.language} article in the {self.language} shard")
         comparable = self._comparable(article)
-        candidates, norms = self._prepare(comparable)
+        candidates, query = self._prepare(comparable)
         scored = sorted(
             (
-                (self._score(self.features(comparable, self._live[s], norms)), s)
+                (self._score(self.features(comparable, self._live[s], query)), s)
                 for s in candidates
             ),
             key=lambda pair: (-pair[0], pair[1]),
@@ -586,7 +617,7 @@ class StoryClusterer:
             "terms": _top(comparable.terms, cfg.story_terms),
             "headline": _top(comparable.headline, cfg.story_terms),
             "entities": self._entities_with(article, {}),
-            "members": [_top(comparable.lead, cfg.member_terms)],
+            "members": [self._member_lead(comparable)],
             "years": sorted(comparable.years)[-cfg.story_years :],
         }
 
@@ -655,7 +686,7 @@ class StoryClusterer:
             "members": (
                 story["members"]
                 if len(story["members"]) >= cfg.story_members
-                else [*story["members"], _top(comparable.lead, cfg.member_terms)]
+                else [*story["members"], self._member_lead(comparable)]
             ),
             "years": sorted(set(story["years"]) | comparable.years)[-cfg.story_years :],
         }
