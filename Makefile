@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: help install broker-fetch broker-start broker-stop broker-status topics demo run \
         test test-unit test-integration lint typecheck schemas eval-cleaning eval-clustering \
-        bench-cluster clean-state prometheus-install up down up-status
+        bench bench-cluster clean-state prometheus-install up down up-status
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[1m%-18s\033[0m %s\n",$$1,$$2}' $(MAKEFILE_LIST)
@@ -69,6 +69,9 @@ eval-cleaning: install ## cleaning P/R/F1 on the extraction benchmark, plain-tex
 eval-clustering: install ## story clustering B-cubed/pairwise P/R/F1 on ECB+ dev, three orders
 	for seed in 1 2 3; do $(BIN)/storywire eval clustering $(SHARED)/data/ecbplus/articles.dev.jsonl \
 	  --seed $$seed --extra $(SHARED)/seeds --out .run/predictions-clustering-$$seed.json || exit 1; done
+
+bench: install broker-start ## pipeline throughput, latency and RSS on the real broker (docs/benchmarks.md)
+	$(BIN)/storywire bench pipeline --write-docs
 
 bench-cluster: install ## cluster core cost at 1k, 10k and 100k live stories
 	$(BIN)/storywire bench cluster

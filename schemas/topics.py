@@ -7,9 +7,9 @@ class Topic(StrEnum):
     # RawArticleV1, key = source (so one outlet's copy stays on one partition and the clean
     # stage's per-source template memory sees all of it).
     RAW = "articles.raw"
-    # CleanArticleV1, key = language (the cluster stage shards by language).
+    # CleanArticleV1, key = article id (spreads the enrich stage's work over partitions).
     CLEAN = "articles.clean"
-    # EnrichedArticleV1, key = language.
+    # EnrichedArticleV1, key = language (the cluster stage shards by language).
     ENRICHED = "articles.enriched"
     # StoryEventV1, key = story id; compacted, so the topic holds the latest state of each story.
     STORIES = "stories"

@@ -251,6 +251,31 @@ def bench_cluster() -> None:
     run()
 
 
+@bench_app.command("pipeline")
+def bench_pipeline(
+    quick: Annotated[bool, typer.Option(help="short run (~2-3 min): 30 s latency phase")] = False,
+    write_docs: Annotated[
+        bool, typer.Option(help="append the results to docs/benchmarks.md")
+    ] = False,
+    shared: Annotated[Path, typer.Option(help="the shared data folder")] = Path("../shared"),
+) -> None:
+    """Throughput, latency and memory of the whole pipeline on the real broker.
+
+    Bare NLP vs end to end (1 and 2 enrich workers), ingest-to-story latency at a fixed load,
+    peak RSS per worker; the last line sums it up for CI history.
+    """
+    from services.bench import run_bench
+    from services.kafka import BrokerUnavailable
+
+    try:
+        run_bench(
+            Settings(), shared=shared, quick=quick,
+            write_docs=Path("docs/benchmarks.md") if write_docs else None,
+        )
+    except BrokerUnavailable as exc:
+        _fail(str(exc), 3)
+
+
 def main() -> None:
     try:
         app()

@@ -20,6 +20,9 @@ class StoryBoard:
     def __init__(self, settings: Settings) -> None:
         self.stories: dict[str, StoryEventV1] = {}
         self.dead_letters: list[DeadLetterV1] = []
+        # Every article id seen in a story event or a dead letter. An article once placed stays
+        # placed (a merge moves it into the surviving story), so this only grows.
+        self._accounted: set[str] = set()
         self._stories_topic = settings.topic(Topic.STORIES)
         topics = [self._stories_topic] + [settings.topic(t) for t in DEAD_LETTER_TOPICS.values()]
         try:
@@ -46,11 +49,14 @@ class StoryBoard:
                 if record.topic == self._stories_topic:
                     story = StoryEventV1.model_validate_json(record.value)
                     events.append(story)
+                    self._accounted.update(story.article_ids)
                     known = self.stories.get(story.story_id)
                     if known is None or known.version < story.version:
                         self.stories[story.story_id] = story
                 else:
-                    self.dead_letters.append(DeadLetterV1.model_validate_json(record.value))
+                    letter = DeadLetterV1.model_validate_json(record.value)
+                    self.dead_letters.append(letter)
+                    self._accounted.add(_article_id(letter))
         return events
 
     def latest(self) -> list[StoryEventV1]:
@@ -67,10 +73,7 @@ class StoryBoard:
 
     def accounts_for(self, article_ids: Iterable[str]) -> bool:
         """True once every article is in a story or was dead-lettered."""
-        placed = set(self.assignments())
-        for letter in self.dead_letters:
-            placed.add(_article_id(letter))
-        return all(article_id in placed for article_id in article_ids)
+        return self._accounted.issuperset(article_ids)
 
     def close(self) -> None:
         self._consumer.close()

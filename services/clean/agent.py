@@ -43,5 +43,8 @@ def register(app: faust.App, settings: Settings) -> None:
                 continue
             if article.duplicate_of:
                 metrics.DUPLICATES.inc()
-            await clean_copy.send(key=article.language.encode(), value=encode(article))
+            # Keyed by article id, not language: with all English copy on one partition only
+            # one enrich worker would work. The enrich stage re-keys by language for the
+            # cluster stage's per-language shards.
+            await clean_copy.send(key=article.id.encode(), value=encode(article))
             observe_output(STAGE, article.ingested_at)
