@@ -35,6 +35,8 @@ def evaluate_through_kafka(
     *,
     extra: Sequence[Path] = (),
     timeout_s: float = 1800.0,
+    metrics_base_port: int = 9401,
+    quiet: bool = False,
 ) -> dict[str, Any]:
     console = Console(stderr=True)
     run = uuid.uuid4().hex[:8]
@@ -56,9 +58,10 @@ def evaluate_through_kafka(
             for raw in order:
                 record = raw.model_dump(mode="json", exclude={"schema_version", "ingested_at"})
                 replay.write(json.dumps(record) + "\n")
-        with LocalPipeline(settings, Path(".run") / "eval" / run) as pipeline:
+        log_dir = Path(".run") / "eval" / run
+        with LocalPipeline(settings, log_dir, metrics_base_port=metrics_base_port) as pipeline:
             pipeline.wait_for_metrics()
-            report = ingest([feed], settings, console=console)
+            report = ingest([feed], settings, console=console, show_progress=not quiet)
             board = StoryBoard(settings)
             started = time.monotonic()
             with console.status("waiting for every article's story ...") as status:
@@ -76,6 +79,13 @@ def evaluate_through_kafka(
     b, p = bcubed(gold, predicted), pairwise(gold, predicted)
     if out is not None:
         out.write_text(json.dumps(predicted, indent=0, sort_keys=True), encoding="utf-8")
+    result: dict[str, Any] = {
+        "bcubed": b._asdict(), "pairwise": p._asdict(), "predicted": predicted
+    }
+    if extra:
+        result["seeds_one_story"], result["seeds_check"] = seeds_check(gold_all, predicted)
+    if quiet:
+        return result
     print(
         f"articles={len(gold)} events={len(set(gold.values()))} "
         f"stories={len({predicted.get(i, i) for i in gold})} (seed={seed}, through kafka)"
@@ -83,6 +93,6 @@ def evaluate_through_kafka(
     print(f"pairwise precision={p.precision:.3f} recall={p.recall:.3f} f1={p.f1:.3f}")
     print(f"bcubed precision={b.precision:.3f} recall={b.recall:.3f} f1={b.f1:.3f}")
     if extra:
-        ok, why = seeds_check(gold_all, predicted)
-        print(f"seeds check: {'ok' if ok else 'FAILED'}: {why}")
-    return {"bcubed": b._asdict(), "pairwise": p._asdict(), "predicted": predicted}
+        verdict = "ok" if result["seeds_one_story"] else "FAILED"
+        print(f"seeds check: {verdict}: {result['seeds_check']}")
+    return result
