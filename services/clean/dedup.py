@@ -39,7 +39,9 @@ def _shingle_hashes(body: str) -> np.ndarray:
     words = _WORD.findall(body.lower())
     if not words:
         return np.zeros(0, dtype=np.uint64)
-    word_hashes = np.fromiter((zlib.crc32(word.encode()) for word in words), dtype=np.uint64)
+    # Each distinct word hashed once: bodies repeat their words (the, of, names) many times.
+    distinct = {word: zlib.crc32(word.encode()) for word in set(words)}
+    word_hashes = np.fromiter(map(distinct.__getitem__, words), dtype=np.uint64, count=len(words))
     width = min(SHINGLE_WORDS, len(word_hashes))
     count = len(word_hashes) - width + 1
     shingles = np.zeros(count, dtype=np.uint64)
@@ -48,9 +50,19 @@ def _shingle_hashes(body: str) -> np.ndarray:
     return shingles
 
 
+def _identity(value: int) -> int:
+    return value  # shingles arrive already hashed
+
+
+# The permutations depend only on (NUM_PERM, seed, scheme): drawn once, not per article.
+_PERMUTATIONS = MinHash(num_perm=NUM_PERM, hashfunc=_identity, scheme=_SCHEME).permutations
+
+
 def signature(body: str) -> MinHash:
     """MinHash of the body's 5-word shingles."""
-    minhash = MinHash(num_perm=NUM_PERM, hashfunc=lambda value: value, scheme=_SCHEME)
+    minhash = MinHash(
+        num_perm=NUM_PERM, hashfunc=_identity, permutations=_PERMUTATIONS, scheme=_SCHEME
+    )
     hashes = _shingle_hashes(body)
     if len(hashes):
         minhash.update_batch(hashes)

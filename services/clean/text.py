@@ -161,7 +161,7 @@ def _measure(
     if not words:
         return len(line), 0.0
     if stopwords:
-        return len(line), sum(word in stopwords for word in words) / len(words)
+        return len(line), sum(map(stopwords.__contains__, words)) / len(words)
     if language in _UNSPACED_LANGUAGES:
         # Characters carry ~2-3x the information of Latin ones; scale so thresholds carry over.
         return len(line) * 3, 0.35 if _SENTENCE_END.search(line) else 0.1
