@@ -91,7 +91,11 @@ def _live_stories(
     """`size` stored stories: the base articles' stories, world after world."""
     seed_clusterer = StoryClusterer({}, config)
     # The stored form of a one-article story, made by the core itself (not a copy of its code).
-    bases = [seed_clusterer._new_story("base", a, seed_clusterer._comparable(a)) for a in articles]
+    bases = []
+    for article in articles:
+        comparable = seed_clusterer._comparable(article)
+        vectors = seed_clusterer._stored_vectors(comparable)
+        bases.append(seed_clusterer._new_story("base", article, comparable, vectors))
     return {
         f"bench-{n}": _story_in_world(bases[n % len(bases)], n // len(bases), n)
         for n in range(size)

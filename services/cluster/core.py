@@ -48,7 +48,6 @@ FEATURES: tuple[str, ...] = (
     "bias",
     "body",  # TF-IDF cosine, article body vs story centroid
     "headline",  # TF-IDF cosine, article headline vs story headlines
-    "entities",  # IDF-weighted cosine over all entities
     "who",  # share of the article's people (IDF-weighted) the story names
     "where",  # same for places
     "org",  # same for organisations
@@ -66,11 +65,11 @@ FEATURES: tuple[str, ...] = (
 # Fitted by scripts/fit_cluster.py on ECB+ dev (see docs in that script); regenerate, do not
 # edit by hand.
 FITTED_WEIGHTS: tuple[float, ...] = (
-    -2.5163, 6.1516, -0.6024, 0.1148, 1.9472, 0.4739, -0.6778, 0.2116, -0.1008, -0.8569, -3.0923,
-    0.0, 4.3501, 4.4674, -0.9345,
+    -2.8317, 5.8363, -0.6166, 1.9587, 0.5418, -0.5595, 0.1967, -0.1235, -0.6861, -2.9619, 0.0,
+    4.81, 4.9608, -0.9606,
 )
 FITTED_JOIN_THRESHOLD = -1.5
-FITTED_MERGE_THRESHOLD = 2.0
+FITTED_MERGE_THRESHOLD = 1.0
 
 
 @dataclass(frozen=True)
@@ -110,7 +109,9 @@ class _Live:
     """What the clusterer keeps in memory per live story, derived from its stored dict."""
 
     terms: dict[str, float]
+    terms_norm: float
     headline: dict[str, float]
+    headline_norm: float
     entities: dict[str, float]  # key -> summed weight
     prominent: dict[str, float]  # key -> share of articles naming it in headline or lead
     keys: frozenset[str]  # the story's inverted-index keys
@@ -148,8 +149,6 @@ class _Query:
     body_norm: float
     headline: dict[str, float]
     headline_norm: float
-    entities: dict[str, float]
-    entities_norm: float
     lead: dict[str, float]
 
 
@@ -160,6 +159,21 @@ def _length(vector: dict[str, float]) -> float:
 def _unit(vector: dict[str, float]) -> dict[str, float]:
     norm = _length(vector) or 1.0
     return {k: w / norm for k, w in vector.items()}
+
+
+def _cosine(a: dict[str, float], a_norm: float, b: dict[str, float], b_norm: float) -> float:
+    """Cosine of two vectors of known lengths, walking the shorter one."""
+    if not a_norm or not b_norm:
+        return 0.0
+    if len(a) > len(b):
+        a, b = b, a
+    get = b.get
+    dot = 0.0
+    for k, w in a.items():
+        v = get(k)
+        if v is not None:
+            dot += w * v
+    return dot / (a_norm * b_norm)
 
 
 def _iso(ts: datetime) -> str:
@@ -230,7 +244,9 @@ class StoryClusterer:
         )
         live = _Live(
             terms=story["terms"],
+            terms_norm=_length(story["terms"]),
             headline=story["headline"],
+            headline_norm=_length(story["headline"]),
             entities={k: v[3] for k, v in story["entities"].items()},
             prominent={
                 k: v[4] / len(story["article_ids"])
@@ -315,41 +331,15 @@ class StoryClusterer:
             weighted[k] = w * (base - rarity)
         return weighted
 
-    def _member_lead(self, article: _Article) -> dict[str, float]:
-        """The lead vector a story keeps for a member: IDF-weighted as the live stories stand
-        when it joins, unit length, top `member_terms`. Weighted once and stored, so comparing
-        with it later is a plain dot product (and a resumed clusterer reads the same)."""
-        weighted = _unit(self._weighted(article.lead, self._term_df))
-        return _top(weighted, self.config.member_terms)
-
-    def _cosine(
-        self, a: dict[str, float], a_norm: float, b: dict[str, float], df: Counter[str]
-    ) -> float:
-        """Cosine of the IDF-weighted vectors `a` (the article's, IDF-weighted already, of
-        length `a_norm`) and `b` (a story's, raw); one pass over `b` gives both the dot
-        product and `b`'s length."""
-        if not a_norm or not b:
-            return 0.0
-        memo = self._idf_memo[id(df)]
-        get, df_get, a_get = memo.get, df.get, a.get
-        base = self._idf_base
-        log = math.log
-        dot = norm = 0.0
-        for k, w in b.items():
-            rarity = get(k)
-            if rarity is None:
-                count = df_get(k)
-                rarity = 0.0
-                if count:
-                    rarity = memo[k] = log(count + 1.0)
-            wi = w * (base - rarity)
-            norm += wi * wi
-            wa = a_get(k)
-            if wa is not None:
-                dot += wa * wi
-        if dot == 0.0:
-            return 0.0
-        return dot / (a_norm * math.sqrt(norm))
+    def _stored_vectors(self, article: _Article) -> _Query:
+        """What a story adds up when `article` joins: its body, headline and lead vectors
+        IDF-weighted as the live stories stand now, each of unit length (the lead cut to
+        `member_terms`). Weighted once and stored, so scoring later is plain dot products
+        over stored numbers, and a resumed clusterer reads exactly what the first one did."""
+        body = _unit(self._weighted(article.terms, self._term_df))
+        headline = _unit(self._weighted(article.headline, self._term_df))
+        lead = _top(_unit(self._weighted(article.lead, self._term_df)), self.config.member_terms)
+        return _Query(body, 1.0, headline, 1.0, lead)
 
     def _group_match(self, article: _Article, live: _Live, group: str) -> float:
         """Share of the article's `group` entities (IDF-weighted) the story names."""
@@ -386,10 +376,8 @@ class StoryClusterer:
         """The article's candidate stories and its IDF-weighted vectors (once per article)."""
         body = self._weighted(article.terms, self._term_df)
         headline = self._weighted(article.headline, self._term_df)
-        entities = self._weighted(article.entities, self._entity_df)
         lead = _unit(self._weighted(article.lead, self._term_df))
-        query = _Query(body, _length(body), headline, _length(headline), entities,
-                       _length(entities), lead)
+        query = _Query(body, _length(body), headline, _length(headline), lead)
         return self._candidates(article, body), query
 
     def features(self, article: _Article, live: _Live, query: _Query) -> list[float]:
@@ -416,9 +404,8 @@ class StoryClusterer:
         )
         return [
             1.0,
-            self._cosine(query.body, query.body_norm, live.terms, self._term_df),
-            self._cosine(query.headline, query.headline_norm, live.headline, self._term_df),
-            self._cosine(query.entities, query.entities_norm, live.entities, self._entity_df),
+            _cosine(query.body, query.body_norm, live.terms, live.terms_norm),
+            _cosine(query.headline, query.headline_norm, live.headline, live.headline_norm),
             who,
             where,
             org,
@@ -564,10 +551,13 @@ class StoryClusterer:
         comparable = comparable or self._comparable(article)
         if story_id is None:
             story_id = story_id_for(article.id)
-            story = self._new_story(story_id, article, comparable)
+            vectors = self._stored_vectors(comparable)
+            story = self._new_story(story_id, article, comparable, vectors)
             self._store(story_id, story)
             return [self._event(story, "created")]
-        story = self._joined(self.stories[story_id], article, comparable)
+        story = self._joined(
+            self.stories[story_id], article, comparable, self._stored_vectors(comparable)
+        )
         merged_events: list[StoryEventV1] = []
         for other_id in merge:
             other = self.stories[other_id]
@@ -597,7 +587,7 @@ class StoryClusterer:
     # --- story state ------------------------------------------------------------------------
 
     def _new_story(
-        self, story_id: str, article: EnrichedArticleV1, comparable: _Article
+        self, story_id: str, article: EnrichedArticleV1, comparable: _Article, vectors: _Query
     ) -> dict[str, Any]:
         cfg = self.config
         event = _iso(article.published_at) if article.published_at else None
@@ -614,10 +604,10 @@ class StoryClusterer:
             "last_seen": _iso(comparable.seen),
             "event_first": event,
             "event_last": event,
-            "terms": _top(comparable.terms, cfg.story_terms),
-            "headline": _top(comparable.headline, cfg.story_terms),
+            "terms": _top(vectors.body, cfg.story_terms),
+            "headline": _top(vectors.headline, cfg.story_terms),
             "entities": self._entities_with(article, {}),
-            "members": [self._member_lead(comparable)],
+            "members": [vectors.lead],
             "years": sorted(comparable.years)[-cfg.story_years :],
         }
 
@@ -644,15 +634,19 @@ class StoryClusterer:
         return dict(ranked[: self.config.story_entities])
 
     def _joined(
-        self, story: dict[str, Any], article: EnrichedArticleV1, comparable: _Article
+        self,
+        story: dict[str, Any],
+        article: EnrichedArticleV1,
+        comparable: _Article,
+        vectors: _Query,
     ) -> dict[str, Any]:
         cfg = self.config
         seen = comparable.seen
         terms = dict(story["terms"])
-        for t, w in comparable.terms.items():
+        for t, w in vectors.body.items():
             terms[t] = terms.get(t, 0.0) + w
         headline = dict(story["headline"])
-        for t, w in comparable.headline.items():
+        for t, w in vectors.headline.items():
             headline[t] = headline.get(t, 0.0) + w
         headline = _top(headline, cfg.story_terms)
         title, title_terms = story["title"], story["title_terms"]
@@ -686,7 +680,7 @@ class StoryClusterer:
             "members": (
                 story["members"]
                 if len(story["members"]) >= cfg.story_members
-                else [*story["members"], self._member_lead(comparable)]
+                else [*story["members"], vectors.lead]
             ),
             "years": sorted(set(story["years"]) | comparable.years)[-cfg.story_years :],
         }
