@@ -27,7 +27,7 @@ import heapq
 import math
 from collections import Counter
 from collections.abc import MutableMapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -150,6 +150,9 @@ class _Query:
     headline: dict[str, float]
     headline_norm: float
     lead: dict[str, float]
+    # Per entity group ("who:", "where:", "org:"): the article's (key, weight x IDF) pairs.
+    groups: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    prominent: list[tuple[str, float]] = field(default_factory=list)  # (key, IDF)
 
 
 def _length(vector: dict[str, float]) -> float:
@@ -331,27 +334,30 @@ class StoryClusterer:
             weighted[k] = w * (base - rarity)
         return weighted
 
-    def _stored_vectors(self, article: _Article) -> _Query:
+    def _stored_vectors(self, article: _Article, query: _Query | None = None) -> _Query:
         """What a story adds up when `article` joins: its body, headline and lead vectors
         IDF-weighted as the live stories stand now, each of unit length (the lead cut to
         `member_terms`). Weighted once and stored, so scoring later is plain dot products
-        over stored numbers, and a resumed clusterer reads exactly what the first one did."""
-        body = _unit(self._weighted(article.terms, self._term_df))
-        headline = _unit(self._weighted(article.headline, self._term_df))
-        lead = _top(_unit(self._weighted(article.lead, self._term_df)), self.config.member_terms)
+        over stored numbers, and a resumed clusterer reads exactly what the first one did.
+        `query` (`_prepare`'s, same live stories) saves weighting the article again."""
+        if query is None:
+            query = self._query(article)
+        body = _unit(query.body)
+        headline = _unit(query.headline)
+        lead = _top(query.lead, self.config.member_terms)
         return _Query(body, 1.0, headline, 1.0, lead)
 
-    def _group_match(self, article: _Article, live: _Live, group: str) -> float:
+    @staticmethod
+    def _group_match(query: _Query, live: _Live, group: str) -> float:
         """Share of the article's `group` entities (IDF-weighted) the story names."""
-        if group not in live.groups:
+        weighted = query.groups.get(group)
+        if not weighted or group not in live.groups:
             return 0.0
+        names = live.entities
         total = shared = 0.0
-        for key, w in article.entities.items():
-            if not key.startswith(group):
-                continue
-            weight = w * self._idf(self._entity_df, key)
+        for key, weight in weighted:
             total += weight
-            if key in live.entities:
+            if key in names:
                 shared += weight
         return shared / total if total else 0.0
 
@@ -372,25 +378,36 @@ class StoryClusterer:
             return 0.0
         return 1.0
 
-    def _prepare(self, article: _Article) -> tuple[list[str], _Query]:
-        """The article's candidate stories and its IDF-weighted vectors (once per article)."""
+    def _query(self, article: _Article) -> _Query:
+        """The article weighted by the live stories' IDF (once per article)."""
         body = self._weighted(article.terms, self._term_df)
         headline = self._weighted(article.headline, self._term_df)
         lead = _unit(self._weighted(article.lead, self._term_df))
-        query = _Query(body, _length(body), headline, _length(headline), lead)
-        return self._candidates(article, body), query
+        groups: dict[str, list[tuple[str, float]]] = {}
+        for key, weight in self._weighted(article.entities, self._entity_df).items():
+            group = key[: key.index(":") + 1]
+            groups.setdefault(group, []).append((key, weight))
+        prominent = [(key, self._idf(self._entity_df, key)) for key in sorted(article.prominent)]
+        return _Query(
+            body, _length(body), headline, _length(headline), lead, groups, prominent
+        )
+
+    def _prepare(self, article: _Article) -> tuple[list[str], _Query]:
+        """The article's candidate stories and its IDF-weighted form."""
+        query = self._query(article)
+        return self._candidates(article, query.body), query
 
     def features(self, article: _Article, live: _Live, query: _Query) -> list[float]:
         """The join score's inputs for one (article, story) pair, in `FEATURES` order; `norms`
         is the article's IDF-weighted form (`_prepare`, once per article)."""
-        who = self._group_match(article, live, "who:")
-        where = self._group_match(article, live, "where:")
-        org = self._group_match(article, live, "org:")
+        who = self._group_match(query, live, "who:")
+        where = self._group_match(query, live, "where:")
+        org = self._group_match(query, live, "org:")
         who_miss = self._conflict(article, live, "who:")
         where_miss = self._conflict(article, live, "where:")
         gap = self._gap_days(article, live)
         time_gap = 0.0 if gap is None else min(1.0, math.log1p(gap) / math.log(366.0))
-        article_new, story_absent = self._prominence(article, live)
+        article_new, story_absent = self._prominence(article, live, query)
         # Against each kept member, not only the centroid: a story that took in the first copy
         # of another event of the same kind has a blurred centroid, but its members stay apart.
         lead = query.lead
@@ -419,7 +436,9 @@ class StoryClusterer:
             year_conflict,
         ]
 
-    def _prominence(self, article: _Article, live: _Live) -> tuple[float, float]:
+    def _prominence(
+        self, article: _Article, live: _Live, query: _Query
+    ) -> tuple[float, float]:
         """(IDF-weighted share of the article's headline/lead names the story never names,
         share of the story's headline/lead names, weighted by how many of its articles lead
         with them, that the article never names). Two events of one kind share background
@@ -427,8 +446,7 @@ class StoryClusterer:
         idf = self._idf
         df = self._entity_df
         total = missing = 0.0
-        for key in article.prominent:
-            w = idf(df, key)
+        for key, w in query.prominent:
             total += w
             if key not in live.entities:
                 missing += w
@@ -533,10 +551,10 @@ class StoryClusterer:
             if article.id in self.stories[story_id]["article_ids"]:
                 return []
         if not scored or scored[0][0] < self.config.join_threshold:
-            return self.place(article, None, comparable)
+            return self.place(article, None, comparable, query=query)
         story_id = scored[0][1]
         bridged = [s for score, s in scored[1:] if score >= self.config.merge_threshold]
-        return self.place(article, story_id, comparable, merge=bridged)
+        return self.place(article, story_id, comparable, merge=bridged, query=query)
 
     def place(
         self,
@@ -544,20 +562,20 @@ class StoryClusterer:
         story_id: str | None,
         comparable: _Article | None = None,
         merge: Sequence[str] = (),
+        query: _Query | None = None,
     ) -> list[StoryEventV1]:
         """Put `article` into live story `story_id` (None: a new story), folding the `merge`
         stories into it, without deciding anything; `add` decides, then calls this. Replays
-        of known assignments (fitting the weights) call it directly."""
+        of known assignments (fitting the weights) call it directly. `query` is `add`'s
+        weighting of the article against the same live stories, if there is one."""
         comparable = comparable or self._comparable(article)
+        vectors = self._stored_vectors(comparable, query)
         if story_id is None:
             story_id = story_id_for(article.id)
-            vectors = self._stored_vectors(comparable)
             story = self._new_story(story_id, article, comparable, vectors)
             self._store(story_id, story)
             return [self._event(story, "created")]
-        story = self._joined(
-            self.stories[story_id], article, comparable, self._stored_vectors(comparable)
-        )
+        story = self._joined(self.stories[story_id], article, comparable, vectors)
         merged_events: list[StoryEventV1] = []
         for other_id in merge:
             other = self.stories[other_id]
