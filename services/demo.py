@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 from schemas.stories import StoryEventV1
 from services.ingest.producer import ingest
@@ -82,21 +81,13 @@ def print_stories(
         (s for s in stories if s.article_count > 1), key=lambda s: -s.article_count
     )
     console.rule("[bold]stories")
-    table = Table(show_lines=False)
-    table.add_column("story", no_wrap=True)
-    table.add_column("articles", justify="right")
-    table.add_column("sources", justify="right")
-    table.add_column("headline", no_wrap=True, overflow="ellipsis", max_width=60)
-    table.add_column("top entities", no_wrap=True, overflow="ellipsis", max_width=50)
     for story in multi[:25]:
-        table.add_row(
-            story.story_id,
-            str(story.article_count),
-            str(len(story.sources)),
-            story.title,
-            ", ".join(e.text for e in story.top_entities[:4]),
+        entities = ", ".join(e.text for e in story.top_entities[:3])
+        console.print(
+            f"{story.article_count:>3} articles {len(story.sources):>3} sources  "
+            f"[bold]{story.title[:70]}[/bold]  [dim]{story.story_id} · {entities}[/dim]",
+            overflow="fold",
         )
-    console.print(table)
     singles = sum(1 for s in stories if s.article_count == 1)
     console.print(
         f"{fed} articles -> {len(stories)} stories ({len(multi)} with 2+ articles, "
