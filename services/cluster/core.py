@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 from schemas.articles import EnrichedArticleV1
@@ -189,7 +190,8 @@ def _ts(iso: str | None) -> float | None:
 
 def _top(weights: dict[str, float], n: int) -> dict[str, float]:
     """The `n` heaviest entries, rounded so the stored JSON stays small and exact on replay."""
-    ranked = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+    # Stable: equal weights keep their insertion order, which a replay reproduces.
+    ranked = sorted(weights.items(), key=itemgetter(1), reverse=True)[:n]
     return {k: round(w, 5) for k, w in ranked}
 
 
@@ -239,13 +241,13 @@ class StoryClusterer:
 
     # --- in-memory state derived from the stored stories ---------------------------------
 
-    def _remember(self, story_id: str, story: dict[str, Any]) -> None:
+    def _live_of(self, story: dict[str, Any]) -> _Live:
         cfg = self.config
-        index_terms = sorted(story["terms"].items(), key=lambda kv: (-kv[1], kv[0]))
+        index_terms = sorted(story["terms"].items(), key=itemgetter(1), reverse=True)
         keys = frozenset(
             [f"t:{t}" for t, _ in index_terms[: cfg.index_terms]] + list(story["entities"])
         )
-        live = _Live(
+        return _Live(
             terms=story["terms"],
             terms_norm=_length(story["terms"]),
             headline=story["headline"],
@@ -264,29 +266,51 @@ class StoryClusterer:
             members=story["members"],
             years=frozenset(story["years"]),
         )
+
+    def _count(self, df: Counter[str], keys: Any, delta: int) -> None:
+        """Add `delta` to each key's document frequency; its memoised IDF goes stale."""
+        memo = self._idf_memo[id(df)]
+        for key in keys:
+            count = df[key] + delta
+            if count > 0:
+                df[key] = count
+                memo[key] = None
+            else:
+                del df[key]
+                memo.pop(key, None)
+
+    def _remember(self, story_id: str, story: dict[str, Any]) -> None:
+        self._enter(story_id, self._live_of(story))
+
+    def _enter(self, story_id: str, live: _Live, old: _Live | None = None) -> None:
+        """Count a live story in the document frequencies and the index; when it replaces
+        `old` (the same story before this article), only what changed is counted, as a
+        story keeps most of its terms and names from one article to the next."""
         self._live[story_id] = live
         self._idf_base = math.log(len(self._live) + 1) + 1.0
-        self._idf_memo[id(self._term_df)].update(dict.fromkeys(live.terms, None))
-        self._idf_memo[id(self._entity_df)].update(dict.fromkeys(live.entities, None))
-        self._term_df.update(live.terms.keys())
-        self._entity_df.update(live.entities.keys())
-        for key in keys:
-            self._index.setdefault(key, set()).add(story_id)
-        heapq.heappush(self._by_last_seen, (live.last_seen, story_id))
+        old_terms = old.terms.keys() if old else frozenset()
+        old_entities = old.entities.keys() if old else frozenset()
+        self._count(self._term_df, live.terms.keys() - old_terms, 1)
+        self._count(self._term_df, old_terms - live.terms.keys(), -1)
+        self._count(self._entity_df, live.entities.keys() - old_entities, 1)
+        self._count(self._entity_df, old_entities - live.entities.keys(), -1)
+        old_keys = old.keys if old else frozenset()
+        index = self._index
+        for key in live.keys - old_keys:
+            index.setdefault(key, set()).add(story_id)
+        for key in old_keys - live.keys:
+            postings = index[key]
+            postings.discard(story_id)
+            if not postings:
+                del index[key]
+        if old is None or old.last_seen != live.last_seen:
+            heapq.heappush(self._by_last_seen, (live.last_seen, story_id))
 
     def _forget(self, story_id: str) -> None:
         live = self._live.pop(story_id)
         self._idf_base = math.log(len(self._live) + 1) + 1.0
-        self._idf_memo[id(self._term_df)].update(dict.fromkeys(live.terms, None))
-        self._idf_memo[id(self._entity_df)].update(dict.fromkeys(live.entities, None))
-        self._term_df.subtract(live.terms.keys())
-        self._entity_df.subtract(live.entities.keys())
-        for counter, keys in ((self._term_df, live.terms), (self._entity_df, live.entities)):
-            memo = self._idf_memo[id(counter)]
-            for key in keys:
-                if counter[key] <= 0:
-                    del counter[key]
-                    del memo[key]
+        self._count(self._term_df, live.terms.keys(), -1)
+        self._count(self._entity_df, live.entities.keys(), -1)
         for key in live.keys:
             postings = self._index[key]
             postings.discard(story_id)
@@ -295,10 +319,8 @@ class StoryClusterer:
 
     def _store(self, story_id: str, story: dict[str, Any]) -> None:
         """Write one story (by assignment, as a faust Table needs) and refresh its index."""
-        if story_id in self._live:
-            self._forget(story_id)
         self.stories[story_id] = story
-        self._remember(story_id, story)
+        self._enter(story_id, self._live_of(story), self._live.get(story_id))
 
     def _drop(self, story_id: str) -> None:
         self._forget(story_id)

@@ -12,16 +12,17 @@ from services.enrich.core import NEWS_WORDS
 
 STOPWORDS = frozenset(w.lower() for w in STOP_WORDS) | NEWS_WORDS
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]")
-_NUMBER = re.compile(r"(?<![\d.,])\d+(?:\.\d+)?(?![\d,])")
+# Words and numbers in one pass over the text: group 1 a word, group 2 a number.
+_TOKEN = re.compile(r"([A-Za-z][A-Za-z'’\-]*[A-Za-z])|(?<![\d.,])(\d+(?:\.\d+)?)(?![\d,])")
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
-# A calendar date written out with its year: "March 24, 2016", "24 March 2016", "24/03/2016".
-# A bare year ("since 1999") is background as often as not; a full date is when something was
-# reported or happened.
-_DATED_YEAR = re.compile(
-    rf"(?i)\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+((?:19|20)\d\d)"
-    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+((?:19|20)\d\d)"
-    r"|\d{1,2}[/.-]\d{1,2}[/.-]((?:19|20)\d\d))\b"
+# What comes right before the year of a calendar date written out: "March 24, ", "24 March ",
+# "24/03/". A bare year ("since 1999") is background as often as not; a full date is when
+# something was reported or happened.
+_DATE_BEFORE_YEAR = re.compile(
+    rf"(?i)(?:\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+"
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+"
+    r"|\b\d{1,2}[/.-]\d{1,2}[/.-])$"
 )
 # The lead: headline plus the body's opening, where wire copy says who, where and what.
 LEAD_CHARS = 400
@@ -61,19 +62,21 @@ def term_counts(text: str) -> Counter[str]:
     """How often each term occurs in a text. Numbers count as terms ("#26", "#5.2"): a
     death toll, a magnitude or an age tells two events of one kind apart."""
     counts: Counter[str] = Counter()
-    # Each distinct word is normalised once (and `term` is cached across articles).
-    for word, n in Counter(_WORD.findall(text)).items():
-        t = term(word)
+    # Each distinct token is normalised once (and `term` is cached across articles).
+    for (word, number), n in Counter(_TOKEN.findall(text)).items():
+        t = term(word) if word else "#" + number
         if t is not None:
             counts[t] += n
-    for match in _NUMBER.finditer(text):
-        counts["#" + match.group()] += 1
     return counts
 
 
 def dated_years(text: str) -> frozenset[int]:
     """The years of the full calendar dates the text writes ("March 24, 2016" -> 2016)."""
-    return frozenset(int(y) for match in _DATED_YEAR.findall(text) for y in match if y)
+    return frozenset(
+        int(year.group())
+        for year in _YEAR.finditer(text)
+        if _DATE_BEFORE_YEAR.search(text, max(0, year.start() - 24), year.start())
+    )
 
 
 def unit_vector(counts: Counter[str] | dict[str, float]) -> dict[str, float]:
