@@ -87,12 +87,12 @@ class ClusterConfig:
     merge_threshold: float = FITTED_MERGE_THRESHOLD
     window_hours: float = 72.0  # a story closes after this long without new copy
     candidate_window_days: float = 3650.0  # skip stories whose event time is further off
-    max_candidates: int = 6  # stories scored per article, best index votes first
+    max_candidates: int = 4  # stories scored per article, best index votes first
     max_postings: int = 2000  # index keys naming more live stories are too common to vote
     query_terms: int = 12  # the article's top TF-IDF terms looked up in the index
     index_terms: int = 20  # a story's top terms entered in the index
-    story_terms: int = 60  # terms kept in a story's centroid
-    body_chars: int = 2500  # body characters compared: the top of the copy carries the event
+    story_terms: int = 40  # terms kept in a story's centroid
+    body_chars: int = 1000  # body characters compared: the top of the copy carries the event
     story_entities: int = 40
     story_members: int = 8  # member leads kept per story (the first ones)
     member_terms: int = 25  # terms kept per member lead
@@ -432,10 +432,15 @@ class StoryClusterer:
         article_new, story_absent = self._prominence(article, live, query)
         # Against each kept member, not only the centroid: a story that took in the first copy
         # of another event of the same kind has a blurred centroid, but its members stay apart.
-        lead = query.lead
-        member = [
-            sum(w * lead[t] for t, w in kept.items() if t in lead) for kept in live.members
-        ]
+        lead_get = query.lead.get
+        member = []
+        for kept in live.members:
+            dot = 0.0
+            for t, w in kept.items():
+                v = lead_get(t)
+                if v is not None:
+                    dot += w * v
+            member.append(dot)
         # Years of written dates differ: copy about another occurrence. Penalty only (see the
         # fit): in ECB+ dev one event per topic has dated copy, so "both dated" is an artefact.
         year_conflict = float(
@@ -498,25 +503,28 @@ class StoryClusterer:
         ranked_terms = heapq.nsmallest(
             cfg.query_terms, weighted_terms.items(), key=lambda kv: (-kv[1], kv[0])
         )
-        keys = [f"t:{t}" for t, _ in ranked_terms]
-        keys += [f"t:{t}" for t in article.headline if f"t:{t}" not in keys]
+        terms = dict.fromkeys(t for t, _ in ranked_terms)
+        terms.update(dict.fromkeys(article.headline))
+        lookups = [(f"t:{t}", self._term_df, t) for t in terms]
+        lookups += [(key, self._entity_df, key) for key in article.entities]
         votes: dict[str, float] = {}
         get = votes.get
-        for key in keys + list(article.entities):
-            postings = self._index.get(key)
+        index = self._index
+        for key, df, df_key in lookups:
+            postings = index.get(key)
             if not postings or len(postings) > cfg.max_postings:
                 continue
-            df = self._entity_df if not key.startswith("t:") else self._term_df
-            vote = self._idf(df, key[2:] if key.startswith("t:") else key)
+            vote = self._idf(df, df_key)
             for story_id in postings:
                 votes[story_id] = get(story_id, 0.0) + vote
-        # Enough of the best-voted to fill `max_candidates` after the time window's cut.
+        # Enough of the best-voted to fill `max_candidates` after the time window's cut
+        # (ties by story id: postings are sets, whose order differs from process to process).
         ranked = heapq.nsmallest(
-            4 * cfg.max_candidates, votes.items(), key=lambda kv: (-kv[1], kv[0])
+            4 * cfg.max_candidates, [(-v, s) for s, v in votes.items()]
         )
         window = cfg.candidate_window_days
         chosen = []
-        for story_id, _ in ranked:
+        for _, story_id in ranked:
             gap = self._gap_days(article, self._live[story_id])
             if gap is not None and gap > window:
                 continue
@@ -646,30 +654,29 @@ class StoryClusterer:
             "event_last": event,
             "terms": _top(vectors.body, cfg.story_terms),
             "headline": _top(vectors.headline, cfg.story_terms),
-            "entities": self._entities_with(article, {}),
+            "entities": self._entities_with(article, comparable, {}),
             "members": [vectors.lead],
             "years": sorted(comparable.years)[-cfg.story_years :],
         }
 
     def _entities_with(
-        self, article: EnrichedArticleV1, entities: dict[str, list[Any]]
+        self, article: EnrichedArticleV1, comparable: _Article, entities: dict[str, list[Any]]
     ) -> dict[str, list[Any]]:
-        merged = {k: list(v) for k, v in entities.items()}
-        prominent = prominent_entities(article)
-        for key, weight in article_entities(article).items():
+        merged = dict(entities)  # entries are replaced below, never changed in place
+        prominent = comparable.prominent
+        names: dict[str, tuple[str, str]] = {}
+        for e in reversed(article.entities):  # the first entity with a key names it
+            names[entity_key(e.text, e.label)] = (e.text, e.label)
+        for key, weight in comparable.entities.items():
             entry = merged.get(key)
             lead = 1 if key in prominent else 0
             if entry is None:
-                text, label = next(
-                    (e.text, e.label)
-                    for e in article.entities
-                    if entity_key(e.text, e.label) == key
-                )
+                text, label = names[key]
                 merged[key] = [text, label, 1, round(weight, 5), lead]
             else:
-                entry[2] += 1
-                entry[3] = round(entry[3] + weight, 5)
-                entry[4] += lead
+                merged[key] = [
+                    entry[0], entry[1], entry[2] + 1, round(entry[3] + weight, 5), entry[4] + lead
+                ]
         ranked = sorted(merged.items(), key=lambda kv: (-kv[1][2], -kv[1][3], kv[0]))
         return dict(ranked[: self.config.story_entities])
 
@@ -716,7 +723,7 @@ class StoryClusterer:
             "event_last": event_last,
             "terms": _top(terms, cfg.story_terms),
             "headline": headline,
-            "entities": self._entities_with(article, story["entities"]),
+            "entities": self._entities_with(article, comparable, story["entities"]),
             "members": (
                 story["members"]
                 if len(story["members"]) >= cfg.story_members
