@@ -82,7 +82,7 @@ def dated_years(text: str) -> frozenset[int]:
 def unit_vector(counts: Counter[str] | dict[str, float]) -> dict[str, float]:
     """Sublinear term frequencies (1 + ln tf), scaled to unit length."""
     weights = {t: 1.0 + math.log(n) for t, n in counts.items() if n > 0}
-    norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+    norm = math.hypot(*weights.values()) or 1.0
     return {t: w / norm for t, w in weights.items()}
 
 
