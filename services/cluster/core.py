@@ -2,24 +2,30 @@
 
 Single pass. Each article is compared with the live stories that share a name or a rare term
 with it (an inverted index, so the cost grows with the few stories that could match, not with
-all of them); a linear score over several signals (body and headline TF-IDF cosine, named
-entities by who / where / which organisation, event time) decides whether it joins the best
-story or starts a new one. The weights are fitted on ECB+ dev topics by `scripts/fit_cluster.py`
-and are `ClusterConfig`'s defaults.
+all of them); a linear score over several signals (body and headline TF-IDF cosine against the
+story's centroid, the article's lead against each of the story's first members, named entities
+by who / where / which organisation and who leads, conflicting years of written dates, event
+time) decides whether it joins the best story or starts a new one; a second story scoring above
+the merge threshold is merged into it. The weights are fitted on ECB+ dev topics by
+`scripts/fit_cluster.py` and are `ClusterConfig`'s defaults. Nothing is rejected: every article
+ends in a story (a redelivered one changes nothing).
 
 State: every live story is one JSON-serialisable dict in the `stories` mapping (a faust Table in
 production), written only by assignment, one key per changed story per article. Document
 frequencies (for IDF) are counted over the live stories' stored terms, so they, the inverted
 index and every other in-memory structure derive from `stories`: a clusterer built anew on the
-same mapping resumes exactly where the last one stopped.
+same mapping resumes exactly where the last one stopped. Vectors are stored IDF-weighted as the
+live stories stood when each article joined, so scoring is dot products over stored numbers.
 
 Shape of one stored story (`StoryClusterer.stories[story_id]`):
     {"id", "language", "version", "title", "title_terms": {term: w}, "article_ids": [...],
-     "sources": [...], "duplicate_count", "first_seen", "last_seen" (ISO, UTC),
+     "sources": [...], "duplicate_count", "first_seen", "last_seen" (ISO, UTC: ingest time),
      "event_first", "event_last" (ISO or None: published times only), "terms": {term: w}
-     (sum of the articles' unit TF vectors, top `story_terms`), "headline": {term: w},
-     "entities": {key: [text, label, articles, weight, articles leading with it]}
-     (top `story_entities`)}
+     (sum of the articles' unit TF-IDF body vectors, top `story_terms`), "headline": {term: w}
+     (the same for headlines), "entities": {key: [text, label, articles, weight, articles
+     leading with it]} (top `story_entities`), "members": [{term: w}] (the first
+     `story_members` articles' unit TF-IDF lead vectors, top `member_terms` each), "years":
+     [year] (of full dates the articles write, latest `story_years`)}
 """
 
 import hashlib

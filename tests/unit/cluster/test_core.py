@@ -190,3 +190,21 @@ def test_copy_about_an_old_event_does_not_close_todays_stories() -> None:
     clusterer.add(archive)
     assert clusterer.close_inactive(T0 + timedelta(hours=2)) == []
     assert clusterer.live_count == 2
+
+
+def test_a_story_keeps_a_bounded_number_of_member_leads() -> None:
+    stories: dict = {}
+    clusterer = StoryClusterer(stories, ClusterConfig(story_members=2, member_terms=5))
+    for article in (REID_1, REID_2, REID_3):
+        clusterer.add(article)
+    [story] = stories.values()
+    assert len(story["article_ids"]) == 3
+    assert len(story["members"]) == 2 and all(len(m) <= 5 for m in story["members"])
+
+
+def test_written_dates_give_years_and_bare_years_do_not() -> None:
+    from services.cluster.text import dated_years
+
+    assert dated_years("MOSCOW, March 24, 2016 - Kerry met Putin") == {2016}
+    assert dated_years("Updated 9 September 2013, 14:08; filed 27/09/2012") == {2013, 2012}
+    assert dated_years("Reid, in rehab since 1999, starred in 2005's film") == frozenset()
