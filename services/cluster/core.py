@@ -506,9 +506,10 @@ class StoryClusterer:
         """Live stories sharing an entity or a top term with the article, most votes first;
         `weighted_terms` is the article's TF-IDF vector (`_weighted`)."""
         cfg = self.config
-        ranked_terms = heapq.nsmallest(
-            cfg.query_terms, weighted_terms.items(), key=lambda kv: (-kv[1], kv[0])
-        )
+        # Stable: equal weights keep the article's own term order.
+        ranked_terms = sorted(weighted_terms.items(), key=itemgetter(1), reverse=True)[
+            : cfg.query_terms
+        ]
         terms = dict.fromkeys(t for t, _ in ranked_terms)
         terms.update(dict.fromkeys(article.headline))
         lookups = [(f"t:{t}", self._term_df, t) for t in terms]
@@ -780,7 +781,7 @@ class StoryClusterer:
         self, story: dict[str, Any], event: str, merged_into: str | None = None
     ) -> StoryEventV1:
         cfg = self.config
-        ranked_terms = sorted(story["terms"].items(), key=lambda kv: (-kv[1], kv[0]))
+        ranked_terms = sorted(story["terms"].items(), key=itemgetter(1), reverse=True)
         return StoryEventV1(
             story_id=story["id"],
             version=story["version"],
