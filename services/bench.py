@@ -23,7 +23,6 @@ import os
 import platform
 import random
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -42,7 +41,7 @@ from services.clean.memory import SourceMemory
 from services.enrich.core import NER_BODY_CHARS, enrich_batch, load_nlp, ner_text
 from services.errors import InvalidArticle
 from services.kafka import admin_client, create_topics
-from services.pipeline import LocalPipeline, WorkerFailed, settings_env
+from services.pipeline import LocalPipeline, WorkerFailed, free_port_block, settings_env
 from services.settings import Settings
 from services.story_view import StoryBoard
 
@@ -411,21 +410,6 @@ def machine() -> dict[str, str]:
 
 
 # --- the pipeline --------------------------------------------------------------------------
-
-
-def free_port_block(size: int) -> int:
-    """A base port with `size` free consecutive ports after it."""
-    chooser = random.Random()
-    for _ in range(50):
-        base = chooser.randint(20000, 40000)
-        try:
-            for port in range(base, base + size):
-                with socket.socket() as probe:
-                    probe.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-    raise RuntimeError("no free block of ports")
 
 
 @dataclass

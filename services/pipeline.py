@@ -5,7 +5,9 @@ Each worker is a real `storywire worker STAGE` process against the configured br
 """
 
 import os
+import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -17,6 +19,21 @@ from types import TracebackType
 
 from services.app import STAGES, Stage
 from services.settings import Settings
+
+
+def free_port_block(size: int = 3) -> int:
+    """A base port with `size` free consecutive ports after it (for workers' /metrics)."""
+    chooser = random.Random()
+    for _ in range(50):
+        base = chooser.randint(20000, 40000)
+        try:
+            for port in range(base, base + size):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+    raise RuntimeError("no free block of ports")
 
 
 class WorkerFailed(RuntimeError):

@@ -2,7 +2,6 @@
 
 import json
 import random
-import socket
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -37,20 +36,6 @@ def fresh_settings(broker: Settings, **overrides: object) -> Settings:
     )
     create_topics(settings)
     return settings
-
-
-def free_port_block(size: int = 3) -> int:
-    """A base port with `size` free consecutive ports after it."""
-    for _ in range(50):
-        base = random.randint(20000, 40000)
-        try:
-            for port in range(base, base + size):
-                with socket.socket() as probe:
-                    probe.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-    raise RuntimeError("no free block of ports")
 
 
 def ecb_sample(shared: Path, count: int, tmp: Path, seed: int = 11) -> tuple[Path, list[dict]]:

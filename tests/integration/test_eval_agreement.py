@@ -6,8 +6,9 @@ import pytest
 
 from services.cluster.evaluate import evaluate_clustering
 from services.cluster.through_kafka import evaluate_through_kafka
+from services.pipeline import free_port_block
 from services.settings import Settings
-from tests.integration.conftest import ecb_sample, free_port_block
+from tests.integration.conftest import ecb_sample
 
 pytestmark = pytest.mark.integration
 

@@ -17,10 +17,10 @@ from kafka import KafkaProducer
 from schemas.topics import Topic
 from services.ingest.producer import ingest
 from services.kafka import client_config
-from services.pipeline import LocalPipeline
+from services.pipeline import LocalPipeline, free_port_block
 from services.settings import Settings
 from services.story_view import StoryBoard
-from tests.integration.conftest import ecb_sample, free_port_block, fresh_settings
+from tests.integration.conftest import ecb_sample, fresh_settings
 
 pytestmark = pytest.mark.integration
 

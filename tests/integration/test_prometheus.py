@@ -25,10 +25,10 @@ from schemas.topics import Topic
 from services.app import STAGES
 from services.ingest.producer import ingest
 from services.kafka import client_config
-from services.pipeline import LocalPipeline
+from services.pipeline import LocalPipeline, free_port_block
 from services.settings import Settings
 from tests.conftest import REPO
-from tests.integration.conftest import free_port_block, fresh_settings
+from tests.integration.conftest import fresh_settings
 
 pytestmark = pytest.mark.integration
 
