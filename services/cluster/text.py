@@ -9,6 +9,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from schemas.articles import EnrichedArticleV1
 from services.enrich.core import NEWS_WORDS
+from services.words import singular, without_possessive
 
 STOPWORDS = frozenset(w.lower() for w in STOP_WORDS) | NEWS_WORDS
 
@@ -46,16 +47,10 @@ ENTITY_GROUP = {
 @functools.lru_cache(maxsize=262_144)
 def term(word: str) -> str | None:
     """A word's comparable form: lower case, possessive and simple plural stripped."""
-    w = word.lower().replace("’", "'")
-    if w.endswith("'s"):
-        w = w[:-2]
+    w = without_possessive(word)
     if len(w) < 3 or w in STOPWORDS:
         return None
-    if len(w) > 4 and w.endswith("ies"):
-        return w[:-3] + "y"
-    if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        return w[:-1]
-    return w
+    return singular(w)
 
 
 def term_counts(text: str) -> Counter[str]:

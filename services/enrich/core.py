@@ -21,6 +21,7 @@ from spacy.tokens import Doc
 from schemas.articles import CleanArticleV1, EnrichedArticleV1, EntityV1
 from services.enrich.entities import Mention, canonicalise, normalise_mention
 from services.errors import InvalidArticle
+from services.words import singular, without_possessive
 
 # Body characters the NER reads after the headline; `None` in `enrich_batch` reads it all.
 NER_BODY_CHARS = 2000
@@ -77,16 +78,10 @@ def ner_text(article: CleanArticleV1, body_chars: int | None = NER_BODY_CHARS) -
 
 def keyword_token(token_text: str) -> str | None:
     """A token's keyword form (lower case, simple plural stripped), or None for a non-word."""
-    word = token_text.lower().replace("’", "'")
-    if word.endswith("'s"):
-        word = word[:-2]
+    word = without_possessive(token_text)
     if not _WORD.fullmatch(word):
         return None
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
+    return singular(word)
 
 
 def _keywords(doc: Doc, headline_chars: int) -> tuple[str, ...]:
