@@ -41,9 +41,9 @@ from services.clean.memory import SourceMemory
 from services.enrich.core import NER_BODY_CHARS, enrich_batch, load_nlp, ner_text
 from services.errors import InvalidArticle
 from services.kafka import admin_client, create_topics
-from services.pipeline import LocalPipeline, WorkerFailed, free_port_block, settings_env
+from services.pipeline import LocalPipeline, WorkerFailed, free_port_block
 from services.settings import Settings
-from services.story_view import StoryBoard
+from services.story_view import StoryBoard, article_id_of
 
 TARGET_WORDS = 500
 SOURCES = 32  # outlets the benchmark copy is spread over (articles.raw is keyed by source)
@@ -414,46 +414,14 @@ def machine() -> dict[str, str]:
 
 @dataclass
 class BenchPipeline(LocalPipeline):
-    """LocalPipeline plus extra enrich workers (same group) and an optional source tree.
+    """LocalPipeline plus extra enrich workers (same consumer group)."""
 
-    `worker_root` runs the workers from another checkout (e.g. one with a proposed change
-    applied) with this interpreter; `None` runs them from this one.
-    """
-
-    worker_root: Path | None = None
     replicas: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def add_enrich_worker(self) -> subprocess.Popen[bytes]:
-        number = len(self.replicas) + 2
-        env = {
-            **os.environ,
-            **settings_env(self.settings),
-            "STORYWIRE_METRICS_PORT": "0",
-            **self.extra_env,
-        }
-        log = (self.log_dir / f"enrich-{number}.log").open("ab")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "worker", "enrich"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            cwd=self.worker_root,
-        )
+        process = self.spawn("enrich", f"enrich-{len(self.replicas) + 2}", metrics_port=0)
         self.replicas.append(process)
         return process
-
-    def start(self, stage: Any) -> None:
-        if self.worker_root is None:
-            super().start(stage)
-            return
-        # Same as LocalPipeline.start, from another source tree: `-m` puts cwd first on the path.
-        original = os.getcwd()
-        os.chdir(self.worker_root)
-        try:
-            super().start(stage)
-        finally:
-            os.chdir(original)
 
     def check(self) -> None:
         super().check()
@@ -496,10 +464,7 @@ class StoryClock:
                 self.first_seen.setdefault(article_id, received)
         # A dead-lettered article is accounted for: it will never reach a story.
         for letter in self.board.dead_letters[self._letters_read :]:
-            try:
-                self.dead.add(str(json.loads(letter.original).get("id", "")))
-            except (ValueError, AttributeError):
-                continue  # not an article's JSON: no article to account for
+            self.dead.add(article_id_of(letter))
         self._letters_read = len(self.board.dead_letters)
 
     def wait_for(

@@ -57,7 +57,8 @@ class LocalPipeline:
     """Start one worker per stage on enter; stop them (SIGTERM, then SIGKILL) on exit.
 
     Worker logs go to `log_dir/<stage>.log`; each worker serves /metrics on
-    `metrics_base_port + index of its stage` (0 for none).
+    `metrics_base_port + index of its stage` (0 for none). With `worker_root` the workers run
+    from that source tree (`-m` puts the working directory first on the path).
     """
 
     settings: Settings
@@ -65,26 +66,32 @@ class LocalPipeline:
     stages: tuple[Stage, ...] = STAGES
     metrics_base_port: int = 9401
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    worker_root: Path | None = None
     processes: dict[Stage, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def metrics_port(self, stage: Stage) -> int:
         return self.metrics_base_port + STAGES.index(stage) if self.metrics_base_port else 0
 
     def start(self, stage: Stage) -> None:
+        self.processes[stage] = self.spawn(stage, stage, self.metrics_port(stage))
+
+    def spawn(self, stage: Stage, name: str, metrics_port: int) -> subprocess.Popen[bytes]:
+        """One `storywire worker STAGE` process logging to `log_dir/<name>.log`."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         env = {
             **os.environ,
             **settings_env(self.settings),
-            "STORYWIRE_METRICS_PORT": str(self.metrics_port(stage)),
+            "STORYWIRE_METRICS_PORT": str(metrics_port),
             **self.extra_env,
         }
-        log = (self.log_dir / f"{stage}.log").open("ab")
-        self.processes[stage] = subprocess.Popen(
+        log = (self.log_dir / f"{name}.log").open("ab")
+        return subprocess.Popen(
             [sys.executable, "-m", "services.cli", "worker", stage],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            cwd=self.worker_root,
         )
 
     def stop(self, stage: Stage, kill: bool = False, timeout: float = 30.0) -> None:

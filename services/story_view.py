@@ -56,7 +56,7 @@ class StoryBoard:
                 else:
                     letter = DeadLetterV1.model_validate_json(record.value)
                     self.dead_letters.append(letter)
-                    self._accounted.add(_article_id(letter))
+                    self._accounted.add(article_id_of(letter))
         return events
 
     def latest(self) -> list[StoryEventV1]:
@@ -79,7 +79,7 @@ class StoryBoard:
         self._consumer.close()
 
 
-def _article_id(letter: DeadLetterV1) -> str:
+def article_id_of(letter: DeadLetterV1) -> str:
     """The id inside a dead letter's original message, if it has one."""
     try:
         return str(json.loads(letter.original).get("id", ""))
