@@ -57,16 +57,18 @@ def run_demo(settings: Settings, *, shared: Path, ecb_articles: int, console: Co
         board = StoryBoard(settings)
         started = time.monotonic()
         with console.status("stories forming ...") as status:
-            while not board.accounts_for(expected):
-                pipeline.check()
-                if time.monotonic() - started > 600:
-                    console.print("[red]demo: not every article reached a story in 10 min[/red]")
-                    return 1
-                board.poll(timeout_s=1.0)
-                status.update(
+            placed = board.wait(
+                lambda: board.accounts_for(expected),
+                pipeline.check,
+                timeout_s=600,
+                on_poll=lambda: status.update(
                     f"stories forming ... {len(board.assignments())}/{len(expected)} articles "
                     f"placed in {len(board.latest())} stories"
-                )
+                ),
+            )
+        if not placed:
+            console.print("[red]demo: not every article reached a story in 10 min[/red]")
+            return 1
         elapsed = time.monotonic() - started
         board.close()
     seed_ids = {path.stem for path in seeds.glob("*.txt")}

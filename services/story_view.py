@@ -5,7 +5,8 @@ events end a story's life but keep its last membership visible.
 """
 
 import json
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 
 from kafka import KafkaConsumer, TopicPartition
 
@@ -74,6 +75,25 @@ class StoryBoard:
     def accounts_for(self, article_ids: Iterable[str]) -> bool:
         """True once every article is in a story or was dead-lettered."""
         return self._accounted.issuperset(article_ids)
+
+    def wait(
+        self,
+        until: Callable[[], bool],
+        check: Callable[[], None],
+        timeout_s: float,
+        on_poll: Callable[[], None] | None = None,
+    ) -> bool:
+        """Poll until `until()` holds (True) or `timeout_s` passes (False), calling `check`
+        (e.g. LocalPipeline.check, which raises if a worker died) and `on_poll` each round."""
+        deadline = time.monotonic() + timeout_s
+        while not until():
+            check()
+            if time.monotonic() > deadline:
+                return False
+            self.poll(timeout_s=0.5)
+            if on_poll is not None:
+                on_poll()
+        return True
 
     def close(self) -> None:
         self._consumer.close()

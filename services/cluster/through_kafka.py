@@ -10,7 +10,6 @@ agree article for article.
 import json
 import random
 import tempfile
-import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -63,18 +62,19 @@ def evaluate_through_kafka(
             pipeline.wait_for_metrics()
             report = ingest([feed], settings, console=console, show_progress=not quiet)
             board = StoryBoard(settings)
-            started = time.monotonic()
             with console.status("waiting for every article's story ...") as status:
-                while not board.accounts_for(report.sent):
-                    pipeline.check()
-                    if time.monotonic() - started > timeout_s:
-                        raise TimeoutError("not every article reached a story in time")
-                    board.poll(timeout_s=1.0)
-                    status.update(
+                placed = board.wait(
+                    lambda: board.accounts_for(report.sent),
+                    pipeline.check,
+                    timeout_s,
+                    on_poll=lambda: status.update(
                         f"waiting for every article's story ... "
                         f"{len(board.assignments())}/{len(report.sent)} placed"
-                    )
+                    ),
+                )
             board.close()
+            if not placed:
+                raise TimeoutError("not every article reached a story in time")
     predicted = board.assignments()
     b, p = bcubed(gold, predicted), pairwise(gold, predicted)
     if out is not None:

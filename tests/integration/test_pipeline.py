@@ -71,11 +71,11 @@ def run(broker: Settings, shared: Path, tmp_path_factory: pytest.TempPathFactory
         producer.flush()
         producer.close()
         board = StoryBoard(settings)
-        deadline = time.monotonic() + 420
-        while not (board.accounts_for(report.sent) and len(board.dead_letters) >= len(MALFORMED)):
-            pipeline.check()
-            assert time.monotonic() < deadline, "the pipeline did not place every article"
-            board.poll(timeout_s=1.0)
+        assert board.wait(
+            lambda: board.accounts_for(report.sent) and len(board.dead_letters) >= len(MALFORMED),
+            pipeline.check,
+            timeout_s=420,
+        ), "the pipeline did not place every article"
         # Let counters settle (the last messages' metrics are updated after their send).
         time.sleep(1.0)
         yield Run(settings, pipeline, board, {p.stem for p in seeds.glob("*.txt")},

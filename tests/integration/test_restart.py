@@ -1,7 +1,6 @@
 """A cluster worker killed mid-stream comes back with the same stories (changelog tables)."""
 
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -16,11 +15,8 @@ pytestmark = pytest.mark.integration
 
 
 def _wait_until_placed(board: StoryBoard, pipeline: LocalPipeline, ids: list[str]) -> None:
-    deadline = time.monotonic() + 240
-    while not board.accounts_for(ids):
-        pipeline.check()
-        assert time.monotonic() < deadline, f"not placed in time: {ids}"
-        board.poll(timeout_s=0.5)
+    placed = board.wait(lambda: board.accounts_for(ids), pipeline.check, timeout_s=240)
+    assert placed, f"not placed in time: {ids}"
 
 
 def test_killed_cluster_worker_resumes_with_the_same_stories(
