@@ -71,9 +71,10 @@ def ingest(
             console=console,
             disable=not show_progress,
         ) as progress:
-            task = progress.add_task("files", total=len(find_files(paths)))
+            files = find_files(paths)  # walked once: the total and the reading share it
+            task = progress.add_task("files", total=len(files))
             last_file = None
-            for item in read_articles(paths, source=source):
+            for item in read_articles(files, source=source):
                 current_file = item.where.split(":")[0].split("[")[0]
                 if current_file != last_file:
                     if last_file is not None:
