@@ -4,6 +4,7 @@ Pure: no faust, no Kafka, no Prometheus, no environment. State (source templates
 fingerprints) comes in as a `SourceMemory` over two key-value stores.
 """
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 
 from schemas.articles import CleanArticleV1, RawArticleV1
@@ -66,7 +67,8 @@ def clean(
         extracted = html.extract(copy)
         page_title, page_date = extracted.title, extracted.date
         if extracted.flattened is None:
-            lines = [line for line in extracted.lines if text.line_key(line) not in template]
+            keyed = [(line, text.line_key(line)) for line in extracted.lines]
+            keyed = [(line, key) for line, key in keyed if key not in template]
             # trafilatura keeps the <h1> when it sits inside the article: it is the headline.
             page_headline = page_title and facts.clean_headline(page_title)
             titles = {
@@ -74,13 +76,14 @@ def clean(
                 for title in (raw.title, page_title, page_headline)
                 if title
             }
-            while lines and " ".join(lines[0].split()).lower() in titles:
-                lines = lines[1:]
+            while keyed and " ".join(keyed[0][0].split()).lower() in titles:
+                keyed = keyed[1:]
+            lines, keys = [line for line, _key in keyed], [key for _line, key in keyed]
             body_indices = list(range(len(lines)))
         else:
-            lines, body_indices, language = _flat_body(extracted.flattened, template)
+            lines, keys, body_indices, language = _flat_body(extracted.flattened, template)
     else:
-        lines, body_indices, language = _flat_body(text.split_page(copy), template)
+        lines, keys, body_indices, language = _flat_body(text.split_page(copy), template)
 
     if body_indices and body_indices[0] == 0 and len(body_indices) > 1 and copy is not raw.html:
         # The page's first line, with no sentence end, is its title even when it is long.
@@ -109,7 +112,7 @@ def clean(
 
     duplicate = check_duplicate(memory, raw.id, body)
     if duplicate.original is None and not duplicate.redelivered:
-        memory.learn_template(raw.source, (text.line_key(line) for line in lines))
+        memory.learn_template(raw.source, keys)
 
     return CleanArticleV1(
         id=raw.id,
@@ -132,7 +135,7 @@ _BRIEF_MIN_WORDS = 12
 _FLASH_MIN_WORDS = 5
 
 
-def _brief(lines: list[str], template: frozenset[str]) -> list[int]:
+def _brief(lines: list[str], template_indices: Collection[int]) -> list[int]:
     """The body of copy too short for the line classifier: its longest line that is neither
     page furniture nor the source's template, when that line is sentence-long."""
     min_words = _FLASH_MIN_WORDS if len([line for line in lines if line.strip()]) == 1 else (
@@ -142,7 +145,7 @@ def _brief(lines: list[str], template: frozenset[str]) -> list[int]:
         i for i, line in enumerate(lines)
         if len(line.split()) >= min_words
         and not text.is_furniture(line)
-        and text.line_key(line) not in template
+        and i not in template_indices
     ]
     if not candidates:
         return []
@@ -151,19 +154,26 @@ def _brief(lines: list[str], template: frozenset[str]) -> list[int]:
 
 def _flat_body(
     lines: list[str], template: frozenset[str]
-) -> tuple[list[str], list[int], str | None]:
-    """(lines, indices of the article's lines, the article's language if already known) of a
-    flattened page.
+) -> tuple[list[str], list[str], list[int], str | None]:
+    """(lines, their `line_key`s, indices of the article's lines, the article's language if
+    already known) of a flattened page.
+
+    Each line's key is computed once, here: it both tells the source's template lines apart
+    and is what the template learns from.
 
     The line classifier needs the page's language (for its stopwords) before it knows the body,
     so it is read from the page's longest lines; when those all turn out to be body, that is
     the body's language too and the (costly) identification is not run twice.
     """
+    keys = [text.line_key(line) for line in lines]
+    template_indices = {i for i, key in enumerate(keys) if key in template} if template else ()
     by_length = sorted(range(len(lines)), key=lambda i: len(lines[i]), reverse=True)
     sample_indices = by_length[:_LANGUAGE_SAMPLE_LINES]
     sample = " ".join(lines[i] for i in sample_indices)
     language = facts.identify_language(sample)
-    body_indices = text.find_body(lines, language or "en", template) or _brief(lines, template)
+    body_indices = text.find_body(lines, language or "en", template_indices) or _brief(
+        lines, template_indices
+    )
     body_set = set(body_indices)
     known = language if all(i in body_set for i in sample_indices) else None
-    return lines, body_indices, known
+    return lines, keys, body_indices, known

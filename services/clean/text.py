@@ -15,7 +15,6 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from enum import Enum
 from functools import lru_cache
-from typing import NamedTuple
 
 import justext
 
@@ -35,10 +34,12 @@ _STOPLIST_NAMES = {
 _UNSPACED_LANGUAGES = frozenset({"ja", "zh", "th", "lo", "km", "my"})
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-_SENTENCE_END = re.compile(r"[.!?。！？…:;\"')\]»]$")
+# Line ends are tested with `str.endswith` on these tuples, not a `[...]$` pattern: a search for
+# an end-anchored pattern walks the whole line, and these tests run on every line of a page.
+_SENTENCE_ENDS = tuple(".!?。！？…:;\"')]»")
+_TEASER_ENDS = ("…", "...", "[…]", "[...]")
 _URL_ONLY = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
 _BULLET = re.compile(r"^(?:[-•·*▪►»>|]|\d{1,2}[.)])\s+")
-_TEASER_END = re.compile(r"(?:…|\.\.\.|\[…\]|\[\.\.\.\])$")
 _NUMERIC = re.compile(r"^[\W\d_]*$", re.UNICODE)
 
 # Phrases of page furniture, matched against the lower-cased line (an IGNORECASE alternation
@@ -66,6 +67,16 @@ _FURNITURE_PHRASES = re.compile(
     r"posted by|written by|filed under|back to top|check also|see also|also read|"
     r"you may also like|about us|site map|all rights|powered by|editor's picks|"
     r"top (?:news|stories)|latest news|more stories)\b|©|\|"
+)
+# The first word of every `_FURNITURE_PHRASES` phrase: a line whose words include none of them
+# (most lines) cannot match, and a set test costs far less than scanning the line with the
+# alternation. Keep in step with the phrases (a unit test checks every phrase's first word).
+_PHRASE_FIRST_WORDS = frozenset(
+    {
+        "sign", "log", "rights", "read", "more", "most", "support", "follow", "click", "skip",
+        "home", "posted", "written", "filed", "back", "check", "see", "also", "you", "about",
+        "site", "all", "powered", "editor", "top", "latest",
+    }
 )
 # Words without which no `_STRONG_FURNITURE` phrase can match: checked first, as a set lookup.
 _STRONG_TRIGGERS = frozenset(
@@ -104,8 +115,9 @@ _COMMENTS_OPENER = re.compile(
 )
 # A comment's signature line: "jbaxt says:", "Catherine (GiveWell) on September 13, 2018 at
 # 5:23 pm said:". Several of them after the article mean the readers' comments have begun.
+_COMMENT_VERBS = ("says", "said", "wrote", "writes", "replied", "commented")
 _COMMENT_AUTHOR = re.compile(
-    r"^\S.{0,80}\b(?:says|said|wrote|writes|replied|commented)\s*:?$", re.IGNORECASE
+    rf"^\S.{{0,80}}\b(?:{'|'.join(_COMMENT_VERBS)})\s*:?$", re.IGNORECASE
 )
 _COMMENT_AUTHORS_TO_CUT = 2
 _COMMENT_AUTHOR_MAX_CHARS = 100
@@ -135,13 +147,10 @@ class LineClass(Enum):
     BAD = "bad"
 
 
-class PageLine(NamedTuple):
-    """One non-blank line of a flattened page and how it was judged (a tuple: pages have
-    hundreds of lines and this is built several times per line)."""
-
-    index: int
-    text: str
-    verdict: LineClass
+# Module-level aliases: compared by identity on every line.
+_GOOD, _NEAR_GOOD, _SHORT, _BAD = (
+    LineClass.GOOD, LineClass.NEAR_GOOD, LineClass.SHORT, LineClass.BAD
+)
 
 
 @lru_cache(maxsize=64)
@@ -164,13 +173,13 @@ def _measure(
         return len(line), sum(map(stopwords.__contains__, words)) / len(words)
     if language in _UNSPACED_LANGUAGES:
         # Characters carry ~2-3x the information of Latin ones; scale so thresholds carry over.
-        return len(line) * 3, 0.35 if _SENTENCE_END.search(line) else 0.1
-    return len(line), 0.35 if _SENTENCE_END.search(line) and len(words) > 8 else 0.1
+        return len(line) * 3, 0.35 if line.endswith(_SENTENCE_ENDS) else 0.1
+    return len(line), 0.35 if line.endswith(_SENTENCE_ENDS) and len(words) > 8 else 0.1
 
 
 def _headline_like(line: str, length: int) -> bool:
     """A title: no sentence-final punctuation and mostly Capitalised Words, not too long."""
-    if length >= _TITLE_MAX_CHARS or _SENTENCE_END.search(line):
+    if length >= _TITLE_MAX_CHARS or line.endswith(_SENTENCE_ENDS):
         return False
     words = [word for word in line.split() if word[:1].isalpha()]
     if len(words) < 3:
@@ -196,7 +205,12 @@ def is_furniture(line: str) -> bool:
 
 
 def _furniture(lower: str, words: set[str]) -> bool:
-    return not _FURNITURE_WORDS.isdisjoint(words) or bool(_FURNITURE_PHRASES.search(lower))
+    return (
+        not _FURNITURE_WORDS.isdisjoint(words)
+        or "©" in lower
+        or "|" in lower
+        or (not _PHRASE_FIRST_WORDS.isdisjoint(words) and bool(_FURNITURE_PHRASES.search(lower)))
+    )
 
 
 def _strong_furniture(lower: str, words: set[str]) -> bool:
@@ -206,8 +220,9 @@ def _strong_furniture(lower: str, words: set[str]) -> bool:
         return True
     if _STRONG_TRIGGERS.isdisjoint(words):
         return False
-    hits = len(set(_STRONG_FURNITURE.findall(lower)))
-    return hits >= (1 if len(lower) < _STRONG_FURNITURE_MAX_CHARS else 2)
+    if len(lower) < _STRONG_FURNITURE_MAX_CHARS:
+        return _STRONG_FURNITURE.search(lower) is not None
+    return len(set(_STRONG_FURNITURE.findall(lower))) >= 2
 
 
 def _doubled(line: str) -> bool:
@@ -216,159 +231,178 @@ def _doubled(line: str) -> bool:
     return rest == 1 and len(line) > 8 and line[:half] == line[half + 1 :]
 
 
-def find_body(lines: Sequence[str], language: str, template: Collection[str] = ()) -> list[int]:
-    """Indices of the article's lines among a page's `lines` (from `split_page`)."""
-    return [line.index for line in select_body(classify_lines(lines, language, template))]
+def find_body(
+    lines: Sequence[str], language: str, template_indices: Collection[int] = ()
+) -> list[int]:
+    """Indices of the article's lines among a page's `lines` (from `split_page`).
+
+    `template_indices`: which of `lines` the source repeats across its articles (their
+    `line_key` is in the source's template, from `SourceMemory`); they are bad wherever they
+    appear.
+    """
+    return select_body(lines, classify_lines(lines, language, template_indices))
 
 
 def classify_lines(
-    lines: Sequence[str], language: str, template: Collection[str] = ()
-) -> list[PageLine]:
-    """Judge each line of a page (blank lines already removed).
+    lines: Sequence[str], language: str, template_indices: Collection[int] = ()
+) -> list[LineClass]:
+    """Judge each line of a page (blank lines already removed): one class per line.
 
-    `template` holds keys (`line_key`) of lines the source repeats across its articles (from
-    `SourceMemory`); they are bad wherever they appear.
+    The tests run cheapest first and each line's words are found once, only for the lines the
+    cheap tests leave undecided: a page is mostly short furniture, and this runs on every line.
     """
     stopwords = stoplist(language)
+    # Below this many characters a line that is not bad is short whatever its words say (see
+    # `_measure`: unspaced scripts count 3 per character), so its words need not be weighed.
+    short_below = _SHORT_CHARS / 3 if not stopwords and language in _UNSPACED_LANGUAGES else (
+        _SHORT_CHARS
+    )
     counts = Counter(lines)
+    last = len(lines) - 1
     seen: set[str] = set()
-    judged: list[PageLine] = []
+    verdicts: list[LineClass] = []
     for index, line in enumerate(lines):
-        lower = line.lower()
         length = len(line)
-        words = _WORD.findall(lower)
-        word_set = set(words)
         repeated_here = counts[line] > 1
-        adjacent_copy = (index > 0 and lines[index - 1] == line) or (
-            index + 1 < len(lines) and lines[index + 1] == line
-        )
+        if repeated_here:
+            if (
+                # Elsewhere a repeat is a caption, pull quote or menu: keep at most the first.
+                length < _LONG_CHARS
+                or line in seen
+                # A line printed twice in a row is a caption (or a menu echo); both copies go.
+                or (index > 0 and lines[index - 1] == line)
+                or (index < last and lines[index + 1] == line)
+            ):
+                seen.add(line)
+                verdicts.append(_BAD)
+                continue
+            seen.add(line)
         if (
-            (template and line_key(line) in template)
+            index in template_indices
             or _URL_ONLY.match(line)
             or _doubled(line)
             or _NUMERIC.match(line)
-            # A line printed twice in a row is a caption (or a menu echo); both copies go.
-            or adjacent_copy
-            # Elsewhere a repeat is a caption, pull quote or menu: keep at most the first one.
-            or (repeated_here and (line in seen or length < _LONG_CHARS))
             # A teaser cut short ("...urged the UN ...") belongs to another story.
-            or (_TEASER_END.search(line) and length < 4 * _LONG_CHARS)
-            or _strong_furniture(lower, word_set)
-            or (length < _LONG_CHARS and _furniture(lower, word_set))
-            or (_BULLET.match(line) and not _SENTENCE_END.search(line))
+            or (line.endswith(_TEASER_ENDS) and length < 4 * _LONG_CHARS)
+            or (_BULLET.match(line) and not line.endswith(_SENTENCE_ENDS))
         ):
-            seen.add(line)
-            judged.append(PageLine(index, line, LineClass.BAD))
+            verdicts.append(_BAD)
+            continue
+        lower = line.lower()
+        words = _WORD.findall(lower)
+        word_set = set(words)
+        if _strong_furniture(lower, word_set) or (
+            length < _LONG_CHARS and _furniture(lower, word_set)
+        ):
+            verdicts.append(_BAD)
+            continue
+        if len(lower) < short_below:
+            verdicts.append(_SHORT)
             continue
         length, density = _measure(lower, words, language, stopwords)
         if _headline_like(line, length):
             # Other stories' headlines (related lists) read like titles, not like sentences.
-            verdict = LineClass.SHORT
+            verdicts.append(_SHORT)
         elif length >= _LONG_CHARS and density >= _STOPWORDS_HIGH:
-            verdict = LineClass.GOOD
+            verdicts.append(_GOOD)
         elif length >= _LONG_CHARS and density >= _STOPWORDS_LOW:
-            verdict = LineClass.NEAR_GOOD
+            verdicts.append(_NEAR_GOOD)
         elif length < _SHORT_CHARS or density < _STOPWORDS_LOW:
-            verdict = LineClass.SHORT
+            verdicts.append(_SHORT)
         else:
-            verdict = LineClass.NEAR_GOOD
-        seen.add(line)
-        judged.append(PageLine(index, line, verdict))
-    return _revise(judged)
+            verdicts.append(_NEAR_GOOD)
+    return _revise(verdicts)
 
 
-def _nearest_decided(judged: Sequence[PageLine]) -> tuple[list[LineClass], list[LineClass]]:
-    """For each line, the class of the nearest GOOD/BAD line before it and after it (BAD past
-    the page's edges): one pass each way instead of a walk per line."""
-    before: list[LineClass] = []
-    last = LineClass.BAD
-    for line in judged:
-        before.append(last)
-        if line.verdict in (LineClass.GOOD, LineClass.BAD):
-            last = line.verdict
-    after: list[LineClass] = [LineClass.BAD] * len(judged)
-    last = LineClass.BAD
-    for i in range(len(judged) - 1, -1, -1):
-        after[i] = last
-        if judged[i].verdict in (LineClass.GOOD, LineClass.BAD):
-            last = judged[i].verdict
-    return before, after
+def _undecided_runs(
+    verdicts: Sequence[LineClass],
+) -> list[tuple[int, int, LineClass, LineClass]]:
+    """(start, end, class before, class after) of each run of lines that are neither GOOD nor
+    BAD, with the nearest GOOD/BAD line on each side (BAD past the page's edges): one walk over
+    the page instead of one per line."""
+    runs: list[tuple[int, int, LineClass, LineClass]] = []
+    start = -1
+    before = _BAD
+    for i, verdict in enumerate(verdicts):
+        if verdict is _GOOD or verdict is _BAD:
+            if start >= 0:
+                runs.append((start, i, before, verdict))
+                start = -1
+            before = verdict
+        elif start < 0:
+            start = i
+    if start >= 0:
+        runs.append((start, len(verdicts), before, _BAD))
+    return runs
 
 
-def _revise(judged: list[PageLine]) -> list[PageLine]:
+def _revise(verdicts: list[LineClass]) -> list[LineClass]:
     """jusText's context revision: near-good lines next to body become body; short lines become
     body only when body is on both sides (a subheading, a one-line quote), else junk."""
-    before, after = _nearest_decided(judged)
-    revised = [
-        line._replace(
-            verdict=LineClass.GOOD
-            if LineClass.GOOD in (before[i], after[i])
-            else LineClass.BAD
+    revised = list(verdicts)
+    for start, end, before, after in _undecided_runs(verdicts):
+        near_good = _GOOD if _GOOD in (before, after) else _BAD
+        for i in range(start, end):
+            if revised[i] is _NEAR_GOOD:
+                revised[i] = near_good
+    for start, end, before, after in _undecided_runs(revised):
+        # Only SHORT lines are left undecided now.
+        revised[start:end] = [_GOOD if before is _GOOD and after is _GOOD else _BAD] * (
+            end - start
         )
-        if line.verdict is LineClass.NEAR_GOOD
-        else line
-        for i, line in enumerate(judged)
-    ]
-    before, after = _nearest_decided(revised)
-    return [
-        line._replace(
-            verdict=LineClass.GOOD
-            if before[i] is LineClass.GOOD and after[i] is LineClass.GOOD
-            else LineClass.BAD
-        )
-        if line.verdict is LineClass.SHORT
-        else line
-        for i, line in enumerate(revised)
-    ]
+    return revised
 
 
-def _tail_cut(judged: Sequence[PageLine]) -> list[PageLine]:
+def _comment_author(line: str) -> bool:
+    """A comment's signature line ("jbaxt says:"). The cheap test of how the line ends comes
+    first: the pattern's `.{0,80}` backtracks through every line it is tried on."""
+    if len(line) >= _COMMENT_AUTHOR_MAX_CHARS:
+        return False
+    ending = line.rstrip().removesuffix(":").rstrip()[-9:].casefold()
+    return ending.endswith(_COMMENT_VERBS) and _COMMENT_AUTHOR.match(line) is not None
+
+
+def _tail_cut(lines: Sequence[str], verdicts: Sequence[LineClass]) -> list[LineClass]:
     """Mark everything from a "Check also"/"Related" opener to the next big body block bad."""
-    out = list(judged)
+    out = list(verdicts)
     in_tail = False
     body_chars = 0
-    authors = [
-        i
-        for i, line in enumerate(judged)
-        if len(line.text) < _COMMENT_AUTHOR_MAX_CHARS and _COMMENT_AUTHOR.match(line.text)
-    ]
+    authors = [i for i, line in enumerate(lines) if _comment_author(line)]
     # Comments may begin at any signature with enough others from it on.
     comment_starts = set(authors[: max(0, len(authors) - _COMMENT_AUTHORS_TO_CUT + 1)])
-    for i, line in enumerate(judged):
-        short = len(line.text) < _OPENER_MAX_CHARS and len(line.text.split()) <= _OPENER_MAX_WORDS
-        opener = (short or line.text[0].isdigit()) and _COMMENTS_OPENER.match(line.text)
+    for i, line in enumerate(lines):
+        short = len(line) < _OPENER_MAX_CHARS and len(line.split()) <= _OPENER_MAX_WORDS
+        opener = (short or line[0].isdigit()) and _COMMENTS_OPENER.match(line)
         comments_follow = i in comment_starts
         if body_chars >= _BODY_BEFORE_COMMENTS and (opener or comments_follow):
-            out[i:] = [PageLine(rest.index, rest.text, LineClass.BAD) for rest in judged[i:]]
+            out[i:] = [_BAD] * (len(out) - i)
             return out
-        if short and _TAIL_OPENER.match(line.text):
+        if short and _TAIL_OPENER.match(line):
             in_tail = True
-            out[i] = PageLine(i, line.text, LineClass.BAD)
+            out[i] = _BAD
             continue
         if in_tail:
             # A teaser is one line; two body lines in a row (or one long one) are body again.
-            next_good = i + 1 < len(judged) and judged[i + 1].verdict is LineClass.GOOD
-            if line.verdict is LineClass.GOOD and (next_good or len(line.text) >= 300):
+            next_good = i + 1 < len(verdicts) and verdicts[i + 1] is _GOOD
+            if verdicts[i] is _GOOD and (next_good or len(line) >= 300):
                 in_tail = False
             else:
-                out[i] = PageLine(i, line.text, LineClass.BAD)
+                out[i] = _BAD
                 continue
-        if line.verdict is LineClass.GOOD:
-            body_chars += len(line.text)
+        if verdicts[i] is _GOOD:
+            body_chars += len(line)
     return out
 
 
-def select_body(judged: Sequence[PageLine]) -> list[PageLine]:
-    """The article's lines: the best-scoring run of body lines (maximum subarray, bad lines cost
-    a fixed bridge penalty), plus other body blocks big enough to be the article's own."""
-    judged = _tail_cut(judged)
-    weights = [
-        len(line.text) if line.verdict is LineClass.GOOD else -_BAD_LINE_PENALTY
-        for line in judged
-    ]
+def select_body(lines: Sequence[str], verdicts: Sequence[LineClass]) -> list[int]:
+    """Indices of the article's lines, given each line's class: the best-scoring run of body
+    lines (maximum subarray, bad lines cost a fixed bridge penalty), plus other body blocks big
+    enough to be the article's own."""
+    verdicts = _tail_cut(lines, verdicts)
     best_sum, best_span = 0, (0, -1)
     running, start = 0, 0
-    for i, weight in enumerate(weights):
+    for i, verdict in enumerate(verdicts):
+        weight = len(lines[i]) if verdict is _GOOD else -_BAD_LINE_PENALTY
         if running <= 0:
             running, start = weight, i
         else:
@@ -376,15 +410,15 @@ def select_body(judged: Sequence[PageLine]) -> list[PageLine]:
         if running > best_sum:
             best_sum, best_span = running, (start, i)
     first, last = best_span
-    kept = [line for line in judged[first : last + 1] if line.verdict is LineClass.GOOD]
+    kept = [i for i in range(first, last + 1) if verdicts[i] is _GOOD]
     # Blocks outside the main run: contiguous good lines, kept when large.
-    block: list[PageLine] = []
-    extras: list[PageLine] = []
-    for line in [*judged[:first], None, *judged[last + 1 :], None]:
-        if line is not None and line.verdict is LineClass.GOOD:
-            block.append(line)
+    block: list[int] = []
+    extras: list[int] = []
+    for i in [*range(first), -1, *range(last + 1, len(verdicts)), -1]:
+        if i >= 0 and verdicts[i] is _GOOD:
+            block.append(i)
             continue
-        if sum(len(b.text) for b in block) >= _EXTRA_BLOCK_CHARS:
+        if sum(len(lines[b]) for b in block) >= _EXTRA_BLOCK_CHARS:
             extras.extend(block)
         block = []
-    return sorted([*kept, *extras], key=lambda line: line.index)
+    return sorted([*kept, *extras])
