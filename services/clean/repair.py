@@ -18,21 +18,26 @@ _MOJIBAKE = re.compile(
     "\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026"
     "\u2030\u2039\u203a\u20ac\u2122]"
 )
-_QUOTES = str.maketrans(
-    {
-        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
-        "\u00ab": '"', "\u00bb": '"',
-        # Invisible characters that break words apart for every later stage.
-        "\u200b": "", "\u200c": "", "\u200d": "", "\u2060": "", "\ufeff": "", "\u00ad": "",
-        "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2009": " ", "\u3000": " ",
-    }
-)
+_QUOTES = {
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+    "\u00ab": '"', "\u00bb": '"',
+    # Invisible characters that break words apart for every later stage.
+    "\u200b": "", "\u200c": "", "\u200d": "", "\u2060": "", "\ufeff": "", "\u00ad": "",
+    "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2009": " ", "\u3000": " ",
+}
+# Replaced by a search for the characters above rather than `str.translate`: translate looks
+# every character of a non-ASCII line up in the table (~6x slower on body paragraphs), while
+# a line holds at most a few quotes.
+_QUOTE_CHARS = re.compile("[" + "".join(_QUOTES) + "]")
 # C0/C1 control characters other than tab and newline: binary junk or broken decoding.
 _CONTROL = re.compile("[\u0000-\u0008\u000b-\u001f\u007f-\u009f]")
 _JUNK = re.compile("[\ufffd\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ud800-\uf8ff]")
 _HTML_ENTITY = re.compile(r"&(?:#\d{2,6}|#x[0-9a-fA-F]{2,5}|[a-zA-Z]{2,8});")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
+# Blanks `_SPACES` would change: tested with `in` first, since most lines have single spaces
+# only and substituting each of them by itself is the costliest step of repairing a line.
+_IRREGULAR_BLANKS = ("  ", "\t", "\r", "\f", "\v")
 
 # Sentence glue: "Syria.Speaking", "added.At". The letter before the stop must be lower case
 # so "U.S.Army" style abbreviations and decimals ("3.7") are left alone, and the next word must
@@ -47,8 +52,11 @@ _GLUED_COLON = re.compile(r"(?<=[A-Za-z]) ?:(?=[A-Z][a-z])")
 # A drop cap split from its word at the start of a paragraph: "T he Davis Cup" ("A" and "I" are
 # words on their own, so they are left alone).
 _DROP_CAP = re.compile(r"^([B-HJ-Z]) (?=[a-z]{1,12}\b)")
-# Cheap pre-check: every repair below needs one of these; most lines have none.
-_MAYBE_GLUED = re.compile(r"[.!?,;:][\"']?[A-Z]| [,;]|^[A-Z] [a-z]")
+# Cheap pre-check: every repair below needs one of these; most lines have none. (Three tests,
+# not one alternation: a pattern opening with a character class is scanned far faster.)
+_MAYBE_GLUED_PUNCTUATION = re.compile(r"[.!?,;:][\"']?[A-Z]")
+_MAYBE_SPACED_COMMA = (" ,", " ;")
+_MAYBE_DROP_CAP = re.compile(r"[A-Z] [a-z]")
 # A space before a comma ("a success , where").
 _SPACE_BEFORE_COMMA = re.compile(r"(?<=\w) +(?=[,;](?:\s|$))")
 
@@ -68,13 +76,20 @@ def _space_quote(line: str) -> str:
     return "".join(pieces)
 
 
+def _plain_quote(match: re.Match[str]) -> str:
+    return _QUOTES[match.group()]
+
+
 def fix_unicode(line: str) -> str:
     """Undo mojibake (ftfy, only where it is suspected), entities, quotes, invisible chars."""
-    if _MOJIBAKE.search(line):
+    # Mojibake, curly quotes and invisible characters are all outside ASCII.
+    if not line.isascii() and _MOJIBAKE.search(line):
         line = ftfy.fix_text(line, uncurl_quotes=False, normalization=None)
     if "&" in line and _HTML_ENTITY.search(line):
         line = html.unescape(line)
-    line = _CONTROL.sub("", line.translate(_QUOTES))
+    if line.isascii():  # also NFC already: only control characters can be left to remove
+        return _CONTROL.sub("", line)
+    line = _CONTROL.sub("", _QUOTE_CHARS.sub(_plain_quote, line))
     if unicodedata.is_normalized("NFC", line):
         return line
     return unicodedata.normalize("NFC", line)
@@ -82,8 +97,14 @@ def fix_unicode(line: str) -> str:
 
 def fix_spacing(line: str) -> str:
     """Collapse runs of blanks, and put back the space between glued sentences and clauses."""
-    line = _SPACES.sub(" ", line).strip()
-    if not line or not _MAYBE_GLUED.search(line):
+    if any(blanks in line for blanks in _IRREGULAR_BLANKS):
+        line = _SPACES.sub(" ", line)
+    line = line.strip()
+    if not (
+        _MAYBE_GLUED_PUNCTUATION.search(line)
+        or any(spaced in line for spaced in _MAYBE_SPACED_COMMA)
+        or _MAYBE_DROP_CAP.match(line)
+    ):
         return line
     line = _DROP_CAP.sub(r"\1", line)
     line = _GLUED_STOP.sub(r"\1 ", line)
