@@ -1,11 +1,13 @@
 """The clean stage on Kafka: articles.raw -> clean core -> articles.clean (or dlq.clean)."""
 
+import asyncio
+
 import faust
 
 from schemas.articles import RawArticleV1
 from schemas.topics import Topic
 from services import metrics
-from services.clean.core import clean
+from services.clean.core import clean, warm_up
 from services.clean.memory import SourceMemory
 from services.errors import InvalidArticle
 from services.settings import Settings
@@ -31,6 +33,8 @@ def register(app: faust.App, settings: Settings) -> None:
 
     @app.agent(raw_copy, name=STAGE)
     async def clean_articles(stream: faust.StreamT) -> None:
+        # The language model and the rest, once per worker process, off the event loop.
+        await asyncio.get_running_loop().run_in_executor(None, warm_up)
         async for event in stream.events():
             metrics.MESSAGES_IN.labels(stage=STAGE).inc()
             try:

@@ -8,7 +8,7 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 
 from schemas.articles import CleanArticleV1, RawArticleV1
-from services.clean import facts, html, text
+from services.clean import dedup, facts, html, text
 from services.clean.dedup import check_duplicate
 from services.clean.memory import SourceMemory
 from services.clean.repair import junk_ratio, repair_line
@@ -23,6 +23,15 @@ _MAX_JUNK_RATIO = 0.02
 _LANGUAGE_SAMPLE_LINES = 6
 _DATE_SEARCH_LINES = 15
 _SENTENCE_END = ".!?\"')»…"
+
+
+def warm_up() -> None:
+    """Load what `clean` would otherwise load on its first pages: the language model (about a
+    second), the stoplists, the duplicate index's parameters. A worker calls this once at
+    start-up, before it takes its first article."""
+    facts.identify_language("warm up")
+    text.warm_up()
+    dedup.warm_up()
 
 
 def clean(

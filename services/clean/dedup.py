@@ -8,6 +8,7 @@ store on first use after a restart.
 import re
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -65,13 +66,29 @@ def signature(body: str) -> MinHash:
     )
     hashes = _shingle_hashes(body)
     if len(hashes):
-        minhash.update_batch(hashes)
+        # A list, not the array: update_batch walks its argument in Python, and a list yields
+        # plain ints where an array yields numpy scalars (several times slower to collect).
+        minhash.update_batch(hashes.tolist())
     return minhash
+
+
+@lru_cache(maxsize=1)
+def _lsh_params() -> tuple[int, int]:
+    """(bands, rows) of the LSH index for THRESHOLD and NUM_PERM. datasketch finds them by
+    numerical integration (~15 ms), which would otherwise be redone at every index rebuild
+    (each restart and rebalance)."""
+    index = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
+    return index.b, index.r
+
+
+def warm_up() -> None:
+    """Do at start-up what the first duplicate check would otherwise pay for."""
+    _lsh_params()
 
 
 def _index(memory: SourceMemory) -> MinHashLSH:
     if memory.duplicate_index is None:
-        index = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
+        index = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM, params=_lsh_params())
         for article_id, fingerprint in memory.fingerprints.items():
             index.insert(article_id, _from_store(fingerprint["minhash"]))
         memory.duplicate_index = index
@@ -112,7 +129,7 @@ def check_duplicate(memory: SourceMemory, article_id: str, body: str) -> Duplica
             best = (similarity, fingerprint["duplicate_of"] or candidate)
     original = best[1] if best else None
     memory.fingerprints[article_id] = {
-        "minhash": [int(value) for value in minhash.hashvalues],
+        "minhash": minhash.hashvalues.tolist(),
         "duplicate_of": original,
     }
     index.insert(article_id, minhash)

@@ -19,8 +19,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from schemas.articles import RawArticleV1
-from services.clean import facts
-from services.clean.core import clean
+from services.clean.core import clean, warm_up
 from services.clean.memory import SourceMemory
 from services.clean.scoring import score_pages
 from services.errors import InvalidArticle
@@ -49,8 +48,9 @@ def evaluate_cleaning(
     truth_path = directory / "ground-truth.json"
     truth = json.loads(truth_path.read_text()) if truth_path.exists() else {}
     memory = SourceMemory(templates={}, fingerprints={})
-    # Load the language model now, as a worker does at start-up, so speed is per page.
-    facts.identify_language("warm up")
+    # Load the language model and the rest now, as a worker does at start-up, so speed is per
+    # page.
+    warm_up()
     ingested_at = datetime.now(UTC)
     predictions: dict[str, str] = {}
     rejected: dict[str, int] = {}

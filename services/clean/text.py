@@ -162,6 +162,12 @@ def stoplist(language: str) -> frozenset[str]:
     return frozenset(justext.get_stoplist(name))
 
 
+def warm_up() -> None:
+    """Read every stoplist now, at start-up, rather than on the first page in each language."""
+    for language in _STOPLIST_NAMES:
+        stoplist(language)
+
+
 def _measure(
     line: str, words: Sequence[str], language: str, stopwords: Collection[str]
 ) -> tuple[int, float]:
