@@ -19,7 +19,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from schemas.articles import CleanArticleV1, EnrichedArticleV1, EntityV1
-from services.enrich.entities import Mention, canonicalise, normalise_mention
+from services.enrich.entities import Mention, canonicalise, mentions_beyond, normalise_mention
 from services.errors import InvalidArticle
 from services.words import singular, without_possessive
 
@@ -102,7 +102,9 @@ def _keywords(doc: Doc, headline_chars: int) -> tuple[str, ...]:
     return tuple(word for word, _ in ranked[:KEYWORDS])
 
 
-def _enrich_one(article: CleanArticleV1, doc: Doc, now: datetime) -> EnrichedArticleV1:
+def _enrich_one(
+    article: CleanArticleV1, doc: Doc, now: datetime, body_chars: int | None = None
+) -> EnrichedArticleV1:
     headline_chars = len(article.headline)
     lead_start = headline_chars + 2
     lead_end = lead_start + len(_lead(article.body))
@@ -120,9 +122,17 @@ def _enrich_one(article: CleanArticleV1, doc: Doc, now: datetime) -> EnrichedArt
         normalised = normalise_mention(article.dateline_place, "GPE")
         if normalised is not None:
             mentions.append(Mention(normalised[0], normalised[1], False, True))
+    canonical = canonicalise(mentions)
+    unread = article.body[len(_bounded(article.body, body_chars)) :]
+    again = mentions_beyond(canonical, unread)
     entities = tuple(
-        EntityV1(text=name, label=label, count=n, in_headline=h, in_lead=lead)
-        for name, label, n, h, lead in canonicalise(mentions)
+        sorted(
+            (
+                EntityV1(text=name, label=label, count=n + again[name], in_headline=h, in_lead=lead)
+                for name, label, n, h, lead in canonical
+            ),
+            key=lambda e: (-e.count, not e.in_headline, e.text),
+        )
     )
     keywords = _keywords(doc, headline_chars)
     if not entities and not keywords:
@@ -157,7 +167,7 @@ def enrich_batch(
     results: list[EnrichedArticleV1 | InvalidArticle] = []
     for article, doc in zip(articles, docs, strict=True):
         try:
-            results.append(_enrich_one(article, doc, now))
+            results.append(_enrich_one(article, doc, now, body_chars))
         except InvalidArticle as error:
             results.append(error)
     return results

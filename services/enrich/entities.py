@@ -212,3 +212,30 @@ def canonicalise(mentions: Iterable[Mention]) -> list[tuple[str, EntityLabel, in
     ]
     entities.sort(key=lambda e: (-e[2], not e[3], e[0]))
     return entities  # type: ignore[return-value]  # labels come from Mention.label
+
+
+def mentions_beyond(
+    entities: Iterable[tuple[str, EntityLabel, int, bool, bool]], unread: str
+) -> Counter[str]:
+    """How often each canonical entity is named again in body text the NER did not read.
+
+    The NER reads a bounded slice (what it costs grows with the text); the rest of the copy
+    mostly repeats the names the top already gave, so counting those repeats by string match
+    keeps the mention counts (and so the entity weights) close to a full-text read at almost no
+    cost. A person is matched by full name or surname ("Putin"), anything else by its name.
+    Names first seen after the slice stay unknown: that is the price of the bounded slice.
+    """
+    forms: dict[str, str] = {}
+    for name, label, *_ in entities:
+        forms.setdefault(name, name)
+        words = name.split()
+        if label == "PERSON" and len(words) > 1 and len(words[-1]) > 2:
+            forms.setdefault(words[-1], name)
+    counts: Counter[str] = Counter()
+    if not forms or not unread:
+        return counts
+    # Longest form first: "John Kerry" is one mention, not also a "Kerry".
+    alternatives = "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True))
+    for match in re.finditer(rf"(?<!\w)(?:{alternatives})(?!\w)", unread):
+        counts[forms[match.group(0)]] += 1
+    return counts

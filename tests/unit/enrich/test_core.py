@@ -81,3 +81,20 @@ def test_the_ner_reads_a_bounded_body_slice() -> None:
     text = ner_text(article, 2000)
     assert text.startswith("Headline here\n\n") and len(text) <= len("Headline here\n\n") + 2000
     assert ner_text(article, None).endswith("word ")
+
+
+def test_names_repeated_beyond_the_slice_still_count(nlp: Language) -> None:
+    # The NER reads only the first 120 body characters; the tail names Putin twice more (once
+    # by surname) and someone the slice never mentioned.
+    top = "Russian President Vladimir Putin met John Kerry in Moscow on Thursday."
+    tail = (" Filler words follow here to pass the slice." * 3
+            + " Putin said talks went well. Vladimir Putin smiled. Angela Merkel was not there.")
+    article = _article("sliced", "Putin meets Kerry", top + tail)
+    [sliced] = enrich_batch([article], nlp, body_chars=len(top), now=NOW)
+    [full] = enrich_batch([article], nlp, body_chars=None, now=NOW)
+    assert isinstance(sliced, EnrichedArticleV1) and isinstance(full, EnrichedArticleV1)
+    assert _by_name(sliced)["Vladimir Putin"].count == _by_name(full)["Vladimir Putin"].count == 4
+    assert "Angela Merkel" not in _by_name(sliced)  # first named after the slice: not seen
+    assert "Angela Merkel" in _by_name(full)
+    counts = [entity.count for entity in sliced.entities]
+    assert counts == sorted(counts, reverse=True)  # most mentioned first, repeats included

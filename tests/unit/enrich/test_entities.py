@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.enrich.entities import Mention, canonicalise, normalise_mention
+from services.enrich.entities import Mention, canonicalise, mentions_beyond, normalise_mention
 
 
 @pytest.mark.parametrize(
@@ -82,3 +82,11 @@ def test_in_headline_and_in_lead_carry_over_to_the_canonical_name() -> None:
         [Mention("Putin", "PERSON", True, False), Mention("Vladimir Putin", "PERSON", False, True)]
     )
     assert entities == [("Vladimir Putin", "PERSON", 2, True, True)]
+
+
+def test_mentions_beyond_the_slice_match_full_names_and_surnames() -> None:
+    entities = [("John Kerry", "PERSON", 2, True, True), ("Moscow", "GPE", 1, False, True),
+                ("Syrian Observatory", "ORG", 1, False, False)]
+    unread = "Kerry flew on. John Kerry, in Moscow again, met Kerryville's mayor. Moscowite."
+    assert mentions_beyond(entities, unread) == {"John Kerry": 2, "Moscow": 1}
+    assert mentions_beyond(entities, "") == {}
