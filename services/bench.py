@@ -302,8 +302,8 @@ def core_costs(
     enrich_s = time.process_time() - started
     good = [article for article in enriched if isinstance(article, EnrichedArticleV1)]
     started = time.process_time()
-    for article in good:
-        EnrichedArticleV1.model_validate_json(article.model_dump_json().encode())
+    for enriched_article in good:
+        EnrichedArticleV1.model_validate_json(enriched_article.model_dump_json().encode())
     json_ms = (time.process_time() - started) * 1000 / max(len(good), 1)
     return CoreCosts(
         clean_ms=clean_ms,
@@ -430,7 +430,7 @@ class BenchPipeline(LocalPipeline):
                 raise WorkerFailed(f"enrich worker {number} exited with {process.returncode}")
 
     def worker_pids(self) -> dict[str, int]:
-        pids = {stage: process.pid for stage, process in self.processes.items()}
+        pids: dict[str, int] = {stage: process.pid for stage, process in self.processes.items()}
         for number, process in enumerate(self.replicas, start=2):
             pids[f"enrich-{number}"] = process.pid
         return pids

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from services.app import STAGES, Stage
 from services.settings import Settings
@@ -139,7 +140,7 @@ class LocalPipeline:
         with urllib.request.urlopen(url, timeout=5) as response:
             return response.read().decode()
 
-    def __enter__(self) -> "LocalPipeline":
+    def __enter__(self) -> Self:
         for stage in self.stages:
             self.start(stage)
         return self

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import faust
+from faust.types import TableT
 from pydantic import BaseModel, ValidationError
 
 from schemas.deadletter import DeadLetterV1
@@ -29,7 +30,7 @@ RAW_BYTES: dict[str, Any] = {
 }
 
 
-def json_table(app: faust.App, name: str, help_text: str) -> faust.Table:
+def json_table(app: faust.App, name: str, help_text: str) -> TableT[Any, Any]:
     """A changelog-backed table of JSON values under str keys.
 
     Keys and values go through JSON on the changelog so a recovered table has the same

@@ -25,7 +25,7 @@ def register(app: faust.App, settings: Settings) -> None:
     # worker's partitions (and so the table's contents) change.
     clusterers: dict[str, StoryClusterer] = {}
 
-    @app.on_rebalance_complete.connect
+    @app.on_rebalance_complete.connect  # type: ignore[arg-type]  # async receivers are awaited
     async def _forget_indexes(sender: faust.App, **_: object) -> None:
         clusterers.clear()
 

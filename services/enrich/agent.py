@@ -25,7 +25,8 @@ def register(app: faust.App, settings: Settings) -> None:
         loop = asyncio.get_running_loop()
         # Loaded once per worker process, off the event loop so heartbeats keep going.
         nlp = await loop.run_in_executor(None, load_nlp, settings.spacy_model)
-        batches = stream.take_events(
+        # faust.Stream has take_events; the StreamT protocol it is typed as does not list it.
+        batches = stream.take_events(  # type: ignore[attr-defined]
             settings.enrich_batch_size, within=settings.enrich_batch_seconds
         )
         async for events in batches:

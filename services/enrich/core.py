@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import spacy
 from spacy.language import Language
@@ -53,7 +54,8 @@ def load_nlp(model: str) -> Language:
 
     Call once at start-up and pass the result to `enrich_batch`; it never downloads anything.
     """
-    exclude = [name for name in spacy.info(model)["pipeline"] if name not in _KEEP]
+    info: dict[str, Any] = spacy.info(model)  # type: ignore[assignment]  # a package's meta
+    exclude = [name for name in info["pipeline"] if name not in _KEEP]
     return spacy.load(model, exclude=exclude)
 
 
