@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     metrics_port: int = Field(9464, ge=0, description="Prometheus /metrics port; 0 = none")
     metrics_host: str = Field("127.0.0.1", description="address /metrics listens on")
     data_dir: str = Field(".run/faust", description="faust's local table state")
+    profile_dir: str | None = Field(
+        None, description="diagnostics: write each worker's cProfile (event loop thread) here"
+        " as <stage>-<pid>.pstats when it stops"
+    )
 
     # --- Clean -----------------------------------------------------------------------------
     max_body_chars: int = Field(200_000, ge=1000, description="bigger bodies are dead-lettered")

@@ -1,6 +1,10 @@
 """The one entry point that starts a stage's worker: /metrics server, faust app, faust worker."""
 
+import cProfile
 import logging
+import os
+import time
+from pathlib import Path
 
 import faust
 from prometheus_client import start_http_server
@@ -25,4 +29,19 @@ def run_worker(stage: Stage, settings: Settings, loglevel: str = "info") -> None
         "starting stage=%s group=%s metrics=%s", stage, settings.group(stage), settings.metrics_port
     )
     worker = faust.Worker(app, loglevel=loglevel, override_logging=True)
-    worker.execute_from_commandline()
+    if not settings.profile_dir:
+        worker.execute_from_commandline()
+        return
+    # Where a worker's CPU goes besides its core (faust, aiokafka, JSON): the event loop's
+    # thread only, which is where every agent runs (spaCy's executor thread is not included).
+    # Timed in that thread's CPU seconds: wall time would charge it for every moment another
+    # process held the core (e.g. `socket.send` waking the broker on a busy machine).
+    profile = cProfile.Profile(time.thread_time)
+    profile.enable()
+    try:
+        worker.execute_from_commandline()
+    finally:
+        profile.disable()
+        out = Path(settings.profile_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        profile.dump_stats(out / f"{stage}-{os.getpid()}.pstats")
