@@ -46,7 +46,7 @@ from services.cluster.text import (
     dated_years,
     entity_key,
     prominent_entities,
-    term_counts,
+    terms_in,
     unit_vector,
 )
 
@@ -549,11 +549,14 @@ class StoryClusterer:
     def _comparable(self, article: EnrichedArticleV1) -> _Article:
         published = article.published_at
         # Each stretch of text is tokenised once: the lead is headline + opening, the body
-        # vector is the opening + the rest of the compared slice.
-        headline = term_counts(article.headline)
-        opening = term_counts(article.body[:LEAD_CHARS])
-        body = opening + term_counts(article.body[LEAD_CHARS : self.config.body_chars])
-        lead = headline + opening
+        # vector is the opening + the rest of the compared slice. Counting the joined term
+        # lists gives the same counts, in the same first-seen order, as adding Counters.
+        headline_terms = terms_in(article.headline)
+        opening_terms = terms_in(article.body[:LEAD_CHARS])
+        rest_terms = terms_in(article.body[LEAD_CHARS : self.config.body_chars])
+        headline = Counter(headline_terms)
+        body = Counter(opening_terms + rest_terms)
+        lead = Counter(headline_terms + opening_terms)
         return _Article(
             terms=unit_vector(body),
             headline=unit_vector(headline),

@@ -208,3 +208,19 @@ def test_written_dates_give_years_and_bare_years_do_not() -> None:
     assert dated_years("MOSCOW, March 24, 2016 - Kerry met Putin") == {2016}
     assert dated_years("Updated 9 September 2013, 14:08; filed 27/09/2012") == {2013, 2012}
     assert dated_years("Reid, in rehab since 1999, starred in 2005's film") == frozenset()
+    # A year is four digits on their own: not the tail of a longer number.
+    assert dated_years("March 24, 12016 and March 24, 20161") == frozenset()
+    assert dated_years("2016-03-24, March 24, 2016") == {2016}
+
+
+def test_terms_are_words_and_numbers_as_wire_copy_writes_them() -> None:
+    from services.cluster.text import term_counts
+
+    counts = term_counts("Quake's toll: 26 dead, 5.2 magnitude; 1,200 homes. Quakes hit cities")
+    # Possessive and plural folded, stop words dropped; a number is a term of its own, but
+    # not one with a thousands separator or a part of a decimal.
+    assert counts == {
+        "quake": 2, "toll": 1, "#26": 1, "dead": 1, "#5.2": 1, "magnitude": 1, "home": 1,
+        "hit": 1, "city": 1,
+    }
+    assert list(term_counts("Police say police")) == ["police"]  # first seen order
