@@ -4,6 +4,7 @@ Pure: no faust, no Kafka, no Prometheus, no environment. State (source templates
 fingerprints) comes in as a `SourceMemory` over two key-value stores.
 """
 
+import heapq
 from collections.abc import Collection
 from datetime import UTC, datetime
 
@@ -112,7 +113,9 @@ def clean(
     before = lines[: body_indices[0]] if body_indices else []
     headline = raw.title or (page_title and facts.clean_headline(page_title))
     if not headline:
-        candidates = [line for line in before if not text.is_furniture(line)]
+        # Lazily: the headline is the first good candidate, usually near the top of a long
+        # header of menus that need not all be judged.
+        candidates = (line for line in before if not text.is_furniture(line))
         headline = facts.pick_headline(candidates, body_lines)
     place, agency = facts.find_dateline(body_lines[0], before)
     published_at = raw.published_at or facts.find_published_at(
@@ -171,13 +174,19 @@ def _flat_body(
     and is what the template learns from.
 
     The line classifier needs the page's language (for its stopwords) before it knows the body,
-    so it is read from the page's longest lines; when those all turn out to be body, that is
-    the body's language too and the (costly) identification is not run twice.
+    so it is read from the page's longest lines (as many as fill the identifier's sample);
+    when those all turn out to be body, that is the body's language too and the (costly)
+    identification is not run twice.
     """
     keys = [text.line_key(line) for line in lines]
     template_indices = {i for i, key in enumerate(keys) if key in template} if template else ()
-    by_length = sorted(range(len(lines)), key=lambda i: len(lines[i]), reverse=True)
-    sample_indices = by_length[:_LANGUAGE_SAMPLE_LINES]
+    sample_indices: list[int] = []
+    sample_chars = -1  # of the lines joined by spaces
+    for i in heapq.nlargest(_LANGUAGE_SAMPLE_LINES, range(len(lines)), key=lambda i: len(lines[i])):
+        if sample_chars >= facts.LANGUAGE_SAMPLE_CHARS:
+            break  # identify_language would not read this line
+        sample_indices.append(i)
+        sample_chars += len(lines[i]) + 1
     sample = " ".join(lines[i] for i in sample_indices)
     language = facts.identify_language(sample)
     body_indices = text.find_body(lines, language or "en", template_indices) or _brief(

@@ -1,7 +1,7 @@
 """Facts found around an article's body: headline, dateline, publication time, language."""
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import py3langid
@@ -76,13 +76,13 @@ _DATE_LINE_MAX_CHARS = 120
 _TITLE_SUFFIX = re.compile(r"\s+(?:[|\-–—·:]|::)\s+[^|\-–—·]{2,60}$")
 _HEADLINE_MIN_WORDS = 3
 _HEADLINE_MAX_CHARS = 300
-_LANGUAGE_SAMPLE_CHARS = 600  # enough for langid on prose; its cost grows with length
+LANGUAGE_SAMPLE_CHARS = 600  # enough for langid on prose; its cost grows with length
 
 
 def identify_language(text: str) -> str | None:
     """ISO 639-1 code of `text` by py3langid's packaged model; None when there is nothing to
     identify (no letters)."""
-    sample = text[:_LANGUAGE_SAMPLE_CHARS]
+    sample = text[:LANGUAGE_SAMPLE_CHARS]
     if not any(char.isalpha() for char in sample):
         return None
     language, _score = py3langid.classify(sample)
@@ -172,7 +172,7 @@ def clean_headline(title: str) -> str:
     return title
 
 
-def pick_headline(lines_before_body: Sequence[str], body_lines: Sequence[str]) -> str:
+def pick_headline(lines_before_body: Iterable[str], body_lines: Sequence[str]) -> str:
     """The headline of a flattened page: the first line above the body that reads like one
     (several words, no trailing full stop, not a date), else the body's first sentence."""
     for line in lines_before_body:
