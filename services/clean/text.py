@@ -116,6 +116,8 @@ _COMMENTS_OPENER = re.compile(
 # A comment's signature line: "jbaxt says:", "Catherine (GiveWell) on September 13, 2018 at
 # 5:23 pm said:". Several of them after the article mean the readers' comments have begun.
 _COMMENT_VERBS = ("says", "said", "wrote", "writes", "replied", "commented")
+# How a signature line ends, trailing blanks aside: a verb's last letter or the colon after it.
+_COMMENT_LAST_CHARS = frozenset(":" + "".join(v[-1] + v[-1].upper() for v in _COMMENT_VERBS))
 _COMMENT_AUTHOR = re.compile(
     rf"^\S.{{0,80}}\b(?:{'|'.join(_COMMENT_VERBS)})\s*:?$", re.IGNORECASE
 )
@@ -283,14 +285,18 @@ def classify_lines(
                 verdicts.append(_BAD)
                 continue
             seen.add(line)
+        # Most lines open with a letter, which no URL but "http"/"www" does and no bullet or
+        # letterless line can: the first character spares most lines three pattern matches.
+        first = line[:1]
+        letter_first = first.isalpha()
         if (
             index in template_indices
-            or _URL_ONLY.match(line)
+            or (first in "hHwW" and _URL_ONLY.match(line))
             or _doubled(line)
-            or _NUMERIC.match(line)
+            or (not letter_first and _NUMERIC.match(line))
             # A teaser cut short ("...urged the UN ...") belongs to another story.
             or (line.endswith(_TEASER_ENDS) and length < 4 * _LONG_CHARS)
-            or (_BULLET.match(line) and not line.endswith(_SENTENCE_ENDS))
+            or (not letter_first and _BULLET.match(line) and not line.endswith(_SENTENCE_ENDS))
         ):
             verdicts.append(_BAD)
             continue
@@ -362,7 +368,10 @@ def _revise(verdicts: list[LineClass]) -> list[LineClass]:
 def _comment_author(line: str) -> bool:
     """A comment's signature line ("jbaxt says:"). The cheap test of how the line ends comes
     first: the pattern's `.{0,80}` backtracks through every line it is tried on."""
-    if len(line) >= _COMMENT_AUTHOR_MAX_CHARS:
+    last = line[-1:]
+    if len(line) >= _COMMENT_AUTHOR_MAX_CHARS or (
+        last not in _COMMENT_LAST_CHARS and not last.isspace()
+    ):
         return False
     ending = line.rstrip().removesuffix(":").rstrip()[-9:].casefold()
     return ending.endswith(_COMMENT_VERBS) and _COMMENT_AUTHOR.match(line) is not None
@@ -373,16 +382,20 @@ def _tail_cut(lines: Sequence[str], verdicts: Sequence[LineClass]) -> list[LineC
     out = list(verdicts)
     in_tail = False
     body_chars = 0
-    authors = [i for i, line in enumerate(lines) if _comment_author(line)]
-    # Comments may begin at any signature with enough others from it on.
-    comment_starts = set(authors[: max(0, len(authors) - _COMMENT_AUTHORS_TO_CUT + 1)])
+    # Signature lines are only looked for once enough body is behind (and not at all on a page
+    # with too little body): before that they could not end the article anyway.
+    comment_starts: set[int] | None = None
     for i, line in enumerate(lines):
         short = len(line) < _OPENER_MAX_CHARS and len(line.split()) <= _OPENER_MAX_WORDS
-        opener = (short or line[0].isdigit()) and _COMMENTS_OPENER.match(line)
-        comments_follow = i in comment_starts
-        if body_chars >= _BODY_BEFORE_COMMENTS and (opener or comments_follow):
-            out[i:] = [_BAD] * (len(out) - i)
-            return out
+        if body_chars >= _BODY_BEFORE_COMMENTS:
+            if comment_starts is None:
+                authors = [j for j in range(i, len(lines)) if _comment_author(lines[j])]
+                # Comments may begin at any signature with enough others from it on.
+                comment_starts = set(authors[: max(0, len(authors) - _COMMENT_AUTHORS_TO_CUT + 1)])
+            opener = (short or line[0].isdigit()) and _COMMENTS_OPENER.match(line)
+            if opener or i in comment_starts:
+                out[i:] = [_BAD] * (len(out) - i)
+                return out
         if short and _TAIL_OPENER.match(line):
             in_tail = True
             out[i] = _BAD
