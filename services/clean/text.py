@@ -377,6 +377,11 @@ def _comment_author(line: str) -> bool:
     return ending.endswith(_COMMENT_VERBS) and _COMMENT_AUTHOR.match(line) is not None
 
 
+def _opener_sized(line: str) -> bool:
+    """Short enough to be a heading that opens a tail or the comments."""
+    return len(line) < _OPENER_MAX_CHARS and len(line.split()) <= _OPENER_MAX_WORDS
+
+
 def _tail_cut(lines: Sequence[str], verdicts: Sequence[LineClass]) -> list[LineClass]:
     """Mark everything from a "Check also"/"Related" opener to the next big body block bad."""
     out = list(verdicts)
@@ -386,17 +391,17 @@ def _tail_cut(lines: Sequence[str], verdicts: Sequence[LineClass]) -> list[LineC
     # with too little body): before that they could not end the article anyway.
     comment_starts: set[int] | None = None
     for i, line in enumerate(lines):
-        short = len(line) < _OPENER_MAX_CHARS and len(line.split()) <= _OPENER_MAX_WORDS
         if body_chars >= _BODY_BEFORE_COMMENTS:
             if comment_starts is None:
                 authors = [j for j in range(i, len(lines)) if _comment_author(lines[j])]
                 # Comments may begin at any signature with enough others from it on.
                 comment_starts = set(authors[: max(0, len(authors) - _COMMENT_AUTHORS_TO_CUT + 1)])
-            opener = (short or line[0].isdigit()) and _COMMENTS_OPENER.match(line)
+            opener = (_opener_sized(line) or line[0].isdigit()) and _COMMENTS_OPENER.match(line)
             if opener or i in comment_starts:
                 out[i:] = [_BAD] * (len(out) - i)
                 return out
-        if short and _TAIL_OPENER.match(line):
+        # The pattern first: it fails on the first letters of most lines, cheaper than a split.
+        if len(line) < _OPENER_MAX_CHARS and _TAIL_OPENER.match(line) and _opener_sized(line):
             in_tail = True
             out[i] = _BAD
             continue
