@@ -76,7 +76,7 @@ _DATE_LINE_MAX_CHARS = 120
 _TITLE_SUFFIX = re.compile(r"\s+(?:[|\-–—·:]|::)\s+[^|\-–—·]{2,60}$")
 _HEADLINE_MIN_WORDS = 3
 _HEADLINE_MAX_CHARS = 300
-LANGUAGE_SAMPLE_CHARS = 600  # enough for langid on prose; its cost grows with length
+LANGUAGE_SAMPLE_CHARS = 400  # enough for langid on prose; its cost grows with length
 
 
 def identify_language(text: str) -> str | None:
