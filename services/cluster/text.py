@@ -1,7 +1,9 @@
 """Terms and entity keys the clusterer compares articles and stories by."""
 
 import functools
+import itertools
 import math
+import operator
 import re
 from collections import Counter
 
@@ -85,11 +87,20 @@ def dated_years(text: str) -> frozenset[int]:
     )
 
 
+@functools.lru_cache(maxsize=1024)
+def _sublinear(count: float) -> float:
+    return 1.0 + math.log(count)
+
+
 def unit_vector(counts: Counter[str] | dict[str, float]) -> dict[str, float]:
     """Sublinear term frequencies (1 + ln tf), scaled to unit length."""
-    weights = {t: 1.0 + math.log(n) for t, n in counts.items() if n > 0}
-    norm = math.hypot(*weights.values()) or 1.0
-    return {t: w / norm for t, w in weights.items()}
+    if min(counts.values(), default=1) <= 0:
+        counts = {t: n for t, n in counts.items() if n > 0}
+    # Most counts are 1 or 2: their weights come from the cache, and map/zip keep the
+    # per-term work in C (three times per article).
+    weights = list(map(_sublinear, counts.values()))
+    norm = math.hypot(*weights) or 1.0
+    return dict(zip(counts, map(operator.truediv, weights, itertools.repeat(norm)), strict=True))
 
 
 @functools.lru_cache(maxsize=65_536)  # the same names recur from article to article
