@@ -4,7 +4,6 @@ Pure: no faust, no Kafka, no Prometheus, no environment. State (source templates
 fingerprints) comes in as a `SourceMemory` over two key-value stores.
 """
 
-import heapq
 from collections.abc import Collection
 from datetime import UTC, datetime
 
@@ -158,6 +157,7 @@ def _brief(lines: list[str], template_indices: Collection[int]) -> list[int]:
         if len(line.split()) >= min_words
         and not text.is_furniture(line)
         and i not in template_indices
+        and not text.is_notice(line)
     ]
     if not candidates:
         return []
@@ -174,17 +174,22 @@ def _flat_body(
     and is what the template learns from.
 
     The line classifier needs the page's language (for its stopwords) before it knows the body,
-    so it is read from the page's longest lines (as many as fill the identifier's sample);
-    when those all turn out to be body, that is the body's language too and the (costly)
-    identification is not run twice.
+    so it is read from the page's longest lines (as many as fill the identifier's sample),
+    notices aside: a cookie or subscription notice is often the longest line, and often in
+    English whatever the article's language. When the sampled lines all turn out to be body,
+    that is the body's language too and the (costly) identification is not run twice.
     """
     keys = [text.line_key(line) for line in lines]
     template_indices = {i for i, key in enumerate(keys) if key in template} if template else ()
     sample_indices: list[int] = []
     sample_chars = -1  # of the lines joined by spaces
-    for i in heapq.nlargest(_LANGUAGE_SAMPLE_LINES, range(len(lines)), key=lambda i: len(lines[i])):
-        if sample_chars >= facts.LANGUAGE_SAMPLE_CHARS:
-            break  # identify_language would not read this line
+    for i in sorted(range(len(lines)), key=lambda i: len(lines[i]), reverse=True):
+        if len(sample_indices) == _LANGUAGE_SAMPLE_LINES or (
+            sample_chars >= facts.LANGUAGE_SAMPLE_CHARS  # identify_language reads no further
+        ):
+            break
+        if text.is_notice(lines[i]):
+            continue
         sample_indices.append(i)
         sample_chars += len(lines[i]) + 1
     sample = " ".join(lines[i] for i in sample_indices)

@@ -61,22 +61,18 @@ _FURNITURE_WORDS = frozenset(
         "sitemap", "watch", "close", "open"
     }
 )
-_FURNITURE_PHRASES = re.compile(
-    r"\b(?:sign (?:in|up)|log (?:in|out)|rights reserved|read (?:more|next)|more from|"
-    r"most (?:popular|read|viewed|shared)|support us|follow us|click here|skip to|home page|"
-    r"posted by|written by|filed under|back to top|check also|see also|also read|"
-    r"you may also like|about us|site map|all rights|powered by|editor's picks|"
-    r"top (?:news|stories)|latest news|more stories)\b|©|\|"
+_FURNITURE_PHRASE_LIST = (
+    "sign (?:in|up)", "log (?:in|out)", "rights reserved", "read (?:more|next)", "more from",
+    "most (?:popular|read|viewed|shared)", "support us", "follow us", "click here", "skip to",
+    "home page", "posted by", "written by", "filed under", "back to top", "check also",
+    "see also", "also read", "you may also like", "about us", "site map", "all rights",
+    "powered by", "editor's picks", "top (?:news|stories)", "latest news", "more stories",
 )
-# The first word of every `_FURNITURE_PHRASES` phrase: a line whose words include none of them
-# (most lines) cannot match, and a set test costs far less than scanning the line with the
-# alternation. Keep in step with the phrases (a unit test checks every phrase's first word).
+_FURNITURE_PHRASES = re.compile(r"\b(?:" + "|".join(_FURNITURE_PHRASE_LIST) + r")\b|©|\|")
+# Each phrase's first word: a line whose words include none of them (most lines) cannot
+# match, and a set test costs far less than scanning the line with the alternation.
 _PHRASE_FIRST_WORDS = frozenset(
-    {
-        "sign", "log", "rights", "read", "more", "most", "support", "follow", "click", "skip",
-        "home", "posted", "written", "filed", "back", "check", "see", "also", "you", "about",
-        "site", "all", "powered", "editor", "top", "latest",
-    }
+    re.split(r"\W", phrase, maxsplit=1)[0] for phrase in _FURNITURE_PHRASE_LIST
 )
 # Words without which no `_STRONG_FURNITURE` phrase can match: checked first, as a set lookup.
 _STRONG_TRIGGERS = frozenset(
@@ -210,6 +206,13 @@ def is_furniture(line: str) -> bool:
     """A short line that reads like a menu item, a button or a credit."""
     lower = line.lower()
     return len(line) < _LONG_CHARS and _furniture(lower, set(_WORD.findall(lower)))
+
+
+def is_notice(line: str) -> bool:
+    """An appeal to donate or subscribe, a cookie or legal notice: however long, not the
+    article's words (nor its language)."""
+    lower = line.lower()
+    return _strong_furniture(lower, set(_WORD.findall(lower)))
 
 
 def _furniture(lower: str, words: set[str]) -> bool:

@@ -1,0 +1,126 @@
+"""The plain-text path: furniture lines, readers' comments, the body's language, and duplicate
+fingerprints that stay comparable with the ones already stored."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from schemas.articles import RawArticleV1
+from services.clean.core import clean
+from services.clean.memory import SourceMemory
+from services.clean.text import is_furniture
+
+NOW = datetime(2016, 3, 26, tzinfo=UTC)
+PARAGRAPHS = [
+    "The harbour authority reopened the northern quay on Monday, three weeks after a storm "
+    "tore loose two cranes and left a container ship wedged against the breakwater.",
+    "Dock workers said the first ferry of the morning left on time, although the cafe by the "
+    "gate was still boarded up and the car park had not yet been cleared of debris.",
+    "The authority said it would decide by the end of the month whether the southern quay, "
+    "where the ship's hull had cracked the concrete, could be repaired or would be rebuilt.",
+    "Fishermen, who had been landing their catch at a beach thirty miles along the coast, "
+    "were among the first to return, and the fish market opened an hour after the quay did.",
+]
+
+
+def _clean(text: str, article_id: str = "page", source: str = "harbour-news") -> str:
+    raw = RawArticleV1(id=article_id, source=source, text=text, ingested_at=NOW)
+    return clean(raw, SourceMemory({}, {}), max_body_chars=100_000, now=NOW).body
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Sign up",
+        "Editor's Picks",
+        "Back to top",
+        "You may also like",
+        "All rights reserved",
+        "World | Sport | Business",
+        "© 2016 Harbour News",
+        "Share on Facebook",
+        "Subscribe to our newsletter",
+    ],
+)
+def test_menu_buttons_and_credits_read_as_furniture(line: str) -> None:
+    assert is_furniture(line)
+
+
+@pytest.mark.parametrize(
+    "line", ["Ferries run again", "The quay reopened on Monday", "Fish market opens early"]
+)
+def test_short_news_lines_do_not_read_as_furniture(line: str) -> None:
+    assert not is_furniture(line)
+
+
+def test_readers_comments_after_the_article_are_not_body() -> None:
+    comments = [
+        "jbaxt says:",
+        "About time too, the ferry has been the only way to the island for three weeks and "
+        "the queues at the beach landing stage were a disgrace to the whole county council.",
+        "Catherine on March 25, 2016 at 5:23 pm said:",
+        "My brother works on the quay and says the southern side will never be safe again, "
+        "whatever the authority decides at the end of the month about repairing it.",
+    ]
+    body = _clean("\n".join(["Harbour News", *PARAGRAPHS, *comments]))
+    assert body.split("\n\n") == PARAGRAPHS
+
+
+def test_a_related_stories_tail_is_not_body() -> None:
+    tail = [
+        "Related stories",
+        "Storm leaves container ship wedged against the breakwater",
+        "Council asks for emergency funds to rebuild the sea wall",
+    ]
+    body = _clean("\n".join([*PARAGRAPHS, *tail]))
+    assert body.split("\n\n") == PARAGRAPHS
+
+
+def test_the_language_is_the_bodys_when_the_longest_line_is_an_english_notice() -> None:
+    # The page's longest line, which the classifier samples for the page's language, is a
+    # cookie notice in English; the article is German.
+    notice = (
+        "We use cookies and similar technologies to improve your experience of our website, to "
+        "measure how it is used and to show you advertising that is relevant to you; by "
+        "continuing to browse you agree to their use as set out in our cookie policy and our "
+        "privacy policy, which you can read at any time from the link at the foot of each page."
+    )
+    german = [
+        "Die Hafenbehörde hat den nördlichen Kai am Montag wieder geöffnet, drei Wochen nachdem "
+        "ein Sturm zwei Kräne losgerissen und ein Containerschiff gegen die Mole gedrückt hatte.",
+        "Die Hafenarbeiter sagten, die erste Fähre des Morgens sei pünktlich abgefahren, obwohl "
+        "das Café am Tor noch mit Brettern vernagelt und der Parkplatz nicht geräumt war.",
+    ]
+    raw = RawArticleV1(
+        id="de-page", source="hafen", text="\n".join([notice, *german]), ingested_at=NOW
+    )
+    article = clean(raw, SourceMemory({}, {}), max_body_chars=100_000, now=NOW)
+    assert article.language == "de"
+    assert "cookie" not in article.body
+
+
+# The fingerprint an earlier release stored for the harbour story's first two paragraphs (its
+# MinHash, affine32, 64 permutations). Stored fingerprints outlive releases in the changelog:
+# a change to shingling or hashing must not silently stop them matching.
+STORED_FINGERPRINT = [
+    33353778, 115325039, 19005656, 113658375, 28811145, 110911240, 17943561, 98005320,
+    106495128, 52456860, 39706526, 6560264, 67895694, 201164555, 3907936, 147046619, 65193367,
+    88899151, 47492576, 123684416, 18539562, 26607731, 11899041, 16300411, 60759240, 123441962,
+    6606731, 59406485, 33290910, 225296565, 58184075, 45078969, 45327926, 12892216, 46695920,
+    10001274, 149586310, 72568736, 206409754, 50790589, 85182911, 109580655, 276036442,
+    214891615, 5907682, 15487795, 96139161, 186318347, 60554268, 18630672, 32642022, 28296955,
+    12752593, 126397640, 88273812, 106164975, 9092579, 70118298, 234965844, 93040554, 64826477,
+    39110289, 22213929, 187704572,
+]
+
+
+def test_a_republished_copy_matches_a_fingerprint_stored_by_an_earlier_release() -> None:
+    memory = SourceMemory(
+        templates={},
+        fingerprints={"first": {"minhash": STORED_FINGERPRINT, "duplicate_of": None}},
+    )
+    page = "\n".join(["Home", "World", *PARAGRAPHS[:2], "Share", "Tweet"])
+    raw = RawArticleV1(id="copy", source="other-outlet", text=page, ingested_at=NOW)
+    article = clean(raw, memory, max_body_chars=100_000, now=NOW)
+    assert article.duplicate_of == "first"
+    assert memory.fingerprints["copy"]["minhash"] == STORED_FINGERPRINT
