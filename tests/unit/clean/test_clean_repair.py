@@ -18,6 +18,9 @@ from services.clean.repair import junk_ratio, repair_line
         ("cafÃ© owners", "café owners"),
         ("non\u00adbreaking\u200b words\u00a0here", "nonbreaking words here"),
         ("  many   blanks\there ", "many blanks here"),
+        # An entity in plain ASCII copy may decode to a curly quote, which is then made plain.
+        ("It&rsquo;s &ldquo;over&rdquo;", 'It\'s "over"'),
+        ("bell\x07 in the copy", "bell in the copy"),
     ],
 )
 def test_repairs(broken: str, repaired: str) -> None:
