@@ -8,11 +8,11 @@ with its score on the other half (the honest figure), and the best setting on al
 one committed, whose in-sample score is optimistic).
 """
 
+import argparse
 import contextlib
 import io
 import itertools
 import json
-import sys
 from pathlib import Path
 
 from services.clean import evaluate, text
@@ -52,4 +52,10 @@ def main(directory: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n", 1)[0],
+        epilog=__doc__.split("\n\n", 2)[2],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("directory", type=Path, help="the extraction benchmark's folder")
+    main(parser.parse_args().directory)
