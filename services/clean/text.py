@@ -445,7 +445,8 @@ def select_body(lines: Sequence[str], verdicts: Sequence[LineClass]) -> list[int
         if i >= 0 and verdicts[i] is _GOOD:
             block.append(i)
             continue
-        if sum(len(lines[b]) for b in block) >= _EXTRA_BLOCK_CHARS:
-            extras.extend(block)
-        block = []
+        if block:  # (most lines outside the run are bad lines with no block behind them)
+            if sum(len(lines[b]) for b in block) >= _EXTRA_BLOCK_CHARS:
+                extras.extend(block)
+            block = []
     return sorted([*kept, *extras])
