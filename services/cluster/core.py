@@ -32,7 +32,7 @@ import hashlib
 import heapq
 import math
 from collections import Counter
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Collection, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
@@ -194,11 +194,18 @@ def _ts(iso: str | None) -> float | None:
     return None if iso is None else datetime.fromisoformat(iso).timestamp()
 
 
-def _top(weights: dict[str, float], n: int) -> dict[str, float]:
-    """The `n` heaviest entries, rounded so the stored JSON stays small and exact on replay."""
+def _top(
+    weights: dict[str, float], n: int, changed: Collection[str] | None = None
+) -> dict[str, float]:
+    """The `n` heaviest entries, rounded so the stored JSON stays small and exact on replay.
+    With `changed`, only those keys' weights are new: the rest were rounded already, and
+    rounding a rounded weight again returns it unchanged, so they are kept as they are
+    (`round` is the costliest step here, and most of a story's terms carry over)."""
     # Stable: equal weights keep their insertion order, which a replay reproduces.
     ranked = sorted(weights.items(), key=itemgetter(1), reverse=True)[:n]
-    return {k: round(w, 5) for k, w in ranked}
+    if changed is None:
+        return {k: round(w, 5) for k, w in ranked}
+    return {k: round(w, 5) if k in changed else w for k, w in ranked}
 
 
 def story_id_for(article_id: str) -> str:
@@ -526,9 +533,11 @@ class StoryClusterer:
                 votes[story_id] = get(story_id, 0.0) + vote
         # Enough of the best-voted to fill `max_candidates` after the time window's cut
         # (ties by story id: postings are sets, whose order differs from process to process).
-        # (sorted()[:n] is what nsmallest returns, and for the few dozen voted stories a C
-        # sort is cheaper than nsmallest's Python loop.)
-        ranked = sorted([(-v, s) for s, v in votes.items()])[: 4 * cfg.max_candidates]
+        # Only stories voting at least the n-th best vote can be among the n best: the votes
+        # alone sort fast (plain floats), and only those few stories are ranked by (vote, id).
+        wanted = 4 * cfg.max_candidates
+        floor = sorted(votes.values(), reverse=True)[wanted - 1] if len(votes) > wanted else 0.0
+        ranked = sorted([(-v, s) for s, v in votes.items() if v >= floor])[:wanted]
         window = cfg.candidate_window_days
         chosen = []
         for _, story_id in ranked:
@@ -708,7 +717,7 @@ class StoryClusterer:
         headline = dict(story["headline"])
         for t, w in vectors.headline.items():
             headline[t] = headline.get(t, 0.0) + w
-        headline = _top(headline, cfg.story_terms)
+        headline = _top(headline, cfg.story_terms, vectors.headline.keys())
         title, title_terms = story["title"], story["title_terms"]
         # The representative headline is the one closest to all the story's headlines so far.
         candidate_terms = _top(comparable.headline, 20)
@@ -734,7 +743,7 @@ class StoryClusterer:
             "last_seen": max(story["last_seen"], _iso(seen)),
             "event_first": event_first,
             "event_last": event_last,
-            "terms": _top(terms, cfg.story_terms),
+            "terms": _top(terms, cfg.story_terms, vectors.body.keys()),
             "headline": headline,
             "entities": self._entities_with(article, comparable, story["entities"]),
             "members": (
@@ -775,8 +784,8 @@ class StoryClusterer:
             "last_seen": max(story["last_seen"], other["last_seen"]),
             "event_first": min(firsts) if firsts else None,
             "event_last": max(lasts) if lasts else None,
-            "terms": _top(terms, cfg.story_terms),
-            "headline": _top(headline, cfg.story_terms),
+            "terms": _top(terms, cfg.story_terms, other["terms"].keys()),
+            "headline": _top(headline, cfg.story_terms, other["headline"].keys()),
             "entities": dict(ranked[: cfg.story_entities]),
             "members": (story["members"] + other["members"])[: cfg.story_members],
             "years": sorted(set(story["years"]) | set(other["years"]))[-cfg.story_years :],

@@ -15,10 +15,11 @@ from services.words import singular, without_possessive
 
 STOPWORDS = frozenset(w.lower() for w in STOP_WORDS) | NEWS_WORDS
 
-# Words and numbers in one pass over the text; a token starting with a digit is a number.
-# No capture groups: findall then builds one string per token instead of a tuple of two,
-# which halves its cost.
-_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]|(?<![\d.,])\d+(?:\.\d+)?(?![\d,])")
+# Words and numbers in one pass over the text; a token starting with a digit is a number
+# not preceded by a digit, "." or ",". No capture groups (findall then builds one string per
+# token, not a tuple of two), and the number's lookbehind comes after its first digit, so
+# it is tried only where a digit is.
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]|\d(?<![\d.,]\d)\d*(?:\.\d+)?(?![\d,])")
 # "19xx" / "20xx" not inside a longer number. The "no digit before" check comes after the
 # literal prefix (the lookbehind spans the prefix and the char before it) so the regex engine
 # can skip to the next "1" or "2" instead of trying a lookbehind at every position.

@@ -224,3 +224,30 @@ def test_terms_are_words_and_numbers_as_wire_copy_writes_them() -> None:
         "hit": 1, "city": 1,
     }
     assert list(term_counts("Police say police")) == ["police"]  # first seen order
+
+
+def test_the_right_story_is_found_among_many_naming_the_same_place() -> None:
+    # 30 live stories name Malibu: more than the candidates ranked per article, so only the
+    # best-voted (Reid's, sharing her name and the clinic) may be scored.
+    stories: dict = {}
+    clusterer = StoryClusterer(stories, ClusterConfig())
+    for n in range(30):
+        council = _article(
+            f"council-{n}", f"Malibu council votes on zoning item {n}",
+            f"The Malibu city council voted on zoning item {n} on Tuesday.", [("Malibu", "GPE")],
+        )
+        clusterer.place(council, None)  # a story each, whatever they share
+    for article in (REID_1, REID_2):
+        clusterer.add(article)
+    assert {"reid-1", "reid-2"} in _members(stories)
+    assert len(stories) == 31
+
+
+def test_stored_weights_stay_rounded_as_articles_join_and_stories_merge() -> None:
+    stories: dict = {}
+    clusterer = StoryClusterer(stories, ClusterConfig())
+    for article in (REID_1, LOHAN_1, REID_2, REID_3):
+        clusterer.add(article)
+    for story in stories.values():
+        for vector in (story["terms"], story["headline"], *story["members"]):
+            assert all(w == round(w, 5) for w in vector.values())
