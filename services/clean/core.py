@@ -183,7 +183,8 @@ def _flat_body(
     template_indices = {i for i, key in enumerate(keys) if key in template} if template else ()
     sample_indices: list[int] = []
     sample_chars = -1  # of the lines joined by spaces
-    for i in sorted(range(len(lines)), key=lambda i: len(lines[i]), reverse=True):
+    lengths = [len(line) for line in lines]
+    for i in sorted(range(len(lines)), key=lengths.__getitem__, reverse=True):
         if len(sample_indices) == _LANGUAGE_SAMPLE_LINES or (
             sample_chars >= facts.LANGUAGE_SAMPLE_CHARS  # identify_language reads no further
         ):
