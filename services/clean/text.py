@@ -37,6 +37,12 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 # Line ends are tested with `str.endswith` on these tuples, not a `[...]$` pattern: a search for
 # an end-anchored pattern walks the whole line, and these tests run on every line of a page.
 _SENTENCE_ENDS = tuple(".!?。！？…:;\"')]»")
+# How a short line that is a whole sentence ends: a full stop, question or exclamation mark, or
+# one followed by a closing quote (not a colon, nor a bare quote or bracket, which captions and
+# labels end with).
+_SENTENCE_LINE_ENDS = (
+    ".", "!", "?", "。", "！", "？", '."', ".”", '?"', "?”", '!"', "!”", ".'", ".’", ".»",
+)
 _TEASER_ENDS = ("…", "...", "[…]", "[...]")
 _URL_ONLY = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
 _BULLET = re.compile(r"^(?:[-•·*▪►»>|]|\d{1,2}[.)])\s+")
@@ -127,6 +133,7 @@ _BODY_BEFORE_COMMENTS = 500
 
 _LONG_CHARS = 110  # jusText uses 200 for HTML paragraphs; flattened lines are shorter
 _SHORT_CHARS = 40
+_SENTENCE_MIN_WORDS = 4  # fewer is a button or a label ("Read more.", "Thank you!")
 _TITLE_MAX_CHARS = 160
 _TITLE_CASE_SHARE = 0.6
 _STOPWORDS_HIGH = 0.25
@@ -311,11 +318,17 @@ def classify_lines(
         ):
             verdicts.append(_BAD)
             continue
+        # A short line that ends like a sentence is a one-sentence paragraph (a quote, a
+        # verdict, a reply in an interview), not a menu item or another story's headline: body
+        # when body is next to it, as a near-good line is.
+        sentence = len(words) >= _SENTENCE_MIN_WORDS and line.endswith(_SENTENCE_LINE_ENDS)
         if len(lower) < short_below:
-            verdicts.append(_SHORT)
+            verdicts.append(_NEAR_GOOD if sentence else _SHORT)
             continue
         length, density = _measure(lower, words, language, stopwords)
-        if _headline_like(line, length):
+        if sentence and length < _LONG_CHARS:
+            verdicts.append(_NEAR_GOOD)
+        elif _headline_like(line, length):
             # Other stories' headlines (related lists) read like titles, not like sentences.
             verdicts.append(_SHORT)
         elif length >= _LONG_CHARS and density >= _STOPWORDS_HIGH:

@@ -124,3 +124,20 @@ def test_a_republished_copy_matches_a_fingerprint_stored_by_an_earlier_release()
     article = clean(raw, memory, max_body_chars=100_000, now=NOW)
     assert article.duplicate_of == "first"
     assert memory.fingerprints["copy"]["minhash"] == STORED_FINGERPRINT
+
+
+MENU = ["Home", "World", "Sport", "Share on Facebook", "Contact us"]
+
+
+def test_a_one_sentence_paragraph_ending_the_article_is_body() -> None:
+    closing = "Repairs start in May."
+    body = _clean("\n".join(["Harbour News", *PARAGRAPHS, closing, *MENU]))
+    assert body.endswith(closing)
+
+
+def test_a_headline_after_the_article_is_not_body() -> None:
+    teaser = "Ferry timetable changes for the winter season"
+    body = _clean("\n".join(["Harbour News", *PARAGRAPHS, teaser, *MENU]))
+    assert teaser not in body
+    assert body.endswith(PARAGRAPHS[-1])
+
