@@ -125,10 +125,18 @@ _COMMENT_AUTHOR = re.compile(
 )
 _COMMENT_AUTHORS_TO_CUT = 2
 _COMMENT_AUTHOR_MAX_CHARS = 100
+# The page's legal footer ("© 2019 CBS Interactive Inc. All Rights Reserved."): once body has
+# been seen, nothing after it is the article (the other stories and comments lists come after
+# it). A copyright with a year or an owner's "by", not a bare "©": photo credits inside the
+# article carry "© Getty Images".
+_FOOTER_LINE = re.compile(
+    r"rights reserved|(?:©|\(c\)|copyright)\s*(?:\d{4}|by)\b", re.IGNORECASE
+)
+_FOOTER_MAX_CHARS = 200  # a longer line is a paragraph that mentions copyright
 _OPENER_MAX_WORDS = 5
 _OPENER_MAX_CHARS = 60
-# Body seen before a comments heading for it to end the article (a comment counter above the
-# article must not cut it).
+# Body seen before a comments heading or a footer line for it to end the article (a comment
+# counter or a copyright above the article must not cut it).
 _BODY_BEFORE_COMMENTS = 500
 
 _LONG_CHARS = 110  # jusText uses 200 for HTML paragraphs; flattened lines are shorter
@@ -399,7 +407,8 @@ def _opener_sized(line: str) -> bool:
 
 
 def _tail_cut(lines: Sequence[str], verdicts: Sequence[LineClass]) -> list[LineClass]:
-    """Mark everything from a "Check also"/"Related" opener to the next big body block bad."""
+    """Mark everything from a "Check also"/"Related" opener to the next big body block bad, and
+    everything from the comments' heading or the legal footer on."""
     out = list(verdicts)
     in_tail = False
     body_chars = 0
@@ -413,7 +422,8 @@ def _tail_cut(lines: Sequence[str], verdicts: Sequence[LineClass]) -> list[LineC
                 # Comments may begin at any signature with enough others from it on.
                 comment_starts = set(authors[: max(0, len(authors) - _COMMENT_AUTHORS_TO_CUT + 1)])
             opener = (_opener_sized(line) or line[0].isdigit()) and _COMMENTS_OPENER.match(line)
-            if opener or i in comment_starts:
+            footer = len(line) < _FOOTER_MAX_CHARS and _FOOTER_LINE.search(line) is not None
+            if opener or footer or i in comment_starts:
                 out[i:] = [_BAD] * (len(out) - i)
                 return out
         # The pattern first: it fails on the first letters of most lines, cheaper than a split.

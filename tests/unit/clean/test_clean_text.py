@@ -141,3 +141,28 @@ def test_a_headline_after_the_article_is_not_body() -> None:
     assert teaser not in body
     assert body.endswith(PARAGRAPHS[-1])
 
+
+def test_what_follows_the_legal_footer_is_not_body() -> None:
+    other_story = [
+        "A second story from elsewhere on the site: the county council voted on Tuesday to "
+        "raise parking charges in the town centre, despite a petition signed by shopkeepers.",
+        "Councillors said the money would pay for the new bus station, which has been delayed "
+        "twice since the plans were first put to residents at a public meeting in the spring.",
+        "Shopkeepers said the charges would drive customers to the retail park on the ring "
+        "road, where parking is free, and that several of them would not renew their leases.",
+        "The council's leader said she understood their concerns and would meet them next "
+        "week, but that the vote had been taken and the charges would apply from the new year.",
+        "A spokesman for the shopkeepers' association said it would ask for a judicial review "
+        "of the decision, and that it had already raised half of the money it would need.",
+    ]
+    page = [
+        "Harbour News", *PARAGRAPHS, "© 2016 Harbour News Ltd. All rights reserved.", *MENU,
+        *other_story,
+    ]
+    body = _clean("\n".join(page))
+    assert body.split("\n\n") == PARAGRAPHS
+
+
+def test_a_photo_credit_inside_the_article_does_not_end_it() -> None:
+    page = ["Harbour News", *PARAGRAPHS[:2], "© Getty Images", *PARAGRAPHS[2:], *MENU]
+    assert _clean("\n".join(page)).split("\n\n") == PARAGRAPHS
