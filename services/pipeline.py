@@ -69,12 +69,36 @@ class LocalPipeline:
     extra_env: Mapping[str, str] = field(default_factory=dict)
     worker_root: Path | None = None
     processes: dict[Stage, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # Where each stage's log stood when its current process started (a restart appends).
+    log_marks: dict[Stage, int] = field(default_factory=dict)
 
     def metrics_port(self, stage: Stage) -> int:
         return self.metrics_base_port + STAGES.index(stage) if self.metrics_base_port else 0
 
     def start(self, stage: Stage) -> None:
+        log = self.log_dir / f"{stage}.log"
+        self.log_marks[stage] = log.stat().st_size if log.exists() else 0
         self.processes[stage] = self.spawn(stage, stage, self.metrics_port(stage))
+
+    def wait_until_ready(self, stage: Stage, timeout: float = 120.0) -> None:
+        """Wait until the stage's current process has said faust's "Ready": it has its
+        partitions and has finished restoring its tables from their changelogs.
+
+        Copy that reaches a worker while it restores can be dropped by faust (its recovery
+        clears the in-memory queues; faust-streaming issue 596), so a test that restarts a
+        worker sends more copy only after this.
+        """
+        log = self.log_dir / f"{stage}.log"
+        deadline = time.monotonic() + timeout
+        while True:
+            self.check()
+            with log.open("rb") as lines:
+                lines.seek(self.log_marks.get(stage, 0))
+                if b"[^Worker]: Ready" in lines.read():
+                    return
+            if time.monotonic() > deadline:
+                raise WorkerFailed(f"{stage} was not ready within {timeout}s (see {log})")
+            time.sleep(0.2)
 
     def spawn(self, stage: Stage, name: str, metrics_port: int) -> subprocess.Popen[bytes]:
         """One `storywire worker STAGE` process logging to `log_dir/<name>.log`."""

@@ -42,6 +42,7 @@ def test_killed_cluster_worker_resumes_with_the_same_stories(
 
         run.stop("cluster", kill=True)  # no clean shutdown: state must come from the changelog
         run.start("cluster")
+        run.wait_until_ready("cluster")
         sent_second = ingest([second], settings, show_progress=False).sent
         _wait_until_placed(board, run, sent_first + sent_second)
         board.close()
