@@ -133,6 +133,12 @@ _FOOTER_LINE = re.compile(
     r"rights reserved|(?:©|\(c\)|copyright)\s*(?:\d{4}|by)\b", re.IGNORECASE
 )
 _FOOTER_MAX_CHARS = 200  # a longer line is a paragraph that mentions copyright
+# What the lower-cased line must hold for `_FOOTER_LINE` to match: "©", or these pieces of its
+# words, made of letters that (under IGNORECASE) match only characters `str.lower` turns into
+# them (i and s are left out: they also match "ı", "İ" and "ſ"; a unit test checks the
+# letters over all of Unicode). Three substring tests spare most lines the pattern, which
+# with IGNORECASE has no prefix to skip ahead by and is tried at every position of the line.
+_FOOTER_HINTS = ("erved", "copyr", "(c)")
 _OPENER_MAX_WORDS = 5
 _OPENER_MAX_CHARS = 60
 # Body seen before a comments heading or a footer line for it to end the article (a comment
@@ -401,6 +407,15 @@ def _comment_author(line: str) -> bool:
     return ending.endswith(_COMMENT_VERBS) and _COMMENT_AUTHOR.match(line) is not None
 
 
+def _footer_line(line: str) -> bool:
+    """The page's legal footer ("© 2019 CBS Interactive Inc. All Rights Reserved.")."""
+    if len(line) >= _FOOTER_MAX_CHARS:
+        return False
+    if "©" not in line and not any(map(line.lower().__contains__, _FOOTER_HINTS)):
+        return False
+    return _FOOTER_LINE.search(line) is not None
+
+
 def _opener_sized(line: str) -> bool:
     """Short enough to be a heading that opens a tail or the comments."""
     return len(line) < _OPENER_MAX_CHARS and len(line.split()) <= _OPENER_MAX_WORDS
@@ -421,9 +436,11 @@ def _tail_cut(lines: Sequence[str], verdicts: Sequence[LineClass]) -> list[LineC
                 authors = [j for j in range(i, len(lines)) if _comment_author(lines[j])]
                 # Comments may begin at any signature with enough others from it on.
                 comment_starts = set(authors[: max(0, len(authors) - _COMMENT_AUTHORS_TO_CUT + 1)])
-            opener = (_opener_sized(line) or line[0].isdigit()) and _COMMENTS_OPENER.match(line)
-            footer = len(line) < _FOOTER_MAX_CHARS and _FOOTER_LINE.search(line) is not None
-            if opener or footer or i in comment_starts:
+            if (
+                i in comment_starts
+                or ((_opener_sized(line) or line[0].isdigit()) and _COMMENTS_OPENER.match(line))
+                or _footer_line(line)
+            ):
                 out[i:] = [_BAD] * (len(out) - i)
                 return out
         # The pattern first: it fails on the first letters of most lines, cheaper than a split.

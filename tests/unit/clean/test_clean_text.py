@@ -1,6 +1,8 @@
 """The plain-text path: furniture lines, readers' comments, the body's language, and duplicate
 fingerprints that stay comparable with the ones already stored."""
 
+import re
+import sys
 from datetime import UTC, datetime
 
 import pytest
@@ -8,7 +10,7 @@ import pytest
 from schemas.articles import RawArticleV1
 from services.clean.core import clean
 from services.clean.memory import SourceMemory
-from services.clean.text import is_furniture
+from services.clean.text import _FOOTER_HINTS, is_furniture
 
 NOW = datetime(2016, 3, 26, tzinfo=UTC)
 PARAGRAPHS = [
@@ -142,7 +144,15 @@ def test_a_headline_after_the_article_is_not_body() -> None:
     assert body.endswith(PARAGRAPHS[-1])
 
 
-def test_what_follows_the_legal_footer_is_not_body() -> None:
+@pytest.mark.parametrize(
+    "footer",
+    [
+        "© 2016 Harbour News Ltd. All rights reserved.",
+        "COPYRIGHT 2016 HARBOUR NEWS LTD.",
+        "Harbour News Ltd. ALL RIGHTS RESERVED",
+    ],
+)
+def test_what_follows_the_legal_footer_is_not_body(footer: str) -> None:
     other_story = [
         "A second story from elsewhere on the site: the county council voted on Tuesday to "
         "raise parking charges in the town centre, despite a petition signed by shopkeepers.",
@@ -156,8 +166,7 @@ def test_what_follows_the_legal_footer_is_not_body() -> None:
         "of the decision, and that it had already raised half of the money it would need.",
     ]
     page = [
-        "Harbour News", *PARAGRAPHS, "© 2016 Harbour News Ltd. All rights reserved.", *MENU,
-        *other_story,
+        "Harbour News", *PARAGRAPHS, footer, *MENU, *other_story,
     ]
     body = _clean("\n".join(page))
     assert body.split("\n\n") == PARAGRAPHS
@@ -166,3 +175,19 @@ def test_what_follows_the_legal_footer_is_not_body() -> None:
 def test_a_photo_credit_inside_the_article_does_not_end_it() -> None:
     page = ["Harbour News", *PARAGRAPHS[:2], "© Getty Images", *PARAGRAPHS[2:], *MENU]
     assert _clean("\n".join(page)).split("\n\n") == PARAGRAPHS
+
+
+def test_footer_hints_hold_for_every_character_the_footer_pattern_matches() -> None:
+    # The footer pattern is only tried on lines whose lower case holds one of the hints; that
+    # is exact only while each hint letter matches, under IGNORECASE, nothing but characters
+    # that lower-case to it (a newer Unicode or `re` could break it).
+    letters = set("".join(_FOOTER_HINTS)) - set("()")
+    for letter in letters:
+        pattern = re.compile(letter, re.IGNORECASE)
+        strays = [
+            char
+            for char in map(chr, range(sys.maxunicode + 1))
+            if pattern.fullmatch(char) and char.lower() != letter
+        ]
+        assert strays == [], letter
+
