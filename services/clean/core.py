@@ -72,6 +72,7 @@ def clean(
     page_title: str | None = None
     page_date: str | None = None
     language: str | None = None
+    line_words: list[list[str] | None] | None = None
     if copy is raw.html:
         extracted = html.extract(copy)
         page_title, page_date = extracted.title, extracted.date
@@ -90,16 +91,32 @@ def clean(
             lines, keys = [line for line, _key in keyed], [key for _line, key in keyed]
             body_indices = list(range(len(lines)))
         else:
-            lines, keys, body_indices, language = _flat_body(extracted.flattened, template)
+            lines, keys, body_indices, language, line_words = _flat_body(
+                extracted.flattened, template
+            )
     else:
-        lines, keys, body_indices, language = _flat_body(text.split_page(copy), template)
+        lines, keys, body_indices, language, line_words = _flat_body(
+            text.split_page(copy), template
+        )
 
     if body_indices and body_indices[0] == 0 and len(body_indices) > 1 and copy is not raw.html:
         # The page's first line, with no sentence end, is its title even when it is long.
         first = lines[0].rstrip()
         if first and first[-1] not in _SENTENCE_END:
             body_indices = body_indices[1:]
-    body_lines = [repaired for i in body_indices if (repaired := repair_line(lines[i]))]
+    body_lines: list[str] = []
+    # The body's words for its duplicate fingerprint, as `text.words(body.lower())` would find
+    # them: the classifier's words of each line the repairs left unchanged, found afresh for the
+    # others. The same, since lines are joined by blank lines, which no word spans and across
+    # which `str.lower` looks for no context (a final sigma's).
+    body_words: list[str] = []
+    for i in body_indices:
+        repaired = repair_line(lines[i])
+        if not repaired:
+            continue
+        body_lines.append(repaired)
+        known = line_words[i] if line_words is not None and repaired == lines[i] else None
+        body_words += known if known is not None else text.words(repaired.lower())
     if not body_lines:
         raise InvalidArticle("empty_after_cleaning", "no line of the copy reads as article")
     body = "\n\n".join(body_lines)
@@ -121,7 +138,7 @@ def clean(
         [*([page_date] if page_date else []), *before[-_DATE_SEARCH_LINES:], body_lines[0]], now
     )
 
-    duplicate = check_duplicate(memory, raw.id, body)
+    duplicate = check_duplicate(memory, raw.id, body_words)
     if duplicate.original is None and not duplicate.redelivered:
         memory.learn_template(raw.source, keys)
 
@@ -166,9 +183,9 @@ def _brief(lines: list[str], template_indices: Collection[int]) -> list[int]:
 
 def _flat_body(
     lines: list[str], template: frozenset[str]
-) -> tuple[list[str], list[str], list[int], str | None]:
+) -> tuple[list[str], list[str], list[int], str | None, list[list[str] | None]]:
     """(lines, their `line_key`s, indices of the article's lines, the article's language if
-    already known) of a flattened page.
+    already known, each line's words where the classifier found them) of a flattened page.
 
     Each line's key is computed once, here: it both tells the source's template lines apart
     and is what the template learns from.
@@ -195,9 +212,10 @@ def _flat_body(
         sample_chars += len(lines[i]) + 1
     sample = " ".join(lines[i] for i in sample_indices)
     language = facts.identify_language(sample)
-    body_indices = text.find_body(lines, language or "en", template_indices) or _brief(
-        lines, template_indices
+    body_indices, line_words = text.find_body_and_words(
+        lines, language or "en", template_indices
     )
+    body_indices = body_indices or _brief(lines, template_indices)
     body_set = set(body_indices)
     known = language if all(i in body_set for i in sample_indices) else None
-    return lines, keys, body_indices, known
+    return lines, keys, body_indices, known, line_words

@@ -5,8 +5,8 @@ Each clean article leaves a MinHash signature of its body's word shingles in
 store on first use after a restart.
 """
 
-import re
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -23,21 +23,19 @@ NUM_PERM = 64
 # own reports of one event share far less than this.
 THRESHOLD = 0.7
 SHINGLE_WORDS = 5
-_WORD = re.compile(r"\w+", re.UNICODE)
 # Named explicitly: stored signatures must be read back with the scheme that made them.
 _SCHEME = "affine32"
 _MULTIPLIER = np.uint64(1_000_003)
 _MASK = np.uint64(0xFFFFFFFF)
 
 
-def _shingle_hashes(body: str) -> np.ndarray:
+def _shingle_hashes(words: Sequence[str]) -> np.ndarray:
     """32-bit hashes of the body's 5-word shingles.
 
     Words are hashed once (CRC32: stable across processes, since signatures are stored) and
     shingles combined as a polynomial over them in numpy, which is several times faster than
     hashing each joined shingle string.
     """
-    words = _WORD.findall(body.lower())
     if not words:
         return np.zeros(0, dtype=np.uint64)
     # Each distinct word hashed once: bodies repeat their words (the, of, names) many times.
@@ -59,12 +57,12 @@ _ALREADY_HASHED = int
 _PERMUTATIONS = MinHash(num_perm=NUM_PERM, hashfunc=_ALREADY_HASHED, scheme=_SCHEME).permutations
 
 
-def signature(body: str) -> MinHash:
-    """MinHash of the body's 5-word shingles."""
+def signature(words: Sequence[str]) -> MinHash:
+    """MinHash of the 5-word shingles of a body's `words` (`text.words` of its lower case)."""
     minhash = MinHash(
         num_perm=NUM_PERM, hashfunc=_ALREADY_HASHED, permutations=_PERMUTATIONS, scheme=_SCHEME
     )
-    hashes = _shingle_hashes(body)
+    hashes = _shingle_hashes(words)
     if len(hashes):
         # A list, not the array: update_batch walks its argument in Python, and a list yields
         # plain ints where an array yields numpy scalars (several times slower to collect).
@@ -108,15 +106,18 @@ class DuplicateCheck:
     redelivered: bool
 
 
-def check_duplicate(memory: SourceMemory, article_id: str, body: str) -> DuplicateCheck:
-    """Look this body up among the bodies seen before, then remember it (one store write).
+def check_duplicate(
+    memory: SourceMemory, article_id: str, body_words: Sequence[str]
+) -> DuplicateCheck:
+    """Look this body up among the bodies seen before, by its words (`text.words` of the body's
+    lower case, in order), then remember it (one store write).
 
     A redelivered article keeps its first answer, so replays are idempotent.
     """
     known = memory.fingerprints.get(article_id)
     if known is not None:
         return DuplicateCheck(known["duplicate_of"], redelivered=True)
-    minhash = signature(body)
+    minhash = signature(body_words)
     index = _index(memory)
     best: tuple[float, str] | None = None
     for candidate in index.query(minhash):

@@ -218,6 +218,12 @@ def split_page(text: str) -> list[str]:
     return [" ".join(line.split()) for line in text.splitlines() if line and not line.isspace()]
 
 
+def words(lower: str) -> list[str]:
+    """A lower-cased line's words, in order: what the classifier weighs and what duplicate
+    fingerprints are made of."""
+    return _WORD.findall(lower)
+
+
 def line_key(line: str) -> str:
     """A short stable key for a line, as remembered in a source's template."""
     return hashlib.blake2b(line.lower().encode(), digest_size=8).hexdigest()
@@ -272,13 +278,30 @@ def find_body(
     `line_key` is in the source's template, from `SourceMemory`); they are bad wherever they
     appear.
     """
-    return select_body(lines, classify_lines(lines, language, template_indices))
+    return find_body_and_words(lines, language, template_indices)[0]
+
+
+def find_body_and_words(
+    lines: Sequence[str], language: str, template_indices: Collection[int] = ()
+) -> tuple[list[int], list[list[str] | None]]:
+    """`find_body`, and each line's `words` of its lower case where the classifier found them
+    (None where a cheaper test judged the line first): the body's lines always have theirs, and
+    the duplicate check would otherwise find them all again."""
+    verdicts, line_words = _classify(lines, language, template_indices)
+    return select_body(lines, verdicts), line_words
 
 
 def classify_lines(
     lines: Sequence[str], language: str, template_indices: Collection[int] = ()
 ) -> list[LineClass]:
-    """Judge each line of a page (blank lines already removed): one class per line.
+    """Judge each line of a page (blank lines already removed): one class per line."""
+    return _classify(lines, language, template_indices)[0]
+
+
+def _classify(
+    lines: Sequence[str], language: str, template_indices: Collection[int]
+) -> tuple[list[LineClass], list[list[str] | None]]:
+    """(`classify_lines`, the words of each line it weighed, None for the others).
 
     The tests run cheapest first and each line's words are found once, only for the lines the
     cheap tests leave undecided: a page is mostly short furniture, and this runs on every line.
@@ -293,6 +316,7 @@ def classify_lines(
     last = len(lines) - 1
     seen: set[str] = set()
     verdicts: list[LineClass] = []
+    line_words: list[list[str] | None] = [None] * len(lines)
     for index, line in enumerate(lines):
         length = len(line)
         repeated_here = counts[line] > 1
@@ -325,7 +349,7 @@ def classify_lines(
             verdicts.append(_BAD)
             continue
         lower = line.lower()
-        words = _WORD.findall(lower)
+        words = line_words[index] = _WORD.findall(lower)
         word_set = set(words)
         if _strong_furniture(lower, word_set) or (
             length < _LONG_CHARS and _furniture(lower, word_set)
@@ -353,7 +377,7 @@ def classify_lines(
             verdicts.append(_SHORT)
         else:
             verdicts.append(_NEAR_GOOD)
-    return _revise(verdicts)
+    return _revise(verdicts), line_words
 
 
 def _undecided_runs(

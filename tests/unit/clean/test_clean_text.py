@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 import pytest
 
 from schemas.articles import RawArticleV1
+from services.clean import dedup
 from services.clean.core import clean
 from services.clean.memory import SourceMemory
-from services.clean.text import _FOOTER_HINTS, is_furniture
+from services.clean.text import _FOOTER_HINTS, is_furniture, words
 
 NOW = datetime(2016, 3, 26, tzinfo=UTC)
 PARAGRAPHS = [
@@ -191,3 +192,24 @@ def test_footer_hints_hold_for_every_character_the_footer_pattern_matches() -> N
         ]
         assert strays == [], letter
 
+
+
+def test_the_fingerprint_is_of_the_body_as_published() -> None:
+    # The fingerprint reuses the words the line classifier found; lines the repairs changed
+    # (a zero-width space joining a word, glued sentences, curly quotes) must count as repaired.
+    paragraphs = [
+        "The harbour authority re\u200bopened the northern quay on Monday.Three weeks after a "
+        "storm tore loose two cranes, the \u201cfirst\u201d ferry left on time from the quay.",
+        # A word-final capital sigma lower-cases by its context ("ς", not "σ").
+        PARAGRAPHS[1] + " A sign on the gate of the quay still read ΛΙΜΕΝΑΣ ΚΛΕΙΣΤΟΣ for them.",
+        *PARAGRAPHS[2:],
+    ]
+    memory = SourceMemory({}, {})
+    raw = RawArticleV1(
+        id="page", source="harbour-news", text="\n".join(["Harbour News", *paragraphs, *MENU]),
+        ingested_at=NOW,
+    )
+    body = clean(raw, memory, max_body_chars=100_000, now=NOW).body
+    assert "reopened" in body and "Monday. Three" in body and "ΚΛΕΙΣΤΟΣ" in body
+    expected = dedup.signature(words(body.lower())).hashvalues.tolist()
+    assert memory.fingerprints["page"]["minhash"] == expected
