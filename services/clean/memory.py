@@ -6,8 +6,9 @@ tests):
   how many of the source's articles contained each line, and the article count when it was last
   seen (to evict the stalest rare lines first).
 - `fingerprints[article_id]` = `{"minhash": [int, ...], "duplicate_of": str | None}`.
-Values are only ever replaced whole (`store[key] = value`): a faust Table only sees assignment,
-not in-place changes to a nested value.
+Every change ends with the whole value assigned (`store[key] = value`): a faust Table only sees
+(and sends to its changelog) assignments, not in-place changes to a nested value. A value may be
+changed in place before it is assigned again.
 """
 
 from collections.abc import Iterable, MutableMapping
@@ -48,7 +49,9 @@ class SourceMemory:
         """Count one article's lines toward its source's template (each line once)."""
         state = self.templates.get(source) or {"articles": 0, "lines": {}}
         article_number = state["articles"] + 1
-        lines: dict[str, list[int]] = dict(state["lines"])
+        # Updated in place, not copied: a source's table holds up to MAX_LINES_PER_SOURCE lines
+        # and an article touches a few hundred of them. Assigned whole again below.
+        lines: dict[str, list[int]] = state["lines"]
         for key in set(line_keys):
             seen, _last = lines.get(key, (0, 0))
             lines[key] = [seen + 1, article_number]
