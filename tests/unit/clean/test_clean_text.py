@@ -11,7 +11,7 @@ from schemas.articles import RawArticleV1
 from services.clean import dedup
 from services.clean.core import clean
 from services.clean.memory import SourceMemory
-from services.clean.text import _FOOTER_HINTS, is_furniture, words
+from services.clean.text import _FOOTER_HINTS, is_furniture, split_page, words
 
 NOW = datetime(2016, 3, 26, tzinfo=UTC)
 PARAGRAPHS = [
@@ -213,3 +213,25 @@ def test_the_fingerprint_is_of_the_body_as_published() -> None:
     assert "reopened" in body and "Monday. Three" in body and "ΚΛΕΙΣΤΟΣ" in body
     expected = dedup.signature(words(body.lower())).hashvalues.tolist()
     assert memory.fingerprints["page"]["minhash"] == expected
+
+
+def test_every_blank_but_the_space_makes_a_line_unprintable() -> None:
+    # `split_page` keeps a printable line as it is when it has no doubled, leading or trailing
+    # space; that is only right while no other blank counts as printable.
+    blanks = [char for char in map(chr, range(sys.maxunicode + 1)) if char.isspace()]
+    assert [char for char in blanks if char.isprintable()] == [" "]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Harbour  News", "Harbour News"),
+        (" Harbour News", "Harbour News"),
+        ("Harbour News\u00a0", "Harbour News"),
+        ("Harbour\tNews", "Harbour News"),
+        ("Harbour\u2009News", "Harbour News"),
+        ("Harbour News", "Harbour News"),
+    ],
+)
+def test_split_page_collapses_every_kind_of_blank(line: str, expected: str) -> None:
+    assert split_page(f"{line}\n \n\u3000\nNext") == [expected, "Next"]
