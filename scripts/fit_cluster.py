@@ -1,6 +1,7 @@
 """Fit the story clusterer's join score on ECB+ dev and report cross-validated figures.
 
 Usage: .venv/bin/python scripts/fit_cluster.py [FILE.jsonl] [--folds 5] [--seeds 1 2 3]
+       [--ner-body-chars N] [--drop FEATURE ...] [--jobs 2]
 
 1. Pairs. The articles are replayed in a shuffled order (per seed) through a clusterer whose
    stories are the true events (each article is placed into its event's story after its
@@ -18,6 +19,10 @@ Usage: .venv/bin/python scripts/fit_cluster.py [FILE.jsonl] [--folds 5] [--seeds
 
 Paste the printed `FITTED_*` lines into services/cluster/core.py.
 
+`--ner-body-chars` fits for enrichment that reads that many body characters (0: all), as
+`services.cluster.evaluate --ner-body-chars` evaluates. `--drop` pins features' weights at 0
+(an ablation: what the others do without them). `--jobs` fits the folds in parallel processes.
+
 `--baseline` instead replays the README's reference clusterer on the same cached articles and
 orders: single pass, TF-IDF (IDF over the articles seen so far) of headline + whole body, join
 the story whose centroid is closest when the cosine reaches a threshold, threshold chosen on the
@@ -26,6 +31,7 @@ worst order (in-sample, which flatters it).
 
 import argparse
 import math
+import multiprocessing
 import random
 import sys
 from collections.abc import Sequence
@@ -57,6 +63,8 @@ SEEDS_DIR = Path("/work/shared/seeds")
 # only, so "both dated" alone predicts "same event" there; a free time weight would learn that
 # artefact instead of "far apart in time -> different events".
 PENALTIES = ("time_gap", "year_conflict")
+# Features `--drop` pinned at 0 (set once in main, before any fold is fitted).
+DROPPED: set[str] = set()
 
 
 def _memoise_comparable() -> None:
@@ -116,7 +124,7 @@ def fit_weights(
         reachable += r
         found += f
     features = np.array(x)
-    free = list(range(features.shape[1]))
+    free = [i for i in range(features.shape[1]) if FEATURES[i + 1] not in DROPPED]
     while True:
         model = LogisticRegression(C=1.0, max_iter=2000)
         model.fit(features[:, free], np.array(y))
@@ -231,6 +239,21 @@ def report_baseline(
     print(f"baseline: best worst-order B-cubed F1={best[0]:.3f} at threshold {best[1]:.3f}")
 
 
+def held_out(
+    articles: Sequence[EnrichedArticleV1],
+    gold: dict[str, str],
+    topic_of: dict[str, str],
+    test_topics: set[str],
+    seeds: Sequence[int],
+) -> tuple[float, ClusterConfig]:
+    """One fold: fit on the other topics, score the held-out topics' articles (clustered
+    among all articles, so the rest still act as distractors)."""
+    train = [a for a in articles if topic_of[a.id] not in test_topics]
+    config, _ = fit(train, {a.id: gold[a.id] for a in train}, seeds)
+    test_ids = {a.id for a in articles if topic_of[a.id] in test_topics}
+    return worst_f1(articles, gold, seeds, config, scored_ids=test_ids), config
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("jsonl", type=Path, nargs="?", default=DEV)
@@ -246,10 +269,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--baseline", action="store_true", help="score the reference TF-IDF clusterer only"
     )
+    parser.add_argument(
+        "--ner-body-chars", type=int, default=NER_BODY_CHARS,
+        help="body characters the NER reads (default: the enrich stage's; 0: all)",
+    )
+    parser.add_argument(
+        "--drop", nargs="+", default=[], choices=FEATURES[1:], help="features pinned at 0"
+    )
+    parser.add_argument("--jobs", type=int, default=1, help="folds fitted in parallel")
     args = parser.parse_args(argv)
+    DROPPED.update(args.drop)
     extra = [SEEDS_DIR] if args.extra is None else args.extra
     articles, gold, _ = enriched_articles(
-        [args.jsonl, *extra], args.model, NER_BODY_CHARS, args.cleaner
+        [args.jsonl, *extra], args.model, args.ner_body_chars or None, args.cleaner
     )
     if args.baseline:
         report_baseline(articles, gold, args.seeds)
@@ -261,18 +293,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     random.Random(0).shuffle(topics)
 
     print(f"cross-validation: {args.folds} folds by topic, seeds {args.seeds}")
+    folds = [set(topics[fold :: args.folds]) for fold in range(args.folds)]
+    tasks = [(articles, gold, topic_of, test_topics, args.seeds) for test_topics in folds]
+    if args.jobs > 1:
+        # Forked workers inherit DROPPED; the full fit runs beside the folds.
+        with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
+            full = pool.apply_async(fit, (articles, gold, args.seeds))
+            results = pool.starmap(held_out, tasks)
+            config, note = full.get()
+    else:
+        results = [held_out(*task) for task in tasks]
+        config, note = fit(articles, gold, args.seeds)
     held_out_f1 = []
-    for fold in range(args.folds):
-        test_topics = set(topics[fold :: args.folds])
-        train = [a for a in articles if topic_of[a.id] not in test_topics]
-        train_gold = {a.id: gold[a.id] for a in train}
-        config, _ = fit(train, train_gold, args.seeds)
-        test_ids = {a.id for a in articles if topic_of[a.id] in test_topics}
-        f1 = worst_f1(articles, gold, args.seeds, config, scored_ids=test_ids)
+    for fold, (test_topics, (f1, fold_config)) in enumerate(zip(folds, results, strict=True)):
         held_out_f1.append(f1)
         print(
             f"  fold {fold}: topics {sorted(test_topics, key=int)} held-out worst-seed"
-            f" B-cubed F1={f1:.3f} (join_threshold={config.join_threshold})"
+            f" B-cubed F1={f1:.3f} (join_threshold={fold_config.join_threshold})"
         )
     if held_out_f1:
         print(
@@ -280,7 +317,6 @@ def main(argv: Sequence[str] | None = None) -> None:
             f" min={min(held_out_f1):.3f}"
         )
 
-    config, note = fit(articles, gold, args.seeds)
     print(f"full fit: {note}")
     for name, w in zip(FEATURES, config.weights, strict=True):
         print(f"  {name:>11} {w:+.3f}")
