@@ -196,7 +196,7 @@ def _flat_body(
     English whatever the article's language. When the sampled lines all turn out to be body,
     that is the body's language too and the (costly) identification is not run twice.
     """
-    keys = [text.line_key(line) for line in lines]
+    keys = text.line_keys(lines)
     template_indices = {i for i, key in enumerate(keys) if key in template} if template else ()
     sample_indices: list[int] = []
     sample_chars = -1  # of the lines joined by spaces

@@ -12,7 +12,7 @@ lines, plus any other large body blocks the page splits it into.
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from enum import Enum
 from functools import lru_cache
 
@@ -239,20 +239,31 @@ def line_key(line: str) -> str:
     return hashlib.blake2b(line.lower().encode(), digest_size=8).hexdigest()
 
 
+def line_keys(lines: Iterable[str]) -> list[str]:
+    """`line_key` of each line (in one comprehension: this runs on every line of every page)."""
+    blake2b = hashlib.blake2b
+    return [blake2b(line.lower().encode(), digest_size=8).hexdigest() for line in lines]
+
+
 def is_furniture(line: str) -> bool:
     """A short line that reads like a menu item, a button or a credit."""
     lower = line.lower()
-    return len(line) < _LONG_CHARS and _furniture(lower, set(_WORD.findall(lower)))
+    return len(line) < _LONG_CHARS and _furniture(lower, _WORD.findall(lower))
 
 
 def is_notice(line: str) -> bool:
     """An appeal to donate or subscribe, a cookie or legal notice: however long, not the
     article's words (nor its language)."""
     lower = line.lower()
-    return _strong_furniture(lower, set(_WORD.findall(lower)))
+    return _strong_furniture(lower, _WORD.findall(lower))
 
 
-def _furniture(lower: str, words: set[str]) -> bool:
+# `words` below is the line's word list as found, not a set of it: `frozenset.isdisjoint` gives
+# the same answer for a list, and building a set for every weighed line cost more than the few
+# membership tests it would speed up.
+
+
+def _furniture(lower: str, words: Collection[str]) -> bool:
     return (
         not _FURNITURE_WORDS.isdisjoint(words)
         or "©" in lower
@@ -261,7 +272,7 @@ def _furniture(lower: str, words: set[str]) -> bool:
     )
 
 
-def _strong_furniture(lower: str, words: set[str]) -> bool:
+def _strong_furniture(lower: str, words: Collection[str]) -> bool:
     """An appeal, a legal notice: one strong phrase in a line of ordinary length, two in a long
     one (a long body paragraph may mention a newsletter once; an appeal repeats itself)."""
     if "©" in lower:
@@ -360,9 +371,8 @@ def _classify(
             continue
         lower = line.lower()
         words = line_words[index] = _WORD.findall(lower)
-        word_set = set(words)
-        if _strong_furniture(lower, word_set) or (
-            length < _LONG_CHARS and _furniture(lower, word_set)
+        if _strong_furniture(lower, words) or (
+            length < _LONG_CHARS and _furniture(lower, words)
         ):
             verdicts.append(_BAD)
             continue

@@ -11,7 +11,14 @@ from schemas.articles import RawArticleV1
 from services.clean import dedup
 from services.clean.core import clean
 from services.clean.memory import SourceMemory
-from services.clean.text import _FOOTER_HINTS, is_furniture, split_page, words
+from services.clean.text import (
+    _FOOTER_HINTS,
+    is_furniture,
+    line_key,
+    line_keys,
+    split_page,
+    words,
+)
 
 NOW = datetime(2016, 3, 26, tzinfo=UTC)
 PARAGRAPHS = [
@@ -235,3 +242,10 @@ def test_every_blank_but_the_space_makes_a_line_unprintable() -> None:
 )
 def test_split_page_collapses_every_kind_of_blank(line: str, expected: str) -> None:
     assert split_page(f"{line}\n \n\u3000\nNext") == [expected, "Next"]
+
+
+def test_line_keys_are_the_keys_templates_were_stored_under() -> None:
+    lines = ["Share on Facebook", "ÉDITION DU SOIR", "Ο ΛΙΜΕΝΑΣ", *PARAGRAPHS]
+    assert line_keys(lines) == [line_key(line) for line in lines]
+    # As stored by earlier releases: a changed key would forget every source's template.
+    assert line_keys(["Share on Facebook"]) == ["dba9911a2c739fc1"]
