@@ -10,6 +10,7 @@ import argparse
 import gzip
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -34,61 +35,55 @@ def _read_page(path: Path, input_kind: Literal["text", "html"]) -> str:
 
 
 def evaluate_cleaning(
-    directory: Path, input_kind: Literal["text", "html"], out: Path | None
+    directory: Path, input_kind: Literal["text", "html"], out: Path | None, passes: int = 3
 ) -> dict[str, Any]:
     """Clean every page of `directory`, write `{id: body}` to `out`, score against the truth.
 
-    Returns (and prints) `pages`, `cpu_seconds`, `wall_seconds`, `pages_per_second` (per core:
-    pages over CPU seconds spent in `clean`), `rejected` (reason -> count)
-    and, with a ground truth, `precision`, `recall`, `f1` (4-gram shingles, as the referee).
-    A rejected page predicts an empty body.
+    The pages are streamed through `clean()` `passes` times, each time with a fresh
+    `SourceMemory`, so every pass does exactly the same work and gives the same bodies; speed
+    is the best pass. One pass over 123 pages takes half a second of CPU, short enough for a
+    noisy host (steal time, a busy sibling core) to move it by 1.5x; the fastest of a few
+    identical passes is the standard estimate of what the code itself costs (as `timeit`
+    takes the minimum), and the slowest pass is printed beside it.
+
+    Returns (and prints) `pages`, `passes`, `cpu_seconds` (the best pass), `wall_seconds`,
+    `pages_per_second` (per core: pages over the CPU seconds the best pass spent in `clean`),
+    `pages_per_second_slowest`, `rejected` (reason -> count) and, with a ground truth,
+    `precision`, `recall`, `f1` (4-gram shingles, as the referee). A rejected page predicts
+    an empty body.
     """
+    if passes < 1:
+        raise ValueError("passes must be at least 1")
     suffix = ".txt" if input_kind == "text" else ".html.gz"
-    pages = sorted((directory / input_kind).glob(f"*{suffix}"))
+    paths = sorted((directory / input_kind).glob(f"*{suffix}"))
     truth_path = directory / "ground-truth.json"
     truth = json.loads(truth_path.read_text()) if truth_path.exists() else {}
-    memory = SourceMemory(templates={}, fingerprints={})
+    pages = [(path.name.removesuffix(suffix), _read_page(path, input_kind)) for path in paths]
     # Load the language model and the rest now, as a worker does at start-up, so speed is per
     # page.
     warm_up()
     ingested_at = datetime.now(UTC)
-    predictions: dict[str, str] = {}
-    rejected: dict[str, int] = {}
-    # CPU seconds of this thread inside clean() (not the progress bar's refresh thread): pages/s
-    # per core, unaffected by whatever else shares the machine; wall seconds beside it.
-    seconds = wall_seconds = 0.0
+    runs = []
     with Progress(transient=True) as progress:
-        task = progress.add_task(f"cleaning {input_kind}", total=len(pages))
-        for path in pages:
-            page_id = path.name.removesuffix(suffix)
-            url = truth.get(page_id, {}).get("url")
-            copy = _read_page(path, input_kind)
-            started, wall_started = time.thread_time(), time.perf_counter()
-            try:
-                raw = RawArticleV1(
-                    id=page_id,
-                    source=(urlparse(url).hostname if url else None) or "unknown",
-                    url=url,
-                    ingested_at=ingested_at,
-                    **{input_kind: copy},
-                )
-                predictions[page_id] = clean(raw, memory, max_body_chars=MAX_BODY_CHARS).body
-            except InvalidArticle as error:
-                rejected[error.reason] = rejected.get(error.reason, 0) + 1
-                predictions[page_id] = ""
-            except ValueError:  # the contract refuses blank copy: count it like the stage would
-                rejected["empty_copy"] = rejected.get("empty_copy", 0) + 1
-                predictions[page_id] = ""
-            seconds += time.thread_time() - started
-            wall_seconds += time.perf_counter() - wall_started
-            progress.advance(task)
+        task = progress.add_task(f"cleaning {input_kind}", total=len(pages) * passes)
+        for _ in range(passes):
+            runs.append(
+                _clean_pass(pages, truth, input_kind, ingested_at, lambda: progress.advance(task))
+            )
+    predictions, rejected, _, _ = runs[0]
+    if any(run[0] != predictions for run in runs[1:]):
+        raise RuntimeError("passes over the same pages with fresh memories cleaned differently")
+    best = min(runs, key=lambda run: run[2])
+    slowest = max(run[2] for run in runs)
     if out is not None:
         out.write_text(json.dumps(predictions, ensure_ascii=False, indent=1))
     report: dict[str, Any] = {
         "pages": len(pages),
-        "cpu_seconds": round(seconds, 3),
-        "wall_seconds": round(wall_seconds, 3),
-        "pages_per_second": round(len(pages) / seconds, 1) if seconds else 0.0,
+        "passes": passes,
+        "cpu_seconds": round(best[2], 3),
+        "wall_seconds": round(best[3], 3),
+        "pages_per_second": round(len(pages) / best[2], 1) if best[2] else 0.0,
+        "pages_per_second_slowest": round(len(pages) / slowest, 1) if slowest else 0.0,
         "rejected": rejected,
     }
     if truth:
@@ -97,6 +92,45 @@ def evaluate_cleaning(
         report |= {"precision": score.precision, "recall": score.recall, "f1": score.f1}
     _print_report(report, input_kind)
     return report
+
+
+def _clean_pass(
+    pages: list[tuple[str, str]],
+    truth: dict[str, Any],
+    input_kind: Literal["text", "html"],
+    ingested_at: datetime,
+    advance: Callable[[], None],
+) -> tuple[dict[str, str], dict[str, int], float, float]:
+    """One stream of the pages through `clean()` with a fresh memory, as a new worker would
+    see them: (predictions, rejected, CPU seconds in `clean`, wall seconds in `clean`)."""
+    memory = SourceMemory(templates={}, fingerprints={})
+    predictions: dict[str, str] = {}
+    rejected: dict[str, int] = {}
+    # CPU seconds of this thread inside clean() (not the progress bar's refresh thread): pages/s
+    # per core, unaffected by whatever else shares the machine; wall seconds beside it.
+    seconds = wall_seconds = 0.0
+    for page_id, copy in pages:
+        url = truth.get(page_id, {}).get("url")
+        started, wall_started = time.thread_time(), time.perf_counter()
+        try:
+            raw = RawArticleV1(
+                id=page_id,
+                source=(urlparse(url).hostname if url else None) or "unknown",
+                url=url,
+                ingested_at=ingested_at,
+                **{input_kind: copy},
+            )
+            predictions[page_id] = clean(raw, memory, max_body_chars=MAX_BODY_CHARS).body
+        except InvalidArticle as error:
+            rejected[error.reason] = rejected.get(error.reason, 0) + 1
+            predictions[page_id] = ""
+        except ValueError:  # the contract refuses blank copy: count it like the stage would
+            rejected["empty_copy"] = rejected.get("empty_copy", 0) + 1
+            predictions[page_id] = ""
+        seconds += time.thread_time() - started
+        wall_seconds += time.perf_counter() - wall_started
+        advance()
+    return predictions, rejected, seconds, wall_seconds
 
 
 def _print_report(report: dict[str, Any], input_kind: str) -> None:
@@ -109,7 +143,8 @@ def _print_report(report: dict[str, Any], input_kind: str) -> None:
         )
     line += (
         f" speed={report['pages_per_second']:.1f} pages/s per core"
-        f" (wall {report['wall_seconds']:.2f}s)"
+        f" (best of {report['passes']} passes; slowest"
+        f" {report['pages_per_second_slowest']:.1f}; wall {report['wall_seconds']:.2f}s)"
     )
     if report["rejected"]:
         line += f" rejected={report['rejected']}"
@@ -121,8 +156,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("directory", type=Path)
     parser.add_argument("--input", choices=("text", "html"), default="text")
     parser.add_argument("--out", type=Path, default=None, help="write {id: body} JSON here")
+    parser.add_argument("--passes", type=int, default=3, help="timed passes; speed is the best")
     arguments = parser.parse_args(argv)
-    evaluate_cleaning(arguments.directory, arguments.input, arguments.out)
+    evaluate_cleaning(arguments.directory, arguments.input, arguments.out, arguments.passes)
 
 
 if __name__ == "__main__":
