@@ -1,6 +1,7 @@
 """Kafka client settings and topic creation, shared by the CLI commands (kafka-python)."""
 
 import ssl
+from collections.abc import Iterable
 from typing import Any
 
 from kafka import KafkaAdminClient
@@ -59,21 +60,27 @@ def admin_client(settings: Settings, timeout_s: float = 10.0) -> KafkaAdminClien
         raise BrokerUnavailable(unreachable_message(settings)) from exc
 
 
-def create_topics(settings: Settings) -> list[str]:
+def create_topics(settings: Settings, changelogs: Iterable[str] = ()) -> list[str]:
     """Create every storywire topic that does not exist yet; return the names created.
 
     Partitions and replication come from settings, so the same call works on a real cluster.
     `stories` is compacted: it keeps the latest state of each story, keyed by story id.
+    `changelogs` names a worker's faust table changelog topics (compacted, like faust makes
+    them): made here, before the worker's clients start, so their first metadata already knows
+    the partitions. Left to faust, a table written within a second of start-up could find its
+    changelog with "0 partitions" in stale client metadata and crash the agent
+    (PartitionsMismatch) until the next metadata refresh, minutes later.
     """
     admin = admin_client(settings)
     try:
         existing = set(admin.list_topics())
         wanted = []
-        for topic in Topic:
-            name = settings.topic(topic.value)
+        topics = [(settings.topic(topic.value), topic.compacted) for topic in Topic]
+        topics += [(name, True) for name in changelogs]
+        for name, compacted in topics:
             if name in existing:
                 continue
-            configs = {"cleanup.policy": "compact"} if topic.compacted else {}
+            configs = {"cleanup.policy": "compact"} if compacted else {}
             wanted.append(
                 NewTopic(
                     name=name,

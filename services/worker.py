@@ -19,12 +19,14 @@ def run_worker(stage: Stage, settings: Settings, loglevel: str = "info") -> None
     """Run one stage until SIGTERM/SIGINT; never returns normally.
 
     Creates any missing storywire topic first, so that `stories` is compacted and every topic
-    has the configured partitions even when no one ran `storywire topics create`.
+    has the configured partitions even when no one ran `storywire topics create`, and the
+    stage's table changelogs with them.
     """
-    create_topics(settings)
+    app = build_app(settings, stage)  # builds only: nothing connects before the worker runs
+    changelogs = [table.changelog_topic.get_topic_name() for table in app.tables.values()]
+    create_topics(settings, changelogs)
     if settings.metrics_port:
         start_http_server(settings.metrics_port, addr=settings.metrics_host, registry=REGISTRY)
-    app = build_app(settings, stage)
     logging.getLogger("storywire").info(
         "starting stage=%s group=%s metrics=%s", stage, settings.group(stage), settings.metrics_port
     )
