@@ -734,7 +734,7 @@ def run_bench(
     with BenchPipeline(
         settings, log_dir, metrics_base_port=free_port_block(3), worker_root=worker_root
     ) as pipeline:
-        pipeline.wait_for_metrics()
+        pipeline.wait_until_ready()
         clock = StoryClock(settings)
         try:
             send_all(settings, warmup[:8])

@@ -50,7 +50,7 @@ def run_demo(settings: Settings, *, shared: Path, ecb_articles: int, console: Co
                 sample.write(json.dumps(record) + "\n")
         console.print("demo: starting the clean, enrich and cluster workers (logs in "
                       f"{log_dir}) ...")
-        pipeline.wait_for_metrics()
+        pipeline.wait_until_ready()
         report = ingest([seeds, unrelated], settings, console=console)
         expected = set(report.sent)
         console.print(f"demo: fed {len(expected)} articles; waiting for their stories ...")

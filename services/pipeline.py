@@ -80,25 +80,27 @@ class LocalPipeline:
         self.log_marks[stage] = log.stat().st_size if log.exists() else 0
         self.processes[stage] = self.spawn(stage, stage, self.metrics_port(stage))
 
-    def wait_until_ready(self, stage: Stage, timeout: float = 120.0) -> None:
-        """Wait until the stage's current process has said faust's "Ready": it has its
-        partitions and has finished restoring its tables from their changelogs.
+    def wait_until_ready(self, *stages: Stage, timeout: float = 120.0) -> None:
+        """Wait until each stage's current process (all of them by default) has said faust's
+        "Ready": it has its partitions and has restored its tables from their changelogs. A
+        worker serves /metrics before it starts faust, so a ready worker serves them too.
 
         Copy that reaches a worker while it restores can be dropped by faust (its recovery
-        clears the in-memory queues; faust-streaming issue 596), so a test that restarts a
-        worker sends more copy only after this.
+        clears the in-memory queues; faust-streaming issue 596), so copy is fed to a started or
+        restarted pipeline only after this.
         """
-        log = self.log_dir / f"{stage}.log"
         deadline = time.monotonic() + timeout
-        while True:
-            self.check()
-            with log.open("rb") as lines:
-                lines.seek(self.log_marks.get(stage, 0))
-                if b"[^Worker]: Ready" in lines.read():
-                    return
-            if time.monotonic() > deadline:
-                raise WorkerFailed(f"{stage} was not ready within {timeout}s (see {log})")
-            time.sleep(0.2)
+        for stage in stages or tuple(self.processes):
+            log = self.log_dir / f"{stage}.log"
+            while True:
+                self.check()
+                with log.open("rb") as lines:
+                    lines.seek(self.log_marks.get(stage, 0))
+                    if b"[^Worker]: Ready" in lines.read():
+                        break
+                if time.monotonic() > deadline:
+                    raise WorkerFailed(f"{stage} was not ready within {timeout}s (see {log})")
+                time.sleep(0.2)
 
     def spawn(self, stage: Stage, name: str, metrics_port: int) -> subprocess.Popen[bytes]:
         """One `storywire worker STAGE` process logging to `log_dir/<name>.log`."""
@@ -142,22 +144,6 @@ class LocalPipeline:
         if not path.exists():
             return "(no log)"
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-    def wait_for_metrics(self, timeout: float = 120.0) -> None:
-        """Wait until every worker serves /metrics (its process is up and configured)."""
-        deadline = time.monotonic() + timeout
-        for stage in self.processes:
-            url = f"http://{self.settings.metrics_host}:{self.metrics_port(stage)}/metrics"
-            while True:
-                self.check()
-                try:
-                    with urllib.request.urlopen(url, timeout=2):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        message = f"{stage} served no /metrics within {timeout}s"
-                        raise WorkerFailed(message) from None
-                    time.sleep(0.3)
 
     def metrics_text(self, stage: Stage) -> str:
         url = f"http://{self.settings.metrics_host}:{self.metrics_port(stage)}/metrics"

@@ -59,7 +59,7 @@ def evaluate_through_kafka(
                 replay.write(json.dumps(record) + "\n")
         log_dir = Path(".run") / "eval" / run
         with LocalPipeline(settings, log_dir, metrics_base_port=metrics_base_port) as pipeline:
-            pipeline.wait_for_metrics()
+            pipeline.wait_until_ready()
             report = ingest([feed], settings, console=console, show_progress=not quiet)
             board = StoryBoard(settings)
             with console.status("waiting for every article's story ...") as status:

@@ -62,7 +62,7 @@ def run(broker: Settings, shared: Path, tmp_path_factory: pytest.TempPathFactory
     seeds = shared / "seeds"
     ecb_path, _ = ecb_sample(shared, ECB_COUNT, tmp)
     with LocalPipeline(settings, tmp / "logs", metrics_base_port=free_port_block()) as pipeline:
-        pipeline.wait_for_metrics()
+        pipeline.wait_until_ready()
         report = ingest([seeds, ecb_path], settings, show_progress=False)
         assert not report.rejected and not report.failed
         producer = KafkaProducer(**client_config(settings), acks="all")

@@ -147,7 +147,7 @@ def observed(broker: Settings, shared: Path,
     settings = fresh_settings(broker)
     observed = Observed(settings, url)
     with LocalPipeline(settings, tmp / "logs", metrics_base_port=base) as pipeline:
-        pipeline.wait_for_metrics()
+        pipeline.wait_until_ready()
         report = ingest([shared / "seeds"], settings, show_progress=False)
         assert len(report.sent) == SEEDS and not report.rejected and not report.failed
         producer = KafkaProducer(**client_config(settings), acks="all")

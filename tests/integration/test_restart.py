@@ -33,7 +33,7 @@ def test_killed_cluster_worker_resumes_with_the_same_stories(
     for path in seeds[3:]:
         shutil.copy(path, second)
     with LocalPipeline(settings, tmp_path / "logs", metrics_base_port=free_port_block()) as run:
-        run.wait_for_metrics()
+        run.wait_until_ready()
         board = StoryBoard(settings)
         sent_first = ingest([first], settings, show_progress=False).sent
         _wait_until_placed(board, run, sent_first)
