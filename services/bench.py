@@ -40,7 +40,7 @@ from services.clean.core import clean
 from services.clean.memory import SourceMemory
 from services.enrich.core import NER_BODY_CHARS, enrich_batch, load_nlp, ner_text
 from services.errors import InvalidArticle
-from services.kafka import admin_client, create_topics
+from services.kafka import admin_client, create_topics, delete_run_topics
 from services.pipeline import LocalPipeline, WorkerFailed, free_port_block
 from services.settings import Settings
 from services.story_view import StoryBoard, article_id_of
@@ -760,6 +760,7 @@ def run_bench(
         finally:
             clock.close()
     sizes = topic_bytes(settings)
+    delete_run_topics(settings)  # measured; left behind they slow every later client
 
     figures: dict[str, Any] = {
         "date": started_at.isoformat(timespec="seconds"),

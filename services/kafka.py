@@ -99,3 +99,29 @@ def create_topics(settings: Settings, changelogs: Iterable[str] = ()) -> list[st
         return created
     finally:
         admin.close()
+
+
+def delete_run_topics(settings: Settings) -> list[str]:
+    """Delete one run's topics: those named with its `topic_prefix`, and the faust topics
+    (table changelogs, assignor) named after its `group_prefix`. Return the names deleted.
+
+    For runs on fresh prefixes (benchmarks, evaluations, tests). Left behind, their topics
+    pile up on the broker, and every client's metadata request then lists them all: with
+    2,000 leftover topics, decoding metadata took a sixth of a clean worker's CPU in a
+    benchmark. Refuses settings without a topic prefix or with the default group prefix:
+    their topics are the production ones.
+    """
+    default_group = Settings.model_fields["group_prefix"].default
+    if not settings.topic_prefix or settings.group_prefix == default_group:
+        raise ValueError(
+            "refusing to delete topics: a run needs its own topic_prefix and group_prefix"
+        )
+    marks = (settings.topic_prefix, f"{settings.group_prefix}-")
+    admin = admin_client(settings)
+    try:
+        doomed = sorted(name for name in admin.list_topics() if name.startswith(marks))
+        if doomed:
+            admin.delete_topics(doomed)
+        return doomed
+    finally:
+        admin.close()

@@ -20,7 +20,7 @@ from rich.console import Console
 from services.cluster.evaluate import read_gold, seeds_check
 from services.cluster.scoring import bcubed, pairwise
 from services.ingest.producer import ingest
-from services.kafka import create_topics
+from services.kafka import create_topics, delete_run_topics
 from services.pipeline import LocalPipeline
 from services.settings import Settings
 from services.story_view import StoryBoard
@@ -75,6 +75,7 @@ def evaluate_through_kafka(
             board.close()
             if not placed:
                 raise TimeoutError("not every article reached a story in time")
+    delete_run_topics(settings)  # kept on failure, for looking into
     predicted = board.assignments()
     b, p = bcubed(gold, predicted), pairwise(gold, predicted)
     if out is not None:

@@ -9,23 +9,30 @@ from pathlib import Path
 
 import pytest
 
-from services.kafka import create_topics
+from services.kafka import create_topics, delete_run_topics
 from services.settings import Settings
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration
 
 
+# Settings `fresh_settings` made this session: their topics are deleted when it ends.
+_RUNS: list[Settings] = []
+
+
 @pytest.fixture(scope="session")
-def broker() -> Settings:
-    """The local KRaft broker, started (idempotently) by deploy/kafka/broker.sh."""
+def broker() -> Iterator[Settings]:
+    """The local KRaft broker, started (idempotently) by deploy/kafka/broker.sh; the topics
+    the session's tests made are deleted at its end."""
     result = subprocess.run(
         [str(REPO / "deploy" / "kafka" / "broker.sh"), "start"],
         capture_output=True, text=True, timeout=600,
     )
     if result.returncode != 0:
         pytest.fail(f"the Kafka broker did not start:\n{result.stdout}\n{result.stderr}")
-    return Settings()
+    yield Settings()
+    for settings in _RUNS:
+        delete_run_topics(settings)
 
 
 def fresh_settings(broker: Settings, **overrides: object) -> Settings:
@@ -35,6 +42,7 @@ def fresh_settings(broker: Settings, **overrides: object) -> Settings:
         update={"topic_prefix": f"t{run}.", "group_prefix": f"test-{run}", **overrides}
     )
     create_topics(settings)
+    _RUNS.append(settings)
     return settings
 
 
