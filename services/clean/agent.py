@@ -26,7 +26,7 @@ def register(app: faust.App, settings: Settings) -> None:
     fingerprints = json_table(app, "clean-fingerprints", "MinHash of every article seen")
     memory = SourceMemory(templates=templates, fingerprints=fingerprints)
 
-    @app.on_rebalance_complete.connect
+    @app.on_rebalance_complete.connect  # type: ignore[arg-type]  # mode's stub rejects async receivers it runs
     async def _forget_duplicate_index(sender: faust.App, **_: object) -> None:
         # The index derives from the fingerprints this worker holds, which a rebalance changes.
         memory.duplicate_index = None

@@ -109,9 +109,7 @@ def _keywords(doc: Doc, headline_chars: int) -> tuple[str, ...]:
     return tuple(word for word, _ in ranked[:KEYWORDS])
 
 
-def _enrich_one(
-    article: CleanArticleV1, doc: Doc, now: datetime, body_chars: int | None = None
-) -> EnrichedArticleV1:
+def _enrich_one(article: CleanArticleV1, doc: Doc, now: datetime) -> EnrichedArticleV1:
     headline_chars = len(article.headline)
     lead_start = headline_chars + 2
     lead_end = lead_start + len(_lead(article.body))
@@ -130,7 +128,9 @@ def _enrich_one(
         if normalised is not None:
             mentions.append(Mention(normalised[0], normalised[1], False, True))
     canonical = canonicalise(mentions)
-    unread = article.body[len(_bounded(article.body, body_chars)) :]
+    # `doc` read the headline, a blank line and the body's first `read` characters (`ner_text`).
+    read = len(doc.text) - lead_start
+    unread = article.body[read:]
     again = mentions_beyond(canonical, unread)
     entities = tuple(
         sorted(
@@ -174,7 +174,7 @@ def enrich_batch(
     results: list[EnrichedArticleV1 | InvalidArticle] = []
     for article, doc in zip(articles, docs, strict=True):
         try:
-            results.append(_enrich_one(article, doc, now, body_chars))
+            results.append(_enrich_one(article, doc, now))
         except InvalidArticle as error:
             results.append(error)
     return results
