@@ -17,7 +17,7 @@ from rich.console import Console
 from schemas.stories import StoryEventV1
 from services.ingest.producer import ingest
 from services.kafka import create_topics
-from services.pipeline import LocalPipeline
+from services.pipeline import LocalPipeline, free_port_block
 from services.settings import Settings
 from services.story_view import StoryBoard
 
@@ -43,13 +43,16 @@ def run_demo(settings: Settings, *, shared: Path, ecb_articles: int, console: Co
     create_topics(settings)
     console.print(f"demo: topics with prefix [bold]{settings.topic_prefix}[/bold] created")
     log_dir = Path(".run") / "demo" / run
-    with tempfile.TemporaryDirectory() as tmp, LocalPipeline(settings, log_dir) as pipeline:
+    # Free ports, not 9401-9403: those belong to `make up`'s workers, which may be running.
+    ports = free_port_block(3)
+    pipeline_run = LocalPipeline(settings, log_dir, metrics_base_port=ports)
+    with tempfile.TemporaryDirectory() as tmp, pipeline_run as pipeline:
         unrelated = Path(tmp) / "ecbplus-sample.jsonl"
         with unrelated.open("w") as sample:
             for record in sample_ecb(ecb, ecb_articles):
                 sample.write(json.dumps(record) + "\n")
         console.print("demo: starting the clean, enrich and cluster workers (logs in "
-                      f"{log_dir}) ...")
+                      f"{log_dir}; /metrics on 127.0.0.1:{ports}-{ports + 2}) ...")
         pipeline.wait_until_ready()
         report = ingest([seeds, unrelated], settings, console=console)
         expected = set(report.sent)

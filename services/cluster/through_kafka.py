@@ -21,7 +21,7 @@ from services.cluster.evaluate import read_gold, seeds_check
 from services.cluster.scoring import bcubed, pairwise
 from services.ingest.producer import ingest
 from services.kafka import create_topics, delete_run_topics
-from services.pipeline import LocalPipeline
+from services.pipeline import LocalPipeline, free_port_block
 from services.settings import Settings
 from services.story_view import StoryBoard
 
@@ -34,7 +34,7 @@ def evaluate_through_kafka(
     *,
     extra: Sequence[Path] = (),
     timeout_s: float = 1800.0,
-    metrics_base_port: int = 9401,
+    metrics_base_port: int | None = None,
     quiet: bool = False,
 ) -> dict[str, Any]:
     console = Console(stderr=True)
@@ -58,7 +58,9 @@ def evaluate_through_kafka(
                 record = raw.model_dump(mode="json", exclude={"schema_version", "ingested_at"})
                 replay.write(json.dumps(record) + "\n")
         log_dir = Path(".run") / "eval" / run
-        with LocalPipeline(settings, log_dir, metrics_base_port=metrics_base_port) as pipeline:
+        # Free ports unless told: 9401-9403 belong to `make up`'s workers.
+        ports = metrics_base_port or free_port_block(3)
+        with LocalPipeline(settings, log_dir, metrics_base_port=ports) as pipeline:
             pipeline.wait_until_ready()
             report = ingest([feed], settings, console=console, show_progress=not quiet)
             board = StoryBoard(settings)
