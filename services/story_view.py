@@ -24,6 +24,10 @@ class StoryBoard:
         # Every article id seen in a story event or a dead letter. An article once placed stays
         # placed (a merge moves it into the surviving story), so this only grows.
         self._accounted: set[str] = set()
+        # When each article was first placed: the timestamp of the first story event that lists
+        # it (the cluster worker's clock when it produced the event, in seconds since the
+        # epoch), so it does not depend on when this view got round to reading the event.
+        self.placed_at: dict[str, float] = {}
         self._stories_topic = settings.topic(Topic.STORIES)
         topics = [self._stories_topic] + [settings.topic(t) for t in DEAD_LETTER_TOPICS.values()]
         try:
@@ -38,6 +42,7 @@ class StoryBoard:
             for topic in topics
             for p in sorted(self._consumer.partitions_for_topic(topic) or ())
         ]
+        self._partitions = partitions
         self._consumer.assign(partitions)
         self._consumer.seek_to_beginning(*partitions)
 
@@ -51,6 +56,8 @@ class StoryBoard:
                     story = StoryEventV1.model_validate_json(record.value)
                     events.append(story)
                     self._accounted.update(story.article_ids)
+                    for article_id in story.article_ids:
+                        self.placed_at.setdefault(article_id, record.timestamp / 1000)
                     known = self.stories.get(story.story_id)
                     if known is None or known.version < story.version:
                         self.stories[story.story_id] = story
@@ -59,6 +66,11 @@ class StoryBoard:
                     self.dead_letters.append(letter)
                     self._accounted.add(article_id_of(letter))
         return events
+
+    def messages_on_topics(self) -> int:
+        """How many messages the story and dead-letter topics hold (their end offsets): a
+        cheap count, without reading them, of how far the pipeline has got."""
+        return sum(self._consumer.end_offsets(self._partitions).values())
 
     def latest(self) -> list[StoryEventV1]:
         """Stories still standing: merged-away ones are left out."""
