@@ -32,14 +32,14 @@ import hashlib
 import heapq
 import math
 from collections import Counter
-from collections.abc import Collection, MutableMapping, Sequence
+from collections.abc import Collection, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from typing import Any
 
 from schemas.articles import EnrichedArticleV1
-from schemas.stories import StoryEntityV1, StoryEventV1
+from schemas.stories import StoryEventV1
 from services.cluster.text import (
     LEAD_CHARS,
     article_entities,
@@ -121,6 +121,7 @@ class _Live:
     headline_norm: float
     entities: dict[str, float]  # key -> summed weight
     prominent: dict[str, float]  # key -> share of articles naming it in headline or lead
+    leads: dict[str, list[str]]  # group -> the keys at least half its articles lead with
     keys: frozenset[str]  # the story's inverted-index keys
     groups: frozenset[str]  # the entity groups it names ("who:", "where:", ...)
     event_first: float | None
@@ -138,6 +139,7 @@ class _Article:
     headline: dict[str, float]
     entities: dict[str, float]
     prominent: frozenset[str]
+    leads: dict[str, list[str]]  # group ("who:", ...) -> its keys in `prominent`
     lead: dict[str, float]  # headline and the body's opening, unit TF
     years: frozenset[int]
     event_time: float | None
@@ -184,6 +186,14 @@ def _cosine(a: dict[str, float], a_norm: float, b: dict[str, float], b_norm: flo
         if v is not None:
             dot += w * v
     return dot / (a_norm * b_norm)
+
+
+def _by_group(keys: Iterable[str]) -> dict[str, list[str]]:
+    """Entity keys by their group ("who:moscow" under "who:")."""
+    groups: dict[str, list[str]] = {}
+    for key in keys:
+        groups.setdefault(key[: key.index(":") + 1], []).append(key)
+    return groups
 
 
 def _iso(ts: datetime) -> str:
@@ -260,17 +270,19 @@ class StoryClusterer:
         keys = frozenset(
             [f"t:{t}" for t, _ in index_terms[: cfg.index_terms]] + list(story["entities"])
         )
+        prominent = {
+            k: v[4] / len(story["article_ids"])
+            for k, v in story["entities"].items()
+            if v[4] and not k.startswith("other:")
+        }
         return _Live(
             terms=story["terms"],
             terms_norm=_length(story["terms"]),
             headline=story["headline"],
             headline_norm=_length(story["headline"]),
             entities={k: v[3] for k, v in story["entities"].items()},
-            prominent={
-                k: v[4] / len(story["article_ids"])
-                for k, v in story["entities"].items()
-                if v[4] and not k.startswith("other:")
-            },
+            prominent=prominent,
+            leads=_by_group(k for k, share in prominent.items() if share >= 0.5),
             keys=keys,
             groups=frozenset(k[: k.index(":") + 1] for k in story["entities"]),
             event_first=_ts(story["event_first"]),
@@ -401,10 +413,8 @@ class StoryClusterer:
         """1.0 when article and story both lead with `group` entities and neither names any
         the other leads with: "Hugh Jackman to host the Oscars" against a story leading with
         "Ellen DeGeneres" is another event of the same kind."""
-        article_lead = [k for k in article.prominent if k.startswith(group)]
-        story_lead = [
-            k for k, share in live.prominent.items() if share >= 0.5 and k.startswith(group)
-        ]
+        article_lead = article.leads.get(group)
+        story_lead = live.leads.get(group)
         if not article_lead or not story_lead:
             return 0.0
         if any(k in live.entities for k in article_lead):
@@ -566,11 +576,13 @@ class StoryClusterer:
         headline = Counter(headline_terms)
         body = Counter(opening_terms + rest_terms)
         lead = Counter(headline_terms + opening_terms)
+        prominent = prominent_entities(article)
         return _Article(
             terms=unit_vector(body),
             headline=unit_vector(headline),
             entities=article_entities(article),
-            prominent=prominent_entities(article),
+            prominent=prominent,
+            leads=_by_group(prominent),
             lead=unit_vector(lead),
             years=dated_years(f"{article.headline}\n{article.body[: self.config.body_chars]}"),
             event_time=published.timestamp() if published else None,
@@ -804,10 +816,12 @@ class StoryClusterer:
             title=story["title"],
             article_ids=tuple(story["article_ids"]),
             sources=tuple(story["sources"]),
-            top_entities=tuple(
-                StoryEntityV1(text=v[0], label=v[1], articles=v[2])
+            # Plain dicts: pydantic builds the entity models in its validator, which costs
+            # less than one `StoryEntityV1(...)` call each.
+            top_entities=[
+                {"text": v[0], "label": v[1], "articles": v[2]}
                 for v in list(story["entities"].values())[: cfg.top_entities]
-            ),
+            ],
             keywords=tuple(t for t, _ in ranked_terms[: cfg.top_keywords]),
             article_count=len(story["article_ids"]),
             duplicate_count=story["duplicate_count"],
