@@ -204,18 +204,35 @@ def _ts(iso: str | None) -> float | None:
     return None if iso is None else datetime.fromisoformat(iso).timestamp()
 
 
+def _round5(weight: float) -> float:
+    """`round(weight, 5)`, bit for bit, at about half the cost: `round` with digits goes
+    through a decimal string (dtoa, then strtod). Scaled by 1e5, a weight's rounding is
+    decided by its fraction, and the scaling's error (under 1e-7 for weights below 1e4) can
+    flip it only within a hair of .5: those, and larger weights, take `round` itself. An
+    integral value (< 2**53) divided by 1e5 is the double nearest to it times 1e-5, which
+    is what `round` returns."""
+    scaled = weight * 1e5
+    fraction = scaled % 1.0
+    if weight < 1e4:
+        if fraction < 0.499999:
+            return (scaled - fraction) / 1e5
+        if fraction > 0.500001:
+            return (scaled - fraction + 1.0) / 1e5
+    return round(weight, 5)
+
+
 def _top(
     weights: dict[str, float], n: int, changed: Collection[str] | None = None
 ) -> dict[str, float]:
     """The `n` heaviest entries, rounded so the stored JSON stays small and exact on replay.
     With `changed`, only those keys' weights are new: the rest were rounded already, and
     rounding a rounded weight again returns it unchanged, so they are kept as they are
-    (`round` is the costliest step here, and most of a story's terms carry over)."""
+    (rounding is the costliest step here, and most of a story's terms carry over)."""
     # Stable: equal weights keep their insertion order, which a replay reproduces.
     ranked = sorted(weights.items(), key=itemgetter(1), reverse=True)[:n]
     if changed is None:
-        return {k: round(w, 5) for k, w in ranked}
-    return {k: round(w, 5) if k in changed else w for k, w in ranked}
+        return {k: _round5(w) for k, w in ranked}
+    return {k: _round5(w) if k in changed else w for k, w in ranked}
 
 
 def story_id_for(article_id: str) -> str:
@@ -704,10 +721,10 @@ class StoryClusterer:
             lead = 1 if key in prominent else 0
             if entry is None:
                 text, label = names[key]
-                merged[key] = [text, label, 1, round(weight, 5), lead]
+                merged[key] = [text, label, 1, _round5(weight), lead]
             else:
                 merged[key] = [
-                    entry[0], entry[1], entry[2] + 1, round(entry[3] + weight, 5), entry[4] + lead
+                    entry[0], entry[1], entry[2] + 1, _round5(entry[3] + weight), entry[4] + lead
                 ]
         # Most articles first, then most weight, then by key; the sort keys are built in one
         # comprehension, which is cheaper than a key function called per entity.
@@ -779,7 +796,7 @@ class StoryClusterer:
         for k, v in other["entities"].items():
             if k in entities:
                 entities[k][2] += v[2]
-                entities[k][3] = round(entities[k][3] + v[3], 5)
+                entities[k][3] = _round5(entities[k][3] + v[3])
                 entities[k][4] += v[4]
             else:
                 entities[k] = list(v)
