@@ -168,9 +168,20 @@ def _length(vector: dict[str, float]) -> float:
     return math.hypot(*vector.values())
 
 
-def _unit(vector: dict[str, float]) -> dict[str, float]:
-    norm = _length(vector) or 1.0
+def _unit(vector: dict[str, float], length: float | None = None) -> dict[str, float]:
+    """The vector scaled to unit length; `length` is its `_length`, when already known."""
+    norm = (_length(vector) if length is None else length) or 1.0
     return {k: w / norm for k, w in vector.items()}
+
+
+def _summed(story: dict[str, float], article: dict[str, float]) -> dict[str, float]:
+    """A story's vector plus an article's: the story's keys in their order, then the
+    article's new ones in theirs (the order `_top` breaks ties by). The copy and the new
+    keys are one C-level merge; only the shared keys are added up here."""
+    summed = {**story, **article}
+    for k in story.keys() & article.keys():
+        summed[k] = story[k] + article[k]
+    return summed
 
 
 def _cosine(a: dict[str, float], a_norm: float, b: dict[str, float], b_norm: float) -> float:
@@ -406,8 +417,8 @@ class StoryClusterer:
         `query` (`_prepare`'s, same live stories) saves weighting the article again."""
         if query is None:
             query = self._query(article)
-        body = _unit(query.body)
-        headline = _unit(query.headline)
+        body = _unit(query.body, query.body_norm)
+        headline = _unit(query.headline, query.headline_norm)
         lead = _top(query.lead, self.config.member_terms)
         return _Query(body, 1.0, headline, 1.0, lead)
 
@@ -510,8 +521,9 @@ class StoryClusterer:
         share of the story's headline/lead names, weighted by how many of its articles lead
         with them, that the article never names). Two events of one kind share background
         names (the team, the agency) but lead with different ones (the player, the town)."""
-        idf = self._idf
         df = self._entity_df
+        memo = self._idf_memo[id(df)]
+        base = self._idf_base
         total = missing = 0.0
         for key, w in query.prominent:
             total += w
@@ -520,7 +532,14 @@ class StoryClusterer:
         article_new = missing / total if total else 0.0
         total = missing = 0.0
         for key, share in live.prominent.items():
-            w = share * idf(df, key)
+            # `_idf`, inlined (as in `_weighted`): this runs for every name of every candidate.
+            rarity = memo.get(key)
+            if rarity is None:
+                count = df.get(key)
+                rarity = 0.0
+                if count:
+                    rarity = memo[key] = math.log(count + 1.0)
+            w = share * (base - rarity)
             total += w
             if key not in article.entities:
                 missing += w
@@ -534,7 +553,10 @@ class StoryClusterer:
         return gap / 86400.0
 
     def _score(self, features: list[float]) -> float:
-        return sum(w * f for w, f in zip(self.config.weights, features, strict=True))
+        score = 0.0
+        for weight, feature in zip(self.config.weights, features, strict=True):
+            score += weight * feature
+        return score
 
     def _candidates(self, article: _Article, weighted_terms: dict[str, float]) -> list[str]:
         """Live stories sharing an entity or a top term with the article, most votes first;
@@ -739,14 +761,11 @@ class StoryClusterer:
         vectors: _Query,
     ) -> dict[str, Any]:
         cfg = self.config
-        seen = comparable.seen
-        terms = dict(story["terms"])
-        for t, w in vectors.body.items():
-            terms[t] = terms.get(t, 0.0) + w
-        headline = dict(story["headline"])
-        for t, w in vectors.headline.items():
-            headline[t] = headline.get(t, 0.0) + w
-        headline = _top(headline, cfg.story_terms, vectors.headline.keys())
+        seen = _iso(comparable.seen)
+        terms = _summed(story["terms"], vectors.body)
+        headline = _top(
+            _summed(story["headline"], vectors.headline), cfg.story_terms, vectors.headline.keys()
+        )
         title, title_terms = story["title"], story["title_terms"]
         # The representative headline is the one closest to all the story's headlines so far.
         candidate_terms = _top(comparable.headline, 20)
@@ -768,8 +787,8 @@ class StoryClusterer:
             "article_ids": [*story["article_ids"], article.id],
             "sources": sources,
             "duplicate_count": story["duplicate_count"] + (1 if article.duplicate_of else 0),
-            "first_seen": min(story["first_seen"], _iso(seen)),
-            "last_seen": max(story["last_seen"], _iso(seen)),
+            "first_seen": min(story["first_seen"], seen),
+            "last_seen": max(story["last_seen"], seen),
             "event_first": event_first,
             "event_last": event_last,
             "terms": _top(terms, cfg.story_terms, vectors.body.keys()),
@@ -786,12 +805,8 @@ class StoryClusterer:
     def _absorbed(self, story: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
         """`story` with `other`'s articles, terms and entities folded in."""
         cfg = self.config
-        terms = dict(story["terms"])
-        for t, w in other["terms"].items():
-            terms[t] = terms.get(t, 0.0) + w
-        headline = dict(story["headline"])
-        for t, w in other["headline"].items():
-            headline[t] = headline.get(t, 0.0) + w
+        terms = _summed(story["terms"], other["terms"])
+        headline = _summed(story["headline"], other["headline"])
         entities = {k: list(v) for k, v in story["entities"].items()}
         for k, v in other["entities"].items():
             if k in entities:
