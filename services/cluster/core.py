@@ -568,16 +568,22 @@ class StoryClusterer:
         ]
         terms = dict.fromkeys(t for t, _ in ranked_terms)
         terms.update(dict.fromkeys(article.headline))
-        lookups = [(f"t:{t}", self._term_df, t) for t in terms]
-        lookups += [(key, self._entity_df, key) for key in article.entities]
+        term_df, entity_df = self._term_df, self._entity_df
+        lookups = [(f"t:{t}", term_df, t) for t in terms]
+        lookups += [(key, entity_df, key) for key in article.entities]
         votes: dict[str, float] = {}
         get = votes.get
         index = self._index
+        base = self._idf_base
+        term_memo, entity_memo = self._idf_memo[id(term_df)], self._idf_memo[id(entity_df)]
         for key, df, df_key in lookups:
             postings = index.get(key)
             if not postings or len(postings) > cfg.max_postings:
                 continue
-            vote = self._idf(df, df_key)
+            # `_idf`, with the memo read here: a key with postings is counted, so after its
+            # first look-up since its count changed, its rarity is in the memo.
+            rarity = (term_memo if df is term_df else entity_memo).get(df_key)
+            vote = self._idf(df, df_key) if rarity is None else base - rarity
             for story_id in postings:
                 votes[story_id] = get(story_id, 0.0) + vote
         # Enough of the best-voted to fill `max_candidates` after the time window's cut
