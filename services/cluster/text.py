@@ -1,9 +1,7 @@
 """Terms and entity keys the clusterer compares articles and stories by."""
 
 import functools
-import itertools
 import math
-import operator
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -117,15 +115,15 @@ _sublinears = _Memo(_sublinear, 1024)
 
 def unit_vector(counts: Counter[str] | dict[str, float]) -> dict[str, float]:
     """Sublinear term frequencies (1 + ln tf), scaled to unit length."""
-    # Most counts are 1 or 2: their weights come from the memo, and map/zip keep the
-    # per-term work in C (three times per article).
+    # Most counts are 1 or 2: their weights come from the memo, read by map in C (three
+    # times per article). A comprehension divides: measured cheaper than map(truediv).
     try:
         weights = list(map(_sublinears.__getitem__, counts.values()))
     except ValueError:  # the log of a count of 0 or less: those terms are left out
         counts = {t: n for t, n in counts.items() if n > 0}
         weights = list(map(_sublinears.__getitem__, counts.values()))
     norm = math.hypot(*weights) or 1.0
-    return dict(zip(counts, map(operator.truediv, weights, itertools.repeat(norm)), strict=True))
+    return {t: w / norm for t, w in zip(counts, weights, strict=True)}
 
 
 @functools.lru_cache(maxsize=65_536)  # the same names recur from article to article
