@@ -251,3 +251,20 @@ def test_stored_weights_stay_rounded_as_articles_join_and_stories_merge() -> Non
     for story in stories.values():
         for vector in (story["terms"], story["headline"], *story["members"]):
             assert all(w == round(w, 5) for w in vector.values())
+
+
+def test_round5_is_round_to_five_digits_bit_for_bit() -> None:
+    """Stored weights are rounded by `_round5`; a resumed or replayed clusterer must store the
+    same numbers `round(w, 5)` gives, including weights a hair either side of a half."""
+    import math
+    import random
+
+    from services.cluster.core import _round5
+
+    rng = random.Random(5)
+    weights = [rng.random() * 10 ** rng.uniform(-7, 4.5) for _ in range(200_000)]
+    for _ in range(20_000):
+        half = (rng.randrange(10**9) + 0.5) / 1e5  # the double nearest a rounding tie
+        weights += [math.nextafter(half, 0.0), half, math.nextafter(half, math.inf)]
+    weights += [0.0, 5e-324, 0.015625, 9999.999995, 1e4, 12345.678915, 1e300]
+    assert [_round5(w) for w in weights] == [round(w, 5) for w in weights]
