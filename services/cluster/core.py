@@ -275,7 +275,7 @@ class StoryClusterer:
         self._by_last_seen: list[tuple[float, str]] = []
         # ln(df + 1) per key, per df table: IDF = ln(live + 1) + 1 - ln(df + 1). A changed
         # story drops only its own keys' entries, so the memo lives across articles.
-        self._idf_memo: dict[int, dict[str, float]] = {
+        self._idf_memo: dict[int, dict[str, float | None]] = {
             id(self._term_df): {},
             id(self._entity_df): {},
         }

@@ -114,10 +114,8 @@ def clean_all(
         from services.clean import core as clean_core
     except ImportError:
         return [_fallback_clean(raw) for raw in raws], "fallback"
-    try:
-        from services.clean.memory import SourceMemory
-    except ImportError:
-        SourceMemory = clean_core.SourceMemory  # noqa: N806 - a class, named as the clean core does
+    from services.clean.memory import SourceMemory
+
     memory = SourceMemory(templates={}, fingerprints={})
     cleaned = []
     for raw in raws:
@@ -160,8 +158,8 @@ def enriched_articles(
     if cache.exists():
         lines = cache.read_text(encoding="utf-8").splitlines()
         cleaner = json.loads(lines[0])["cleaner"]
-        articles = [EnrichedArticleV1.model_validate_json(line) for line in lines[1:]]
-        return articles, gold, cleaner
+        cached = [EnrichedArticleV1.model_validate_json(line) for line in lines[1:]]
+        return cached, gold, cleaner
     cleaned, cleaner = clean_all(raws, cleaner)
     nlp = load_nlp(model)
     articles: list[EnrichedArticleV1] = []
