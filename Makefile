@@ -42,8 +42,9 @@ topics: install broker-start ## create storywire's topics on the broker (idempot
 demo: install broker-start ## the whole pipeline on the seeds + unrelated ECB+ copy; prints the stories
 	$(BIN)/storywire demo
 
-test: install broker-start prometheus-install ## the whole suite: lint, schemas, unit and integration tests on the real broker
+test: install broker-start prometheus-install ## the whole suite: lint, types, schemas, unit and integration tests on the real broker
 	$(BIN)/ruff check .
+	$(BIN)/mypy services schemas
 	$(BIN)/storywire schemas check
 	$(BIN)/pytest tests/unit -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no unit tests ran: failing" >&2; exit 1; fi; exit $$rc
 	$(BIN)/pytest tests/integration -q -m integration; rc=$$?; if [ $$rc -eq 5 ]; then echo "no integration tests ran: failing" >&2; exit 1; fi; exit $$rc
