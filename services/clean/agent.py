@@ -24,7 +24,7 @@ def register(app: faust.App, settings: Settings) -> None:
     # worker still knows each outlet's boilerplate and the copies it has already seen.
     templates = json_table(app, "clean-templates", "per-source template line counts")
     fingerprints = json_table(app, "clean-fingerprints", "MinHash of every article seen")
-    memory = SourceMemory(templates=templates, fingerprints=fingerprints)
+    memory = SourceMemory(templates, fingerprints, fingerprint_hours=settings.dedup_window_hours)
 
     @app.on_rebalance_complete.connect  # type: ignore[arg-type]  # mode's stub rejects async receivers it runs
     async def _forget_duplicate_index(sender: faust.App, **_: object) -> None:

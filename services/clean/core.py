@@ -138,7 +138,7 @@ def clean(
         [*([page_date] if page_date else []), *before[-_DATE_SEARCH_LINES:], body_lines[0]], now
     )
 
-    duplicate = check_duplicate(memory, raw.id, body_words)
+    duplicate = check_duplicate(memory, raw.id, body_words, raw.ingested_at.timestamp())
     if duplicate.original is None and not duplicate.redelivered:
         memory.learn_template(raw.source, keys)
 

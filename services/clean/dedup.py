@@ -5,6 +5,7 @@ Each clean article leaves a MinHash signature of its body's word shingles in
 store on first use after a restart.
 """
 
+import heapq
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -84,13 +85,30 @@ def warm_up() -> None:
     _lsh_params()
 
 
-def _index(memory: SourceMemory) -> MinHashLSH:
+def _index(memory: SourceMemory, now: float) -> MinHashLSH:
+    """The LSH index over the stored fingerprints (built on first use). A fingerprint stored
+    by a release that did not keep ingest times is aged from `now`, the first article's
+    ingest time after the (re)start: it is kept for one more window."""
     if memory.duplicate_index is None:
         index = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM, params=_lsh_params())
+        ages = []
         for article_id, fingerprint in memory.fingerprints.items():
             index.insert(article_id, _from_store(fingerprint["minhash"]))
+            ages.append((fingerprint.get("seen", now), article_id))
+        heapq.heapify(ages)
         memory.duplicate_index = index
+        memory.fingerprint_ages = ages
     return memory.duplicate_index
+
+
+def _forget_older_than(memory: SourceMemory, index: MinHashLSH, cutoff: float) -> None:
+    """Delete the fingerprints of articles ingested before `cutoff` (one store delete each)."""
+    ages = memory.fingerprint_ages
+    while ages and ages[0][0] < cutoff:
+        _, article_id = heapq.heappop(ages)
+        if article_id in memory.fingerprints:
+            del memory.fingerprints[article_id]
+            index.remove(article_id)
 
 
 def _from_store(values: list[int]) -> MinHash:
@@ -107,18 +125,22 @@ class DuplicateCheck:
 
 
 def check_duplicate(
-    memory: SourceMemory, article_id: str, body_words: Sequence[str]
+    memory: SourceMemory, article_id: str, body_words: Sequence[str], seen: float
 ) -> DuplicateCheck:
-    """Look this body up among the bodies seen before, by its words (`text.words` of the body's
-    lower case, in order), then remember it (one store write).
+    """Look this body up among the bodies seen in the `memory.fingerprint_hours` before
+    `seen` (the article's ingest time, seconds since the epoch), by its words (`text.words` of
+    the body's lower case, in order), then remember it (one store write; older fingerprints
+    are deleted).
 
-    A redelivered article keeps its first answer, so replays are idempotent.
+    A redelivered article keeps its first answer while its fingerprint is kept, so replays
+    are idempotent.
     """
     known = memory.fingerprints.get(article_id)
     if known is not None:
         return DuplicateCheck(known["duplicate_of"], redelivered=True)
     minhash = signature(body_words)
-    index = _index(memory)
+    index = _index(memory, seen)
+    _forget_older_than(memory, index, seen - memory.fingerprint_hours * 3600.0)
     best: tuple[float, str] | None = None
     for candidate in index.query(minhash):
         fingerprint = memory.fingerprints.get(candidate)
@@ -132,6 +154,8 @@ def check_duplicate(
     memory.fingerprints[article_id] = {
         "minhash": minhash.hashvalues.tolist(),
         "duplicate_of": original,
+        "seen": seen,
     }
     index.insert(article_id, minhash)
+    heapq.heappush(memory.fingerprint_ages, (seen, article_id))
     return DuplicateCheck(original, redelivered=False)

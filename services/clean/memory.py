@@ -5,7 +5,10 @@ tests):
 - `templates[source]` = `{"articles": int, "lines": {line_key: [articles_seen, last_seen]}}`:
   how many of the source's articles contained each line, and the article count when it was last
   seen (to evict the stalest rare lines first).
-- `fingerprints[article_id]` = `{"minhash": [int, ...], "duplicate_of": str | None}`.
+- `fingerprints[article_id]` = `{"minhash": [int, ...], "duplicate_of": str | None, "seen":
+  float}` (`seen`: the article's ingest time, seconds since the epoch). Fingerprints older than
+  `fingerprint_hours` before the newest article are deleted, so the store stays the size of one
+  window of copy instead of growing with every article ever seen.
 Every change ends with the whole value assigned (`store[key] = value`): a faust Table only sees
 (and sends to its changelog) assignments, not in-place changes to a nested value. A value may be
 changed in place before it is assigned again.
@@ -19,6 +22,9 @@ TEMPLATE_MIN_ARTICLES = 3
 # Lines tracked per source. Navigation and footers are a few hundred lines; beyond this the
 # rarest, stalest lines go (one-off article lines are the bulk of them).
 MAX_LINES_PER_SOURCE = 3000
+# How long a body's fingerprint is kept (ingest time): republications of a wire story come
+# within hours or days; a week covers them.
+FINGERPRINT_HOURS = 168.0
 
 
 class SourceMemory:
@@ -29,12 +35,19 @@ class SourceMemory:
     """
 
     def __init__(
-        self, templates: MutableMapping[str, Any], fingerprints: MutableMapping[str, Any]
+        self,
+        templates: MutableMapping[str, Any],
+        fingerprints: MutableMapping[str, Any],
+        fingerprint_hours: float = FINGERPRINT_HOURS,
     ) -> None:
         self.templates = templates
         self.fingerprints = fingerprints
-        # The LSH index over `fingerprints`: derived, never stored; built by `dedup` on first use.
+        self.fingerprint_hours = fingerprint_hours
+        # The LSH index over `fingerprints` and a heap of (seen, article_id) saying which to
+        # drop first: derived, never stored; built by `dedup` on first use, and again whenever
+        # `duplicate_index` is reset to None.
         self.duplicate_index: Any = None
+        self.fingerprint_ages: list[tuple[float, str]] = []
 
     def template_lines(self, source: str) -> frozenset[str]:
         """Keys of the lines `source` has repeated across enough of its articles."""

@@ -1,7 +1,7 @@
 """Template learning and duplicate detection, through the clean core and plain-dict stores."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from schemas.articles import RawArticleV1
@@ -154,3 +154,59 @@ def test_duplicates_are_found_after_a_restart_and_a_redelivery_keeps_its_answer(
     # The first copy delivered twice (a replay) is still the original, not its own duplicate.
     replay = clean(_raw("wire-1", story), restarted, max_body_chars=10_000)
     assert replay.duplicate_of is None
+
+
+class _DeletesRecorded(dict[str, Any]):
+    """A plain-dict store that records deletions, as a faust Table sends them on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.deleted: list[str] = []
+
+    def __delitem__(self, key: str) -> None:
+        self.deleted.append(key)
+        super().__delitem__(key)
+
+
+def test_fingerprints_older_than_the_window_are_deleted_and_no_longer_match() -> None:
+    fingerprints = _DeletesRecorded()
+    memory = SourceMemory({}, fingerprints, fingerprint_hours=24)
+    story = " ".join(" ".join(paragraphs) for paragraphs in STORIES)
+    other = " ".join(" ".join(paragraphs) for paragraphs in reversed(STORIES[:3]))
+
+    def at(article_id: str, text: str, hours: float) -> RawArticleV1:
+        return RawArticleV1(
+            id=article_id, source="agency", text=text,
+            ingested_at=NOW + timedelta(hours=hours),
+        )
+
+    clean(at("wire-1", story, 0), memory, max_body_chars=10_000)
+    clean(at("wire-2", other, 20), memory, max_body_chars=10_000)
+    within = clean(at("paper-1", story, 23), memory, max_body_chars=10_000)
+    assert within.duplicate_of == "wire-1"
+    assert fingerprints.deleted == []
+
+    # 30 hours after the first copy: it and its republication at hour 23 are 7 hours apart,
+    # so the republication's fingerprint is still there and this copy points at its original.
+    later = clean(at("paper-2", story, 30), memory, max_body_chars=10_000)
+    assert fingerprints.deleted == ["wire-1"]
+    assert later.duplicate_of == "wire-1"
+
+    # A week on, every earlier fingerprint is gone: the same body is news again.
+    week = clean(at("paper-3", story, 24 * 7), memory, max_body_chars=10_000)
+    assert week.duplicate_of is None
+    assert sorted(fingerprints) == ["paper-3"]
+    assert sorted(fingerprints.deleted) == ["paper-1", "paper-2", "wire-1", "wire-2"]
+
+
+def test_a_restarted_memory_forgets_by_the_stored_ingest_times() -> None:
+    fingerprints: dict[str, Any] = {}
+    story = " ".join(" ".join(paragraphs) for paragraphs in STORIES)
+    first = SourceMemory({}, fingerprints, fingerprint_hours=24)
+    clean(_raw("wire-1", story), first, max_body_chars=10_000)
+    restarted = SourceMemory({}, json.loads(json.dumps(fingerprints)), fingerprint_hours=24)
+    late = RawArticleV1(
+        id="paper-9", source="paper", text=story, ingested_at=NOW + timedelta(hours=25)
+    )
+    assert clean(late, restarted, max_body_chars=10_000).duplicate_of is None
+    assert sorted(restarted.fingerprints) == ["paper-9"]
