@@ -40,6 +40,8 @@ def register(app: faust.App, settings: Settings) -> None:
             try:
                 with timed(STAGE):
                     raw = decode(RawArticleV1, event.message.value)
+                    # Fingerprints this article may delete must be its partition's (memory.py).
+                    memory.partition = event.message.partition
                     article = clean(raw, memory, max_body_chars=settings.max_body_chars)
             except InvalidArticle as error:
                 letter = dead_letter(STAGE, error, event.message)

@@ -87,23 +87,27 @@ def warm_up() -> None:
 
 def _index(memory: SourceMemory, now: float) -> MinHashLSH:
     """The LSH index over the stored fingerprints (built on first use). A fingerprint stored
-    by a release that did not keep ingest times is aged from `now`, the first article's
-    ingest time after the (re)start: it is kept for one more window."""
+    by a release that did not keep ingest times and partitions is aged from `now`, the first
+    article's ingest time after the (re)start, in that article's partition: it is kept for
+    one more window."""
     if memory.duplicate_index is None:
         index = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM, params=_lsh_params())
-        ages = []
+        ages: dict[int, list[tuple[float, str]]] = {}
         for article_id, fingerprint in memory.fingerprints.items():
             index.insert(article_id, _from_store(fingerprint["minhash"]))
-            ages.append((fingerprint.get("seen", now), article_id))
-        heapq.heapify(ages)
+            partition = fingerprint.get("partition", memory.partition)
+            ages.setdefault(partition, []).append((fingerprint.get("seen", now), article_id))
+        for heap in ages.values():
+            heapq.heapify(heap)
         memory.duplicate_index = index
         memory.fingerprint_ages = ages
     return memory.duplicate_index
 
 
 def _forget_older_than(memory: SourceMemory, index: MinHashLSH, cutoff: float) -> None:
-    """Delete the fingerprints of articles ingested before `cutoff` (one store delete each)."""
-    ages = memory.fingerprint_ages
+    """Delete the current partition's fingerprints of articles ingested before `cutoff` (one
+    store delete each)."""
+    ages = memory.fingerprint_ages.get(memory.partition, [])
     while ages and ages[0][0] < cutoff:
         _, article_id = heapq.heappop(ages)
         if article_id in memory.fingerprints:
@@ -155,7 +159,8 @@ def check_duplicate(
         "minhash": minhash.hashvalues.tolist(),
         "duplicate_of": original,
         "seen": seen,
+        "partition": memory.partition,
     }
     index.insert(article_id, minhash)
-    heapq.heappush(memory.fingerprint_ages, (seen, article_id))
+    heapq.heappush(memory.fingerprint_ages.setdefault(memory.partition, []), (seen, article_id))
     return DuplicateCheck(original, redelivered=False)

@@ -6,9 +6,12 @@ tests):
   how many of the source's articles contained each line, and the article count when it was last
   seen (to evict the stalest rare lines first).
 - `fingerprints[article_id]` = `{"minhash": [int, ...], "duplicate_of": str | None, "seen":
-  float}` (`seen`: the article's ingest time, seconds since the epoch). Fingerprints older than
-  `fingerprint_hours` before the newest article are deleted, so the store stays the size of one
-  window of copy instead of growing with every article ever seen.
+  float, "partition": int}` (`seen`: the article's ingest time, seconds since the epoch;
+  `partition`: the input partition it came from, `SourceMemory.partition` then). Fingerprints
+  older than `fingerprint_hours` before the newest article of their partition are deleted, so
+  the store stays the size of one window of copy instead of growing with every article ever
+  seen. Only the current partition's are deleted: a faust Table sends a deletion to the
+  changelog partition of the message being processed, which must be the one that holds the key.
 Every change ends with the whole value assigned (`store[key] = value`): a faust Table only sees
 (and sends to its changelog) assignments, not in-place changes to a nested value. A value may be
 changed in place before it is assigned again.
@@ -43,11 +46,13 @@ class SourceMemory:
         self.templates = templates
         self.fingerprints = fingerprints
         self.fingerprint_hours = fingerprint_hours
-        # The LSH index over `fingerprints` and a heap of (seen, article_id) saying which to
-        # drop first: derived, never stored; built by `dedup` on first use, and again whenever
-        # `duplicate_index` is reset to None.
+        # The input partition of the article being cleaned: the agent sets it per message.
+        self.partition = 0
+        # The LSH index over `fingerprints` and, per partition, a heap of (seen, article_id)
+        # saying which to drop first: derived, never stored; built by `dedup` on first use, and
+        # again whenever `duplicate_index` is reset to None.
         self.duplicate_index: Any = None
-        self.fingerprint_ages: list[tuple[float, str]] = []
+        self.fingerprint_ages: dict[int, list[tuple[float, str]]] = {}
 
     def template_lines(self, source: str) -> frozenset[str]:
         """Keys of the lines `source` has repeated across enough of its articles."""

@@ -210,3 +210,28 @@ def test_a_restarted_memory_forgets_by_the_stored_ingest_times() -> None:
     )
     assert clean(late, restarted, max_body_chars=10_000).duplicate_of is None
     assert sorted(restarted.fingerprints) == ["paper-9"]
+
+
+def test_only_the_current_partitions_fingerprints_are_deleted() -> None:
+    # A faust Table sends a deletion to the changelog partition of the message in hand, so a
+    # fingerprint written from partition 0 must not be deleted while partition 1 is processed.
+    fingerprints = _DeletesRecorded()
+    memory = SourceMemory({}, fingerprints, fingerprint_hours=24)
+    story = " ".join(" ".join(paragraphs) for paragraphs in STORIES)
+    other = " ".join(" ".join(paragraphs) for paragraphs in reversed(STORIES[:3]))
+
+    def at(article_id: str, text: str, hours: float) -> RawArticleV1:
+        return RawArticleV1(
+            id=article_id, source="agency", text=text, ingested_at=NOW + timedelta(hours=hours)
+        )
+
+    memory.partition = 0
+    clean(at("p0-old", story, 0), memory, max_body_chars=10_000)
+    memory.partition = 1
+    clean(at("p1-new", other, 48), memory, max_body_chars=10_000)
+    assert fingerprints.deleted == []
+    assert fingerprints["p1-new"]["partition"] == 1
+    memory.partition = 0
+    third = " ".join(" ".join(paragraphs) for paragraphs in STORIES[3:])
+    clean(at("p0-new", third, 49), memory, max_body_chars=10_000)
+    assert fingerprints.deleted == ["p0-old"]
