@@ -18,3 +18,12 @@ def shared() -> Path:
 @pytest.fixture(scope="session")
 def seeds_dir(shared: Path) -> Path:
     return shared / "seeds"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test under tests/integration/ is an integration test, marked or not: `make test`
+    selects them with `-m integration`, and an unmarked one would be skipped without a word."""
+    integration = REPO / "tests" / "integration"
+    for item in items:
+        if item.path.is_relative_to(integration):
+            item.add_marker(pytest.mark.integration)

@@ -2,13 +2,9 @@
 
 import time
 
-import pytest
-
 from services.kafka import admin_client, create_topics, delete_run_topics
 from services.settings import Settings
 from tests.integration.conftest import fresh_settings
-
-pytestmark = pytest.mark.integration
 
 
 def _names(settings: Settings) -> set[str]:
