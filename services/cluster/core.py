@@ -72,10 +72,10 @@ FEATURES: tuple[str, ...] = (
 # Fitted by scripts/fit_cluster.py on ECB+ dev (see docs in that script); regenerate, do not
 # edit by hand.
 FITTED_WEIGHTS: tuple[float, ...] = (
-    -2.5408, 5.5152, -0.5456, 1.9757, 0.5626, -0.4955, 0.1899, -0.1664, -0.6753, -2.9436, 0.0,
-    4.376, 4.8125, -0.6424,
+    -2.6262, 5.3587, -0.4049, 1.8259, 0.6288, -0.4188, 0.0828, -0.1106, -0.6955, -2.7322, 0.0,
+    4.26, 4.995, -0.6647,
 )
-FITTED_JOIN_THRESHOLD = -1.25
+FITTED_JOIN_THRESHOLD = -1.5
 FITTED_MERGE_THRESHOLD = 1.0
 
 
