@@ -21,11 +21,12 @@ Shape of one stored story (`StoryClusterer.stories[story_id]`):
     {"id", "language", "version", "title", "title_terms": {term: w}, "article_ids": [...],
      "sources": [...], "duplicate_count", "first_seen", "last_seen" (ISO, UTC: ingest time),
      "event_first", "event_last" (ISO or None: published times only), "terms": {term: w}
-     (sum of the articles' unit TF-IDF body vectors, top `story_terms`), "headline": {term: w}
-     (the same for headlines), "entities": {key: [text, label, articles, weight, articles
-     leading with it]} (top `story_entities`), "members": [{term: w}] (the first
-     `story_members` articles' unit TF-IDF lead vectors, top `member_terms` each), "years":
-     [year] (of full dates the articles write, latest `story_years`)}
+     (sum of the articles' unit TF-IDF body vectors, top `story_terms`, heaviest first: see
+     `_top`), "headline": {term: w} (the same for headlines), "entities": {key: [text, label,
+     articles, weight, articles leading with it]} (top `story_entities`), "members":
+     [{term: w}] (the first `story_members` articles' unit TF-IDF lead vectors, top
+     `member_terms` each), "years": [year] (of full dates the articles write, latest
+     `story_years`)}
 """
 
 import hashlib
@@ -42,6 +43,7 @@ from schemas.articles import EnrichedArticleV1
 from schemas.stories import StoryEventV1
 from services.cluster.text import (
     LEAD_CHARS,
+    Memo,
     article_entities,
     dated_years,
     entity_key,
@@ -235,10 +237,12 @@ def _round5(weight: float) -> float:
 def _top(
     weights: dict[str, float], n: int, changed: Collection[str] | None = None
 ) -> dict[str, float]:
-    """The `n` heaviest entries, rounded so the stored JSON stays small and exact on replay.
-    With `changed`, only those keys' weights are new: the rest were rounded already, and
-    rounding a rounded weight again returns it unchanged, so they are kept as they are
-    (rounding is the costliest step here, and most of a story's terms carry over)."""
+    """The `n` heaviest entries, heaviest first, rounded so the stored JSON stays small and
+    exact on replay (rounding keeps the order: sorted again by the rounded weights, the
+    entries stay where they are). With `changed`, only those keys' weights are new: the
+    rest were rounded already, and rounding a rounded weight again returns it unchanged, so
+    they are kept as they are (rounding is the costliest step here, and most of a story's
+    terms carry over)."""
     # Stable: equal weights keep their insertion order, which a replay reproduces.
     ranked = sorted(weights.items(), key=itemgetter(1), reverse=True)[:n]
     if changed is None:
@@ -280,6 +284,9 @@ class StoryClusterer:
             id(self._entity_df): {},
         }
         self._idf_base = 1.0  # ln(live + 1) + 1
+        # Stored ISO times as datetimes, for the emitted events: a story's first_seen recurs in
+        # each of its events, and parsing costs several times a look-up.
+        self._datetimes: Memo = Memo(datetime.fromisoformat, 65_536)
         for story_id in sorted(stories):
             story = stories[story_id]
             if language is None or story["language"] == language:
@@ -845,27 +852,30 @@ class StoryClusterer:
         self, story: dict[str, Any], event: str, merged_into: str | None = None
     ) -> StoryEventV1:
         cfg = self.config
-        ranked_terms = sorted(story["terms"].items(), key=itemgetter(1), reverse=True)
-        return StoryEventV1(
-            story_id=story["id"],
-            version=story["version"],
-            event=event,  # type: ignore[arg-type]  # one of the four literals, by construction
-            language=story["language"],
-            title=story["title"],
-            article_ids=tuple(story["article_ids"]),
-            sources=tuple(story["sources"]),
-            # Plain dicts: pydantic builds the entity models in its validator, which costs
-            # less than one `StoryEntityV1(...)` call each.
-            top_entities=[
-                {"text": v[0], "label": v[1], "articles": v[2]}
-                for v in list(story["entities"].values())[: cfg.top_entities]
-            ],
-            keywords=tuple(t for t, _ in ranked_terms[: cfg.top_keywords]),
-            article_count=len(story["article_ids"]),
-            duplicate_count=story["duplicate_count"],
-            first_seen=datetime.fromisoformat(story["first_seen"]),
-            last_seen=datetime.fromisoformat(story["last_seen"]),
-            merged_into=merged_into,
+        # `model_validate` on a dict builds the same model as keyword arguments, for less (no
+        # Python-level `__init__`). Plain dicts for the entities too: pydantic builds their
+        # models in its validator, which costs less than one `StoryEntityV1(...)` call each.
+        return StoryEventV1.model_validate(
+            {
+                "story_id": story["id"],
+                "version": story["version"],
+                "event": event,
+                "language": story["language"],
+                "title": story["title"],
+                "article_ids": tuple(story["article_ids"]),
+                "sources": tuple(story["sources"]),
+                "top_entities": [
+                    {"text": v[0], "label": v[1], "articles": v[2]}
+                    for v in list(story["entities"].values())[: cfg.top_entities]
+                ],
+                # Stored terms are heaviest first (see `_top`).
+                "keywords": tuple(list(story["terms"])[: cfg.top_keywords]),
+                "article_count": len(story["article_ids"]),
+                "duplicate_count": story["duplicate_count"],
+                "first_seen": self._datetimes[story["first_seen"]],
+                "last_seen": self._datetimes[story["last_seen"]],
+                "merged_into": merged_into,
+            }
         )
 
 

@@ -61,7 +61,7 @@ def term(word: str) -> str | None:
     return singular(w)
 
 
-class _Memo(dict[Any, Any]):
+class Memo(dict[Any, Any]):
     """A pure function's results by argument, computed on first sight, emptied when full.
     News copy repeats its vocabulary, so most look-ups are hits; `map(memo.__getitem__, ...)`
     reads a hit in C at about half the cost of an `lru_cache` hit (no recency to update)."""
@@ -83,7 +83,7 @@ def _token_term(token: str) -> str | None:
     return "#" + token if token[0].isdigit() else term(token)
 
 
-_token_terms = _Memo(_token_term, 262_144)
+_token_terms = Memo(_token_term, 262_144)
 
 
 def _word_terms(word: str) -> tuple[str, ...]:
@@ -101,7 +101,7 @@ def _word_terms(word: str) -> tuple[str, ...]:
     return tuple(filter(None, map(_token_terms.__getitem__, _TOKEN.findall(word))))
 
 
-_word_terms_memo = _Memo(_word_terms, 262_144)
+_word_terms_memo = Memo(_word_terms, 262_144)
 
 
 def terms_in(text: str) -> list[str]:
@@ -132,7 +132,7 @@ def _sublinear(count: float) -> float:
     return 1.0 + math.log(count)
 
 
-_sublinears = _Memo(_sublinear, 1024)
+_sublinears = Memo(_sublinear, 1024)
 
 
 def unit_vector(counts: Counter[str] | dict[str, float]) -> dict[str, float]:
