@@ -300,11 +300,9 @@ class StoryClusterer:
     # --- in-memory state derived from the stored stories ---------------------------------
 
     def _live_of(self, story: dict[str, Any]) -> _Live:
-        cfg = self.config
-        index_terms = sorted(story["terms"].items(), key=itemgetter(1), reverse=True)
-        keys = frozenset(
-            [f"t:{t}" for t, _ in index_terms[: cfg.index_terms]] + list(story["entities"])
-        )
+        # Index keys: the top terms (stored heaviest first) and every entity key. They share
+        # one index: an entity key has a ":" after its group, which no term has.
+        keys = frozenset([*list(story["terms"])[: self.config.index_terms], *story["entities"]])
         prominent = {
             k: v[4] / len(story["article_ids"])
             for k, v in story["entities"].items()
@@ -576,21 +574,21 @@ class StoryClusterer:
         terms = dict.fromkeys(t for t, _ in ranked_terms)
         terms.update(dict.fromkeys(article.headline))
         term_df, entity_df = self._term_df, self._entity_df
-        lookups = [(f"t:{t}", term_df, t) for t in terms]
-        lookups += [(key, entity_df, key) for key in article.entities]
+        lookups = [(t, term_df) for t in terms]
+        lookups += [(key, entity_df) for key in article.entities]
         votes: dict[str, float] = {}
         get = votes.get
         index = self._index
         base = self._idf_base
         term_memo, entity_memo = self._idf_memo[id(term_df)], self._idf_memo[id(entity_df)]
-        for key, df, df_key in lookups:
+        for key, df in lookups:
             postings = index.get(key)
             if not postings or len(postings) > cfg.max_postings:
                 continue
             # `_idf`, with the memo read here: a key with postings is counted, so after its
             # first look-up since its count changed, its rarity is in the memo.
-            rarity = (term_memo if df is term_df else entity_memo).get(df_key)
-            vote = self._idf(df, df_key) if rarity is None else base - rarity
+            rarity = (term_memo if df is term_df else entity_memo).get(key)
+            vote = self._idf(df, key) if rarity is None else base - rarity
             for story_id in postings:
                 votes[story_id] = get(story_id, 0.0) + vote
         # Enough of the best-voted to fill `max_candidates` after the time window's cut
