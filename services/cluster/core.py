@@ -125,7 +125,6 @@ class _Live:
     prominent: dict[str, float]  # key -> share of articles naming it in headline or lead
     leads: dict[str, list[str]]  # group -> the keys at least half its articles lead with
     keys: frozenset[str]  # the story's inverted-index keys
-    groups: frozenset[str]  # the entity groups it names ("who:", "where:", ...)
     event_first: float | None
     event_last: float | None
     last_seen: float
@@ -317,7 +316,6 @@ class StoryClusterer:
             prominent=prominent,
             leads=_by_group(k for k, share in prominent.items() if share >= 0.5),
             keys=keys,
-            groups=frozenset(k[: k.index(":") + 1] for k in story["entities"]),
             event_first=_ts(story["event_first"]),
             event_last=_ts(story["event_last"]),
             last_seen=datetime.fromisoformat(story["last_seen"]).timestamp(),
@@ -431,7 +429,7 @@ class StoryClusterer:
     def _group_match(query: _Query, live: _Live, group: str) -> float:
         """Share of the article's `group` entities (IDF-weighted) the story names."""
         weighted = query.groups.get(group)
-        if not weighted or group not in live.groups:
+        if not weighted:
             return 0.0
         names = live.entities
         total = shared = 0.0
