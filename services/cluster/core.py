@@ -36,7 +36,6 @@ from collections import Counter
 from collections.abc import Collection, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from operator import itemgetter
 from typing import Any
 
 from schemas.articles import EnrichedArticleV1
@@ -241,10 +240,10 @@ def _top(
     they are kept as they are (rounding is the costliest step here, and most of a story's
     terms carry over)."""
     # Stable: equal weights keep their insertion order, which a replay reproduces.
-    ranked = sorted(weights.items(), key=itemgetter(1), reverse=True)[:n]
+    ranked = sorted(weights, key=weights.__getitem__, reverse=True)[:n]
     if changed is None:
-        return {k: _round5(w) for k, w in ranked}
-    return {k: _round5(w) if k in changed else w for k, w in ranked}
+        return {k: _round5(weights[k]) for k in ranked}
+    return {k: _round5(weights[k]) if k in changed else weights[k] for k in ranked}
 
 
 def story_id_for(article_id: str) -> str:
@@ -564,10 +563,8 @@ class StoryClusterer:
         `weighted_terms` is the article's TF-IDF vector (`_weighted`)."""
         cfg = self.config
         # Stable: equal weights keep the article's own term order.
-        ranked_terms = sorted(weighted_terms.items(), key=itemgetter(1), reverse=True)[
-            : cfg.query_terms
-        ]
-        terms = dict.fromkeys(t for t, _ in ranked_terms)
+        ranked_terms = sorted(weighted_terms, key=weighted_terms.__getitem__, reverse=True)
+        terms = dict.fromkeys(ranked_terms[: cfg.query_terms])
         terms.update(dict.fromkeys(article.headline))
         term_df, entity_df = self._term_df, self._entity_df
         lookups = [(t, term_df) for t in terms]
@@ -874,4 +871,8 @@ class StoryClusterer:
 
 
 def _dot(a: dict[str, float], b: dict[str, float]) -> float:
-    return sum(w * b[t] for t, w in a.items() if t in b)
+    dot = 0.0
+    for t in a:
+        if t in b:
+            dot += a[t] * b[t]
+    return dot
