@@ -21,11 +21,12 @@ Shape of one stored story (`StoryClusterer.stories[story_id]`):
     {"id", "language", "version", "title", "title_terms": {term: w}, "article_ids": [...],
      "sources": [...], "duplicate_count", "first_seen", "last_seen" (ISO, UTC: ingest time),
      "event_first", "event_last" (ISO or None: published times only), "terms": {term: w}
-     (sum of the articles' unit TF-IDF body vectors, top `story_terms`), "headline": {term: w}
-     (the same for headlines), "entities": {key: [text, label, articles, weight, articles
-     leading with it]} (top `story_entities`), "members": [{term: w}] (the first
-     `story_members` articles' unit TF-IDF lead vectors, top `member_terms` each), "years":
-     [year] (of full dates the articles write, latest `story_years`)}
+     (sum of the articles' unit TF-IDF body vectors, top `story_terms`, heaviest first: see
+     `_top`), "headline": {term: w} (the same for headlines), "entities": {key: [text, label,
+     articles, weight, articles leading with it]} (top `story_entities`), "members":
+     [{term: w}] (the first `story_members` articles' unit TF-IDF lead vectors, top
+     `member_terms` each), "years": [year] (of full dates the articles write, latest
+     `story_years`)}
 """
 
 import hashlib
@@ -35,13 +36,13 @@ from collections import Counter
 from collections.abc import Collection, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from operator import itemgetter
 from typing import Any
 
 from schemas.articles import EnrichedArticleV1
 from schemas.stories import StoryEventV1
 from services.cluster.text import (
     LEAD_CHARS,
+    Memo,
     article_entities,
     dated_years,
     entity_key,
@@ -123,7 +124,6 @@ class _Live:
     prominent: dict[str, float]  # key -> share of articles naming it in headline or lead
     leads: dict[str, list[str]]  # group -> the keys at least half its articles lead with
     keys: frozenset[str]  # the story's inverted-index keys
-    groups: frozenset[str]  # the entity groups it names ("who:", "where:", ...)
     event_first: float | None
     event_last: float | None
     last_seen: float
@@ -190,12 +190,10 @@ def _cosine(a: dict[str, float], a_norm: float, b: dict[str, float], b_norm: flo
         return 0.0
     if len(a) > len(b):
         a, b = b, a
-    get = b.get
     dot = 0.0
-    for k, w in a.items():
-        v = get(k)
-        if v is not None:
-            dot += w * v
+    for k in a:
+        if k in b:  # then an index: cheaper than a `get` call per key, as few are shared
+            dot += a[k] * b[k]
     return dot / (a_norm * b_norm)
 
 
@@ -235,15 +233,17 @@ def _round5(weight: float) -> float:
 def _top(
     weights: dict[str, float], n: int, changed: Collection[str] | None = None
 ) -> dict[str, float]:
-    """The `n` heaviest entries, rounded so the stored JSON stays small and exact on replay.
-    With `changed`, only those keys' weights are new: the rest were rounded already, and
-    rounding a rounded weight again returns it unchanged, so they are kept as they are
-    (rounding is the costliest step here, and most of a story's terms carry over)."""
+    """The `n` heaviest entries, heaviest first, rounded so the stored JSON stays small and
+    exact on replay (rounding keeps the order: sorted again by the rounded weights, the
+    entries stay where they are). With `changed`, only those keys' weights are new: the
+    rest were rounded already, and rounding a rounded weight again returns it unchanged, so
+    they are kept as they are (rounding is the costliest step here, and most of a story's
+    terms carry over)."""
     # Stable: equal weights keep their insertion order, which a replay reproduces.
-    ranked = sorted(weights.items(), key=itemgetter(1), reverse=True)[:n]
+    ranked = sorted(weights, key=weights.__getitem__, reverse=True)[:n]
     if changed is None:
-        return {k: _round5(w) for k, w in ranked}
-    return {k: _round5(w) if k in changed else w for k, w in ranked}
+        return {k: _round5(weights[k]) for k in ranked}
+    return {k: _round5(weights[k]) if k in changed else weights[k] for k in ranked}
 
 
 def story_id_for(article_id: str) -> str:
@@ -280,6 +280,9 @@ class StoryClusterer:
             id(self._entity_df): {},
         }
         self._idf_base = 1.0  # ln(live + 1) + 1
+        # Stored ISO times as datetimes, for the emitted events: a story's first_seen recurs in
+        # each of its events, and parsing costs several times a look-up.
+        self._datetimes: Memo = Memo(datetime.fromisoformat, 65_536)
         for story_id in sorted(stories):
             story = stories[story_id]
             if language is None or story["language"] == language:
@@ -293,11 +296,9 @@ class StoryClusterer:
     # --- in-memory state derived from the stored stories ---------------------------------
 
     def _live_of(self, story: dict[str, Any]) -> _Live:
-        cfg = self.config
-        index_terms = sorted(story["terms"].items(), key=itemgetter(1), reverse=True)
-        keys = frozenset(
-            [f"t:{t}" for t, _ in index_terms[: cfg.index_terms]] + list(story["entities"])
-        )
+        # Index keys: the top terms (stored heaviest first) and every entity key. They share
+        # one index: an entity key has a ":" after its group, which no term has.
+        keys = frozenset([*list(story["terms"])[: self.config.index_terms], *story["entities"]])
         prominent = {
             k: v[4] / len(story["article_ids"])
             for k, v in story["entities"].items()
@@ -312,7 +313,6 @@ class StoryClusterer:
             prominent=prominent,
             leads=_by_group(k for k, share in prominent.items() if share >= 0.5),
             keys=keys,
-            groups=frozenset(k[: k.index(":") + 1] for k in story["entities"]),
             event_first=_ts(story["event_first"]),
             event_last=_ts(story["event_last"]),
             last_seen=datetime.fromisoformat(story["last_seen"]).timestamp(),
@@ -426,7 +426,7 @@ class StoryClusterer:
     def _group_match(query: _Query, live: _Live, group: str) -> float:
         """Share of the article's `group` entities (IDF-weighted) the story names."""
         weighted = query.groups.get(group)
-        if not weighted or group not in live.groups:
+        if not weighted:
             return 0.0
         names = live.entities
         total = shared = 0.0
@@ -483,14 +483,14 @@ class StoryClusterer:
         article_new, story_absent = self._prominence(article, live, query)
         # Against each kept member, not only the centroid: a story that took in the first copy
         # of another event of the same kind has a blurred centroid, but its members stay apart.
-        lead_get = query.lead.get
+        # `in` then an index for the few shared terms costs less than a `get` call per term.
+        lead = query.lead
         member = []
         for kept in live.members:
             dot = 0.0
-            for t, w in kept.items():
-                v = lead_get(t)
-                if v is not None:
-                    dot += w * v
+            for t in kept:
+                if t in lead:
+                    dot += kept[t] * lead[t]
             member.append(dot)
         # Years of written dates differ: copy about another occurrence. Penalty only (see the
         # fit): in ECB+ dev one event per topic has dated copy, so "both dated" is an artefact.
@@ -563,27 +563,25 @@ class StoryClusterer:
         `weighted_terms` is the article's TF-IDF vector (`_weighted`)."""
         cfg = self.config
         # Stable: equal weights keep the article's own term order.
-        ranked_terms = sorted(weighted_terms.items(), key=itemgetter(1), reverse=True)[
-            : cfg.query_terms
-        ]
-        terms = dict.fromkeys(t for t, _ in ranked_terms)
+        ranked_terms = sorted(weighted_terms, key=weighted_terms.__getitem__, reverse=True)
+        terms = dict.fromkeys(ranked_terms[: cfg.query_terms])
         terms.update(dict.fromkeys(article.headline))
         term_df, entity_df = self._term_df, self._entity_df
-        lookups = [(f"t:{t}", term_df, t) for t in terms]
-        lookups += [(key, entity_df, key) for key in article.entities]
+        lookups = [(t, term_df) for t in terms]
+        lookups += [(key, entity_df) for key in article.entities]
         votes: dict[str, float] = {}
         get = votes.get
         index = self._index
         base = self._idf_base
         term_memo, entity_memo = self._idf_memo[id(term_df)], self._idf_memo[id(entity_df)]
-        for key, df, df_key in lookups:
+        for key, df in lookups:
             postings = index.get(key)
             if not postings or len(postings) > cfg.max_postings:
                 continue
             # `_idf`, with the memo read here: a key with postings is counted, so after its
             # first look-up since its count changed, its rarity is in the memo.
-            rarity = (term_memo if df is term_df else entity_memo).get(df_key)
-            vote = self._idf(df, df_key) if rarity is None else base - rarity
+            rarity = (term_memo if df is term_df else entity_memo).get(key)
+            vote = self._idf(df, key) if rarity is None else base - rarity
             for story_id in postings:
                 votes[story_id] = get(story_id, 0.0) + vote
         # Enough of the best-voted to fill `max_candidates` after the time window's cut
@@ -845,29 +843,36 @@ class StoryClusterer:
         self, story: dict[str, Any], event: str, merged_into: str | None = None
     ) -> StoryEventV1:
         cfg = self.config
-        ranked_terms = sorted(story["terms"].items(), key=itemgetter(1), reverse=True)
-        return StoryEventV1(
-            story_id=story["id"],
-            version=story["version"],
-            event=event,  # type: ignore[arg-type]  # one of the four literals, by construction
-            language=story["language"],
-            title=story["title"],
-            article_ids=tuple(story["article_ids"]),
-            sources=tuple(story["sources"]),
-            # Plain dicts: pydantic builds the entity models in its validator, which costs
-            # less than one `StoryEntityV1(...)` call each.
-            top_entities=[
-                {"text": v[0], "label": v[1], "articles": v[2]}
-                for v in list(story["entities"].values())[: cfg.top_entities]
-            ],
-            keywords=tuple(t for t, _ in ranked_terms[: cfg.top_keywords]),
-            article_count=len(story["article_ids"]),
-            duplicate_count=story["duplicate_count"],
-            first_seen=datetime.fromisoformat(story["first_seen"]),
-            last_seen=datetime.fromisoformat(story["last_seen"]),
-            merged_into=merged_into,
+        # `model_validate` on a dict builds the same model as keyword arguments, for less (no
+        # Python-level `__init__`). Plain dicts for the entities too: pydantic builds their
+        # models in its validator, which costs less than one `StoryEntityV1(...)` call each.
+        return StoryEventV1.model_validate(
+            {
+                "story_id": story["id"],
+                "version": story["version"],
+                "event": event,
+                "language": story["language"],
+                "title": story["title"],
+                "article_ids": tuple(story["article_ids"]),
+                "sources": tuple(story["sources"]),
+                "top_entities": [
+                    {"text": v[0], "label": v[1], "articles": v[2]}
+                    for v in list(story["entities"].values())[: cfg.top_entities]
+                ],
+                # Stored terms are heaviest first (see `_top`).
+                "keywords": tuple(list(story["terms"])[: cfg.top_keywords]),
+                "article_count": len(story["article_ids"]),
+                "duplicate_count": story["duplicate_count"],
+                "first_seen": self._datetimes[story["first_seen"]],
+                "last_seen": self._datetimes[story["last_seen"]],
+                "merged_into": merged_into,
+            }
         )
 
 
 def _dot(a: dict[str, float], b: dict[str, float]) -> float:
-    return sum(w * b[t] for t, w in a.items() if t in b)
+    dot = 0.0
+    for t in a:
+        if t in b:
+            dot += a[t] * b[t]
+    return dot

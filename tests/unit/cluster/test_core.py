@@ -224,6 +224,12 @@ def test_terms_are_words_and_numbers_as_wire_copy_writes_them() -> None:
         "hit": 1, "city": 1,
     }
     assert list(term_counts("Police say police")) == ["police"]  # first seen order
+    # Any whitespace separates words; a word with punctuation or letters outside ASCII keeps
+    # only its ASCII tokens ("São" has none); a word seen again gives the same terms.
+    text = "Cities\xa0hit\t2016.\nRoyaume-Uni’s São Paulo cities"
+    assert list(term_counts(text).elements()) == [
+        "city", "city", "hit", "#2016", "royaume-uni", "paulo"
+    ]
 
 
 def test_the_right_story_is_found_among_many_naming_the_same_place() -> None:
