@@ -56,8 +56,12 @@ class StoryBoard:
                     story = StoryEventV1.model_validate_json(record.value)
                     events.append(story)
                     self._accounted.update(story.article_ids)
+                    # The earliest event wins, whatever order the partitions are read in: after
+                    # a merge, a later event on another partition lists the article too.
+                    at = record.timestamp / 1000
                     for article_id in story.article_ids:
-                        self.placed_at.setdefault(article_id, record.timestamp / 1000)
+                        if at < self.placed_at.get(article_id, at + 1.0):
+                            self.placed_at[article_id] = at
                     known = self.stories.get(story.story_id)
                     if known is None or known.version < story.version:
                         self.stories[story.story_id] = story
