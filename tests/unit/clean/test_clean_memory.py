@@ -168,32 +168,33 @@ class _DeletesRecorded(dict[str, Any]):
         super().__delitem__(key)
 
 
+def _at(article_id: str, text: str, hours: float) -> RawArticleV1:
+    """An article ingested `hours` after NOW."""
+    return RawArticleV1(
+        id=article_id, source="agency", text=text, ingested_at=NOW + timedelta(hours=hours)
+    )
+
+
 def test_fingerprints_older_than_the_window_are_deleted_and_no_longer_match() -> None:
     fingerprints = _DeletesRecorded()
     memory = SourceMemory({}, fingerprints, fingerprint_hours=24)
     story = " ".join(" ".join(paragraphs) for paragraphs in STORIES)
     other = " ".join(" ".join(paragraphs) for paragraphs in reversed(STORIES[:3]))
 
-    def at(article_id: str, text: str, hours: float) -> RawArticleV1:
-        return RawArticleV1(
-            id=article_id, source="agency", text=text,
-            ingested_at=NOW + timedelta(hours=hours),
-        )
-
-    clean(at("wire-1", story, 0), memory, max_body_chars=10_000)
-    clean(at("wire-2", other, 20), memory, max_body_chars=10_000)
-    within = clean(at("paper-1", story, 23), memory, max_body_chars=10_000)
+    clean(_at("wire-1", story, 0), memory, max_body_chars=10_000)
+    clean(_at("wire-2", other, 20), memory, max_body_chars=10_000)
+    within = clean(_at("paper-1", story, 23), memory, max_body_chars=10_000)
     assert within.duplicate_of == "wire-1"
     assert fingerprints.deleted == []
 
     # 30 hours after the first copy: it and its republication at hour 23 are 7 hours apart,
     # so the republication's fingerprint is still there and this copy points at its original.
-    later = clean(at("paper-2", story, 30), memory, max_body_chars=10_000)
+    later = clean(_at("paper-2", story, 30), memory, max_body_chars=10_000)
     assert fingerprints.deleted == ["wire-1"]
     assert later.duplicate_of == "wire-1"
 
     # A week on, every earlier fingerprint is gone: the same body is news again.
-    week = clean(at("paper-3", story, 24 * 7), memory, max_body_chars=10_000)
+    week = clean(_at("paper-3", story, 24 * 7), memory, max_body_chars=10_000)
     assert week.duplicate_of is None
     assert sorted(fingerprints) == ["paper-3"]
     assert sorted(fingerprints.deleted) == ["paper-1", "paper-2", "wire-1", "wire-2"]
@@ -220,18 +221,13 @@ def test_only_the_current_partitions_fingerprints_are_deleted() -> None:
     story = " ".join(" ".join(paragraphs) for paragraphs in STORIES)
     other = " ".join(" ".join(paragraphs) for paragraphs in reversed(STORIES[:3]))
 
-    def at(article_id: str, text: str, hours: float) -> RawArticleV1:
-        return RawArticleV1(
-            id=article_id, source="agency", text=text, ingested_at=NOW + timedelta(hours=hours)
-        )
-
     memory.partition = 0
-    clean(at("p0-old", story, 0), memory, max_body_chars=10_000)
+    clean(_at("p0-old", story, 0), memory, max_body_chars=10_000)
     memory.partition = 1
-    clean(at("p1-new", other, 48), memory, max_body_chars=10_000)
+    clean(_at("p1-new", other, 48), memory, max_body_chars=10_000)
     assert fingerprints.deleted == []
     assert fingerprints["p1-new"]["partition"] == 1
     memory.partition = 0
     third = " ".join(" ".join(paragraphs) for paragraphs in STORIES[3:])
-    clean(at("p0-new", third, 49), memory, max_body_chars=10_000)
+    clean(_at("p0-new", third, 49), memory, max_body_chars=10_000)
     assert fingerprints.deleted == ["p0-old"]
