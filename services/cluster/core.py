@@ -190,11 +190,7 @@ def _cosine(a: dict[str, float], a_norm: float, b: dict[str, float], b_norm: flo
         return 0.0
     if len(a) > len(b):
         a, b = b, a
-    dot = 0.0
-    for k in a:
-        if k in b:  # then an index: cheaper than a `get` call per key, as few are shared
-            dot += a[k] * b[k]
-    return dot / (a_norm * b_norm)
+    return _dot(a, b) / (a_norm * b_norm)
 
 
 def _by_group(keys: Iterable[str]) -> dict[str, list[str]]:
@@ -280,8 +276,9 @@ class StoryClusterer:
             id(self._entity_df): {},
         }
         self._idf_base = 1.0  # ln(live + 1) + 1
-        # Stored ISO times as datetimes, for the emitted events: a story's first_seen recurs in
-        # each of its events, and parsing costs several times a look-up.
+        # Stored ISO times as datetimes, for the emitted events and the live stories' last
+        # seen: a story's first_seen recurs in each of its events, its last_seen is read for
+        # its live form and its event alike, and parsing costs several times a look-up.
         self._datetimes: Memo = Memo(datetime.fromisoformat, 65_536)
         for story_id in sorted(stories):
             story = stories[story_id]
@@ -315,7 +312,7 @@ class StoryClusterer:
             keys=keys,
             event_first=_ts(story["event_first"]),
             event_last=_ts(story["event_last"]),
-            last_seen=datetime.fromisoformat(story["last_seen"]).timestamp(),
+            last_seen=self._datetimes[story["last_seen"]].timestamp(),
             members=story["members"],
             years=frozenset(story["years"]),
         )
@@ -483,15 +480,8 @@ class StoryClusterer:
         article_new, story_absent = self._prominence(article, live, query)
         # Against each kept member, not only the centroid: a story that took in the first copy
         # of another event of the same kind has a blurred centroid, but its members stay apart.
-        # `in` then an index for the few shared terms costs less than a `get` call per term.
         lead = query.lead
-        member = []
-        for kept in live.members:
-            dot = 0.0
-            for t in kept:
-                if t in lead:
-                    dot += kept[t] * lead[t]
-            member.append(dot)
+        member = [_dot(kept, lead) for kept in live.members]
         # Years of written dates differ: copy about another occurrence. Penalty only (see the
         # fit): in ECB+ dev one event per topic has dated copy, so "both dated" is an artefact.
         year_conflict = float(
@@ -532,14 +522,10 @@ class StoryClusterer:
         article_new = missing / total if total else 0.0
         total = missing = 0.0
         for key, share in live.prominent.items():
-            # `_idf`, inlined (as in `_weighted`): this runs for every name of every candidate.
+            # The memo read here, `_idf` only on a miss: this runs for every name of every
+            # candidate.
             rarity = memo.get(key)
-            if rarity is None:
-                count = df.get(key)
-                rarity = 0.0
-                if count:
-                    rarity = memo[key] = math.log(count + 1.0)
-            w = share * (base - rarity)
+            w = share * (self._idf(df, key) if rarity is None else base - rarity)
             total += w
             if key not in article.entities:
                 missing += w
@@ -871,6 +857,8 @@ class StoryClusterer:
 
 
 def _dot(a: dict[str, float], b: dict[str, float]) -> float:
+    """The dot product, walking `a`: `in` then an index for the few shared keys costs less
+    than a `get` call per key."""
     dot = 0.0
     for t in a:
         if t in b:

@@ -55,10 +55,14 @@ ENTITY_GROUP = {
 
 def term(word: str) -> str | None:
     """A word's comparable form: lower case, possessive and simple plural stripped."""
-    w = without_possessive(word)
-    if len(w) < 3 or w in STOPWORDS:
+    return _term_of_plain(without_possessive(word))
+
+
+def _term_of_plain(word: str) -> str | None:
+    """`term` of a lower-case word with no apostrophe."""
+    if len(word) < 3 or word in STOPWORDS:
         return None
-    return singular(w)
+    return singular(word)
 
 
 class Memo(dict[Any, Any]):
@@ -91,12 +95,9 @@ def _word_terms(word: str) -> tuple[str, ...]:
     if word.isascii() and word.isalpha():
         # Most words are plain letters: one token, the word itself (a one-letter word is no
         # token, and `term` drops it too). This skips the regex, whose set-up per call costs
-        # several times what matching a word does, and it is `term` with no apostrophe to
-        # straighten or strip.
-        lower = word.lower()
-        if len(lower) < 3 or lower in STOPWORDS:
-            return ()
-        return (singular(lower),)
+        # several times what matching a word does.
+        found = _term_of_plain(word.lower())
+        return (found,) if found else ()
     # map/filter keep the per-token work in C; only tokens never seen before reach `term`.
     return tuple(filter(None, map(_token_terms.__getitem__, _TOKEN.findall(word))))
 
