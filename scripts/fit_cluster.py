@@ -149,6 +149,22 @@ def fit_weights(
     return tuple(round(w, 4) for w in weights), note
 
 
+def f1_per_order(
+    articles: Sequence[EnrichedArticleV1],
+    gold: dict[str, str],
+    seeds: Sequence[int],
+    config: ClusterConfig,
+    scored_ids: set[str] | None = None,
+) -> list[float]:
+    """B-cubed F1 of each seeded order, over `scored_ids` (all) and never the extra seeds."""
+    scored_gold = {
+        i: e
+        for i, e in gold.items()
+        if e != SEED_EVENT and (scored_ids is None or i in scored_ids)
+    }
+    return [bcubed(scored_gold, cluster_in_order(articles, seed, config)).f1 for seed in seeds]
+
+
 def worst_f1(
     articles: Sequence[EnrichedArticleV1],
     gold: dict[str, str],
@@ -156,14 +172,7 @@ def worst_f1(
     config: ClusterConfig,
     scored_ids: set[str] | None = None,
 ) -> float:
-    scored_gold = {
-        i: e
-        for i, e in gold.items()
-        if e != SEED_EVENT and (scored_ids is None or i in scored_ids)
-    }
-    return min(
-        bcubed(scored_gold, cluster_in_order(articles, seed, config)).f1 for seed in seeds
-    )
+    return min(f1_per_order(articles, gold, seeds, config, scored_ids))
 
 
 def mean_f1(
@@ -173,10 +182,7 @@ def mean_f1(
     config: ClusterConfig,
 ) -> float:
     """B-cubed F1 averaged over the orders: what the thresholds are chosen on."""
-    scored_gold = {i: e for i, e in gold.items() if e != SEED_EVENT}
-    return float(
-        np.mean([bcubed(scored_gold, cluster_in_order(articles, s, config)).f1 for s in seeds])
-    )
+    return float(np.mean(f1_per_order(articles, gold, seeds, config)))
 
 
 def fit(

@@ -7,7 +7,7 @@ One run measures, on the configured broker with real `storywire worker STAGE` pr
   timed from the first story event to the story event that first lists the burst's last article,
   with one enrich worker and then with two (same consumer group, so they share partitions);
 - latency, ingest -> story event, per article at a fixed offered load (`ingested_at` in the raw
-  article against the timestamp of the first story event that lists it, which the cluster
+  article against the timestamp of the earliest story event that lists it, which the cluster
   worker's producer stamps as it sends the event; same clock, same machine);
 - each worker's peak RSS (VmHWM) and the CPU seconds each process spent per article.
 
@@ -40,7 +40,7 @@ from services.clean.core import clean
 from services.clean.memory import SourceMemory
 from services.enrich.core import NER_BODY_CHARS, enrich_batch, load_nlp, ner_text
 from services.errors import InvalidArticle
-from services.kafka import admin_client, create_topics, delete_run_topics
+from services.kafka import admin_client, create_topics, delete_run_topics, run_topic_marks
 from services.pipeline import LocalPipeline, WorkerFailed, free_port_block
 from services.settings import Settings
 from services.story_view import StoryBoard, article_id_of
@@ -373,7 +373,7 @@ def broker_pid() -> int | None:
 def topic_bytes(settings: Settings) -> dict[str, int]:
     """Bytes the broker holds for each of this run's topics (storywire's and faust's
     changelogs), from the broker's log directories."""
-    run_marks = (settings.topic_prefix, f"{settings.group_prefix}-")
+    run_marks = run_topic_marks(settings)
     admin = admin_client(settings)
     try:
         sizes: dict[str, int] = {}
@@ -448,8 +448,8 @@ class BenchPipeline(LocalPipeline):
 
 
 class StoryClock:
-    """When each article first appeared in a story event: the event's own timestamp (set by
-    the cluster worker as it produced it, same clock as `ingested_at`).
+    """When each article first appeared in a story event: the earliest such event's own
+    timestamp (set by the cluster worker as it produced it, same clock as `ingested_at`).
 
     The events are read only when the count of messages on the story and dead-letter topics
     says the awaited articles can all be there: reading them as they come would put this

@@ -101,6 +101,12 @@ def create_topics(settings: Settings, changelogs: Iterable[str] = ()) -> list[st
         admin.close()
 
 
+def run_topic_marks(settings: Settings) -> tuple[str, str]:
+    """How a run's topic names start: its topic prefix (storywire's topics), then its group
+    prefix and a dash (faust's, named after the app: table changelogs, the assignor's)."""
+    return settings.topic_prefix, f"{settings.group_prefix}-"
+
+
 def delete_run_topics(settings: Settings) -> list[str]:
     """Delete one run's topics: those named with its `topic_prefix`, and the faust topics
     (table changelogs, assignor) named after its `group_prefix`. Return the names deleted.
@@ -116,10 +122,11 @@ def delete_run_topics(settings: Settings) -> list[str]:
         raise ValueError(
             "refusing to delete topics: a run needs its own topic_prefix and group_prefix"
         )
-    marks = (settings.topic_prefix, f"{settings.group_prefix}-")
     admin = admin_client(settings)
     try:
-        doomed = sorted(name for name in admin.list_topics() if name.startswith(marks))
+        doomed = sorted(
+            name for name in admin.list_topics() if name.startswith(run_topic_marks(settings))
+        )
         if doomed:
             admin.delete_topics(doomed)
         return doomed

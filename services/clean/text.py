@@ -236,11 +236,12 @@ def words(lower: str) -> list[str]:
 
 def line_key(line: str) -> str:
     """A short stable key for a line, as remembered in a source's template."""
-    return hashlib.blake2b(line.lower().encode(), digest_size=8).hexdigest()
+    return line_keys((line,))[0]
 
 
 def line_keys(lines: Iterable[str]) -> list[str]:
-    """`line_key` of each line (in one comprehension: this runs on every line of every page)."""
+    """`line_key` of each line, the one place the key is made (in one comprehension: this runs
+    on every line of every page)."""
     blake2b = hashlib.blake2b
     return [blake2b(line.lower().encode(), digest_size=8).hexdigest() for line in lines]
 
