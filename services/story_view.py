@@ -24,9 +24,9 @@ class StoryBoard:
         # Every article id seen in a story event or a dead letter. An article once placed stays
         # placed (a merge moves it into the surviving story), so this only grows.
         self._accounted: set[str] = set()
-        # When each article was first placed: the timestamp of the first story event that lists
-        # it (the cluster worker's clock when it produced the event, in seconds since the
-        # epoch), so it does not depend on when this view got round to reading the event.
+        # When each article was first placed: the timestamp of the earliest story event that
+        # lists it (the cluster worker's clock when it produced the event, in seconds since the
+        # epoch), so it does not depend on when or in what order this view read the events.
         self.placed_at: dict[str, float] = {}
         self._stories_topic = settings.topic(Topic.STORIES)
         topics = [self._stories_topic] + [settings.topic(t) for t in DEAD_LETTER_TOPICS.values()]
@@ -60,7 +60,8 @@ class StoryBoard:
                     # a merge, a later event on another partition lists the article too.
                     at = record.timestamp / 1000
                     for article_id in story.article_ids:
-                        if at < self.placed_at.get(article_id, at + 1.0):
+                        known_at = self.placed_at.get(article_id)
+                        if known_at is None or at < known_at:
                             self.placed_at[article_id] = at
                     known = self.stories.get(story.story_id)
                     if known is None or known.version < story.version:
