@@ -2,6 +2,7 @@
 
 Usage: .venv/bin/python scripts/fit_cluster.py [FILE.jsonl] [--folds 5] [--seeds 1 2 3]
        [--threshold-seeds 1 2 3 4 5 6] [--ner-body-chars N] [--drop FEATURE ...] [--jobs 2]
+       [--fold-seed 0]
 
 1. Pairs. The articles are replayed in a shuffled order (per seed) through a clusterer whose
    stories are the true events (each article is placed into its event's story after its
@@ -313,6 +314,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--drop", nargs="+", default=[], choices=FEATURES[1:], help="features pinned at 0"
     )
     parser.add_argument("--jobs", type=int, default=1, help="folds fitted in parallel")
+    parser.add_argument(
+        "--fold-seed", type=int, default=0,
+        help="seed of the topics' shuffle into folds: rerun with others to see the spread",
+    )
     args = parser.parse_args(argv)
     DROPPED.update(args.drop)
     extra = [SEEDS_DIR] if args.extra is None else args.extra
@@ -326,9 +331,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     # The extras' topic is their event label: never a held-out topic.
     topic_of = {i: e.split("_")[0] for i, e in gold.items()}
     topics = sorted({t for t in topic_of.values() if t.isdigit()}, key=int)
-    random.Random(0).shuffle(topics)
+    random.Random(args.fold_seed).shuffle(topics)
 
-    print(f"cross-validation: {args.folds} folds by topic, seeds {args.seeds}")
+    print(
+        f"cross-validation: {args.folds} folds by topic (fold seed {args.fold_seed}),"
+        f" seeds {args.seeds}"
+    )
     folds = [set(topics[fold :: args.folds]) for fold in range(args.folds)]
     tasks = [
         (articles, gold, topic_of, test_topics, args.seeds, args.threshold_seeds)
