@@ -47,8 +47,8 @@ from services.cluster.text import (
     dated_years,
     entity_key,
     prominent_entities,
+    sublinear_tf,
     terms_in,
-    unit_vector,
 )
 
 # The signals the join score weighs, in the order of `ClusterConfig.weights`.
@@ -133,14 +133,19 @@ class _Live:
 
 @dataclass(slots=True)
 class _Article:
-    """An article's comparable form."""
+    """An article's comparable form. Its term vectors are sublinear term frequencies, each
+    with the length that scales it to unit length (`sublinear_tf`): they are only ever read
+    IDF-weighted (`_weighted`), which divides by the length as it goes."""
 
     terms: dict[str, float]
+    terms_length: float
     headline: dict[str, float]
+    headline_length: float
     entities: dict[str, float]
     prominent: frozenset[str]
     leads: dict[str, list[str]]  # group ("who:", ...) -> its keys in `prominent`
-    lead: dict[str, float]  # headline and the body's opening, unit TF
+    lead: dict[str, float]  # headline and the body's opening
+    lead_length: float
     years: frozenset[int]
     event_time: float | None
     # When storywire saw the copy (its ingest time): what first_seen / last_seen track and what
@@ -240,6 +245,11 @@ def _top(
     if changed is None:
         return {k: _round5(weights[k]) for k in ranked}
     return {k: _round5(weights[k]) if k in changed else weights[k] for k in ranked}
+
+
+def _title_terms(article: _Article) -> dict[str, float]:
+    """What a story's title is chosen by: the headline's unit TF vector, top 20 terms."""
+    return _top(_unit(article.headline, article.headline_length), 20)
 
 
 def story_id_for(article_id: str) -> str:
@@ -389,8 +399,11 @@ class StoryClusterer:
             rarity = memo[key] = math.log(count + 1.0)
         return self._idf_base - rarity
 
-    def _weighted(self, vector: dict[str, float], df: Counter[str]) -> dict[str, float]:
-        """The vector with each weight times its IDF."""
+    def _weighted(
+        self, vector: dict[str, float], df: Counter[str], length: float = 1.0
+    ) -> dict[str, float]:
+        """The vector with each weight divided by `length` (a term vector's, to scale it to
+        unit length first) and times its IDF."""
         memo = self._idf_memo[id(df)]
         get, df_get = memo.get, df.get
         base = self._idf_base
@@ -403,7 +416,7 @@ class StoryClusterer:
                 rarity = 0.0
                 if count:
                     rarity = memo[k] = log(count + 1.0)
-            weighted[k] = w * (base - rarity)
+            weighted[k] = w / length * (base - rarity)
         return weighted
 
     def _stored_vectors(self, article: _Article, query: _Query | None = None) -> _Query:
@@ -450,9 +463,9 @@ class StoryClusterer:
 
     def _query(self, article: _Article) -> _Query:
         """The article weighted by the live stories' IDF (once per article)."""
-        body = self._weighted(article.terms, self._term_df)
-        headline = self._weighted(article.headline, self._term_df)
-        lead = _unit(self._weighted(article.lead, self._term_df))
+        body = self._weighted(article.terms, self._term_df, article.terms_length)
+        headline = self._weighted(article.headline, self._term_df, article.headline_length)
+        lead = _unit(self._weighted(article.lead, self._term_df, article.lead_length))
         groups: dict[str, list[tuple[str, float]]] = {}
         for key, weight in self._weighted(article.entities, self._entity_df).items():
             group = key[: key.index(":") + 1]
@@ -606,13 +619,19 @@ class StoryClusterer:
         body = Counter(opening_terms + rest_terms)
         lead = Counter(headline_terms + opening_terms)
         prominent = prominent_entities(article)
+        body_tf, body_length = sublinear_tf(body)
+        headline_tf, headline_length = sublinear_tf(headline)
+        lead_tf, lead_length = sublinear_tf(lead)
         return _Article(
-            terms=unit_vector(body),
-            headline=unit_vector(headline),
+            terms=body_tf,
+            terms_length=body_length,
+            headline=headline_tf,
+            headline_length=headline_length,
             entities=article_entities(article),
             prominent=prominent,
             leads=_by_group(prominent),
-            lead=unit_vector(lead),
+            lead=lead_tf,
+            lead_length=lead_length,
             years=dated_years(f"{article.headline}\n{article.body[: self.config.body_chars]}"),
             event_time=published.timestamp() if published else None,
             seen=article.ingested_at,
@@ -705,7 +724,7 @@ class StoryClusterer:
             "language": article.language,
             "version": 1,
             "title": article.headline,
-            "title_terms": _top(comparable.headline, 20),
+            "title_terms": _title_terms(comparable),
             "article_ids": [article.id],
             "sources": [article.source],
             "duplicate_count": 1 if article.duplicate_of else 0,
@@ -758,7 +777,7 @@ class StoryClusterer:
         )
         title, title_terms = story["title"], story["title_terms"]
         # The representative headline is the one closest to all the story's headlines so far.
-        candidate_terms = _top(comparable.headline, 20)
+        candidate_terms = _title_terms(comparable)
         if _dot(candidate_terms, headline) > _dot(title_terms, headline):
             title, title_terms = article.headline, candidate_terms
         event_first, event_last = story["event_first"], story["event_last"]
