@@ -120,7 +120,7 @@ class _Live:
     terms_norm: float
     headline: dict[str, float]
     headline_norm: float
-    entities: dict[str, float]  # key -> summed weight
+    entities: dict[str, list[Any]]  # the stored entities: only their keys are compared
     prominent: dict[str, float]  # key -> share of articles naming it in headline or lead
     leads: dict[str, list[str]]  # group -> the keys at least half its articles lead with
     keys: frozenset[str]  # the story's inverted-index keys
@@ -316,7 +316,7 @@ class StoryClusterer:
             terms_norm=_length(story["terms"]),
             headline=story["headline"],
             headline_norm=_length(story["headline"]),
-            entities={k: v[3] for k, v in story["entities"].items()},
+            entities=story["entities"],
             prominent=prominent,
             leads=_by_group(k for k, share in prominent.items() if share >= 0.5),
             keys=keys,
