@@ -279,9 +279,11 @@ class StoryClusterer:
         self._entity_df: Counter[str] = Counter()
         # (last_seen, story_id) per story, oldest first; stale entries are skipped on pop.
         self._by_last_seen: list[tuple[float, str]] = []
-        # ln(df + 1) per key, per df table: IDF = ln(live + 1) + 1 - ln(df + 1). A changed
-        # story drops only its own keys' entries, so the memo lives across articles.
-        self._idf_memo: dict[int, dict[str, float | None]] = {
+        # ln(df + 1) of every counted key, per df table: IDF = ln(live + 1) + 1 - ln(df + 1),
+        # and a key no live story has is missing (0.0). Kept as the counts change (a changed
+        # story recounts only its own keys), so an article's terms are weighted by one look-up
+        # each, not a look-up then a count and a log.
+        self._rarities: dict[int, dict[str, float]] = {
             id(self._term_df): {},
             id(self._entity_df): {},
         }
@@ -328,16 +330,17 @@ class StoryClusterer:
         )
 
     def _count(self, df: Counter[str], keys: Any, delta: int) -> None:
-        """Add `delta` to each key's document frequency; its memoised IDF goes stale."""
-        memo = self._idf_memo[id(df)]
+        """Add `delta` to each key's document frequency, and update its ln(df + 1)."""
+        rarity = self._rarities[id(df)]
+        log = math.log
         for key in keys:
-            count = df[key] + delta
+            count = df.get(key, 0) + delta  # not df[key]: a Counter's miss is a Python call
             if count > 0:
                 df[key] = count
-                memo[key] = None
+                rarity[key] = log(count + 1.0)
             else:
                 del df[key]
-                memo.pop(key, None)
+                del rarity[key]
 
     def _remember(self, story_id: str, story: dict[str, Any]) -> None:
         self._enter(story_id, self._live_of(story))
@@ -390,34 +393,16 @@ class StoryClusterer:
 
     def _idf(self, df: Counter[str], key: str) -> float:
         """Smoothed IDF over the live stories: ln((live + 1) / (df + 1)) + 1."""
-        memo = self._idf_memo[id(df)]
-        rarity = memo.get(key)
-        if rarity is None:
-            count = df.get(key)
-            if not count:
-                return self._idf_base
-            rarity = memo[key] = math.log(count + 1.0)
-        return self._idf_base - rarity
+        return self._idf_base - self._rarities[id(df)].get(key, 0.0)
 
     def _weighted(
         self, vector: dict[str, float], df: Counter[str], length: float = 1.0
     ) -> dict[str, float]:
         """The vector with each weight divided by `length` (a term vector's, to scale it to
-        unit length first) and times its IDF."""
-        memo = self._idf_memo[id(df)]
-        get, df_get = memo.get, df.get
+        unit length first) and times its IDF (`_idf`)."""
+        rarity = self._rarities[id(df)].get
         base = self._idf_base
-        log = math.log
-        weighted = {}
-        for k, w in vector.items():
-            rarity = get(k)
-            if rarity is None:
-                count = df_get(k)
-                rarity = 0.0
-                if count:
-                    rarity = memo[k] = log(count + 1.0)
-            weighted[k] = w / length * (base - rarity)
-        return weighted
+        return {k: w / length * (base - rarity(k, 0.0)) for k, w in vector.items()}
 
     def _stored_vectors(self, article: _Article, query: _Query | None = None) -> _Query:
         """What a story adds up when `article` joins: its body, headline and lead vectors
@@ -524,8 +509,7 @@ class StoryClusterer:
         share of the story's headline/lead names, weighted by how many of its articles lead
         with them, that the article never names). Two events of one kind share background
         names (the team, the agency) but lead with different ones (the player, the town)."""
-        df = self._entity_df
-        memo = self._idf_memo[id(df)]
+        rarity = self._rarities[id(self._entity_df)].get
         base = self._idf_base
         total = missing = 0.0
         for key, w in query.prominent:
@@ -535,10 +519,8 @@ class StoryClusterer:
         article_new = missing / total if total else 0.0
         total = missing = 0.0
         for key, share in live.prominent.items():
-            # The memo read here, `_idf` only on a miss: this runs for every name of every
-            # candidate.
-            rarity = memo.get(key)
-            w = share * (self._idf(df, key) if rarity is None else base - rarity)
+            # `_idf`, read here: this runs for every name of every candidate.
+            w = share * (base - rarity(key, 0.0))
             total += w
             if key not in article.entities:
                 missing += w
@@ -572,15 +554,13 @@ class StoryClusterer:
         get = votes.get
         index = self._index
         base = self._idf_base
-        term_memo, entity_memo = self._idf_memo[id(term_df)], self._idf_memo[id(entity_df)]
+        term_rarity, entity_rarity = self._rarities[id(term_df)], self._rarities[id(entity_df)]
         for key, df in lookups:
             postings = index.get(key)
             if not postings or len(postings) > cfg.max_postings:
                 continue
-            # `_idf`, with the memo read here: a key with postings is counted, so after its
-            # first look-up since its count changed, its rarity is in the memo.
-            rarity = (term_memo if df is term_df else entity_memo).get(key)
-            vote = self._idf(df, key) if rarity is None else base - rarity
+            # `_idf`, read here: a key with postings is counted, so its rarity is there.
+            vote = base - (term_rarity if df is term_df else entity_rarity)[key]
             for story_id in postings:
                 votes[story_id] = get(story_id, 0.0) + vote
         # Enough of the best-voted to fill `max_candidates` after the time window's cut
