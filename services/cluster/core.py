@@ -699,6 +699,7 @@ class StoryClusterer:
     ) -> dict[str, Any]:
         cfg = self.config
         event = _iso(article.published_at) if article.published_at else None
+        seen = _iso(comparable.seen)
         return {
             "id": story_id,
             "language": article.language,
@@ -708,8 +709,8 @@ class StoryClusterer:
             "article_ids": [article.id],
             "sources": [article.source],
             "duplicate_count": 1 if article.duplicate_of else 0,
-            "first_seen": _iso(comparable.seen),
-            "last_seen": _iso(comparable.seen),
+            "first_seen": seen,
+            "last_seen": seen,
             "event_first": event,
             "event_last": event,
             "terms": _top(vectors.body, cfg.story_terms),
