@@ -351,17 +351,22 @@ class StoryClusterer:
         story keeps most of its terms and names from one article to the next."""
         self._live[story_id] = live
         self._idf_base = math.log(len(self._live) + 1) + 1.0
-        old_terms = old.terms.keys() if old else frozenset()
-        old_entities = old.entities.keys() if old else frozenset()
-        self._count(self._term_df, live.terms.keys() - old_terms, 1)
-        self._count(self._term_df, old_terms - live.terms.keys(), -1)
-        self._count(self._entity_df, live.entities.keys() - old_entities, 1)
-        self._count(self._entity_df, old_entities - live.entities.keys(), -1)
-        old_keys = old.keys if old else frozenset()
+        if old is None:  # every key is new: counted as it is, no set of differences built
+            self._count(self._term_df, live.terms, 1)
+            self._count(self._entity_df, live.entities, 1)
+            new_keys, gone_keys = live.keys, frozenset[str]()
+        else:
+            terms, old_terms = live.terms.keys(), old.terms.keys()
+            self._count(self._term_df, terms - old_terms, 1)
+            self._count(self._term_df, old_terms - terms, -1)
+            entities, old_entities = live.entities.keys(), old.entities.keys()
+            self._count(self._entity_df, entities - old_entities, 1)
+            self._count(self._entity_df, old_entities - entities, -1)
+            new_keys, gone_keys = live.keys - old.keys, old.keys - live.keys
         index = self._index
-        for key in live.keys - old_keys:
+        for key in new_keys:
             index.setdefault(key, set()).add(story_id)
-        for key in old_keys - live.keys:
+        for key in gone_keys:
             postings = index[key]
             postings.discard(story_id)
             if not postings:
