@@ -43,6 +43,7 @@ from schemas.stories import StoryEventV1
 from services.cluster.text import (
     LEAD_CHARS,
     Memo,
+    TermFrequencies,
     article_entities,
     dated_years,
     entity_key,
@@ -133,19 +134,16 @@ class _Live:
 
 @dataclass(slots=True)
 class _Article:
-    """An article's comparable form. Its term vectors are sublinear term frequencies, each
-    with the length that scales it to unit length (`sublinear_tf`): they are only ever read
-    IDF-weighted (`_weighted`), which divides by the length as it goes."""
+    """An article's comparable form. Its term vectors are sublinear term frequencies with
+    their lengths (`sublinear_tf`): they are only ever read IDF-weighted (`_weighted`), which
+    scales them to unit length as it goes."""
 
-    terms: dict[str, float]
-    terms_length: float
-    headline: dict[str, float]
-    headline_length: float
+    terms: TermFrequencies
+    headline: TermFrequencies
     entities: dict[str, float]
     prominent: frozenset[str]
     leads: dict[str, list[str]]  # group ("who:", ...) -> its keys in `prominent`
-    lead: dict[str, float]  # headline and the body's opening
-    lead_length: float
+    lead: TermFrequencies  # headline and the body's opening
     years: frozenset[int]
     event_time: float | None
     # When storywire saw the copy (its ingest time): what first_seen / last_seen track and what
@@ -249,7 +247,8 @@ def _top(
 
 def _title_terms(article: _Article) -> dict[str, float]:
     """What a story's title is chosen by: the headline's unit TF vector, top 20 terms."""
-    return _top(_unit(article.headline, article.headline_length), 20)
+    terms, weights, length = article.headline
+    return _top({t: w / length for t, w in zip(terms, weights, strict=True)}, 20)
 
 
 def story_id_for(article_id: str) -> str:
@@ -401,13 +400,17 @@ class StoryClusterer:
         return self._idf_base - self._rarities[id(df)].get(key, 0.0)
 
     def _weighted(
-        self, vector: dict[str, float], df: Counter[str], length: float = 1.0
+        self, keys: Iterable[str], weights: Iterable[float], length: float, df: Counter[str]
     ) -> dict[str, float]:
-        """The vector with each weight divided by `length` (a term vector's, to scale it to
-        unit length first) and times its IDF (`_idf`)."""
+        """Each key with its weight (in turn) divided by `length` and times the key's IDF
+        (`_idf`): `_weighted(*term_frequencies, df)` is a term vector scaled to unit length
+        and IDF-weighted in one pass."""
         rarity = self._rarities[id(df)].get
         base = self._idf_base
-        return {k: w / length * (base - rarity(k, 0.0)) for k, w in vector.items()}
+        return {
+            k: w / length * (base - rarity(k, 0.0))
+            for k, w in zip(keys, weights, strict=True)
+        }
 
     def _stored_vectors(self, article: _Article, query: _Query | None = None) -> _Query:
         """What a story adds up when `article` joins: its body, headline and lead vectors
@@ -453,11 +456,12 @@ class StoryClusterer:
 
     def _query(self, article: _Article) -> _Query:
         """The article weighted by the live stories' IDF (once per article)."""
-        body = self._weighted(article.terms, self._term_df, article.terms_length)
-        headline = self._weighted(article.headline, self._term_df, article.headline_length)
-        lead = _unit(self._weighted(article.lead, self._term_df, article.lead_length))
+        body = self._weighted(*article.terms, self._term_df)
+        headline = self._weighted(*article.headline, self._term_df)
+        lead = _unit(self._weighted(*article.lead, self._term_df))
         groups: dict[str, list[tuple[str, float]]] = {}
-        for key, weight in self._weighted(article.entities, self._entity_df).items():
+        names = article.entities
+        for key, weight in self._weighted(names, names.values(), 1.0, self._entity_df).items():
             group = key[: key.index(":") + 1]
             groups.setdefault(group, []).append((key, weight))
         prominent = [(key, self._idf(self._entity_df, key)) for key in sorted(article.prominent)]
@@ -551,7 +555,7 @@ class StoryClusterer:
         # Stable: equal weights keep the article's own term order.
         ranked_terms = sorted(weighted_terms, key=weighted_terms.__getitem__, reverse=True)
         terms = dict.fromkeys(ranked_terms[: cfg.query_terms])
-        terms.update(dict.fromkeys(article.headline))
+        terms.update(dict.fromkeys(article.headline.terms))
         term_df, entity_df = self._term_df, self._entity_df
         lookups = [(t, term_df) for t in terms]
         lookups += [(key, entity_df) for key in article.entities]
@@ -604,19 +608,13 @@ class StoryClusterer:
         body = Counter(opening_terms + rest_terms)
         lead = Counter(headline_terms + opening_terms)
         prominent = prominent_entities(article)
-        body_tf, body_length = sublinear_tf(body)
-        headline_tf, headline_length = sublinear_tf(headline)
-        lead_tf, lead_length = sublinear_tf(lead)
         return _Article(
-            terms=body_tf,
-            terms_length=body_length,
-            headline=headline_tf,
-            headline_length=headline_length,
+            terms=sublinear_tf(body),
+            headline=sublinear_tf(headline),
             entities=article_entities(article),
             prominent=prominent,
             leads=_by_group(prominent),
-            lead=lead_tf,
-            lead_length=lead_length,
+            lead=sublinear_tf(lead),
             years=dated_years(f"{article.headline}\n{article.body[: self.config.body_chars]}"),
             event_time=published.timestamp() if published else None,
             seen=article.ingested_at,

@@ -4,9 +4,9 @@ import functools
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from itertools import chain
-from typing import Any
+from typing import Any, NamedTuple
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
@@ -138,19 +138,27 @@ def _sublinear(count: float) -> float:
 _sublinears = Memo(_sublinear, 1024)
 
 
-def sublinear_tf(counts: Counter[str] | dict[str, float]) -> tuple[dict[str, float], float]:
-    """Sublinear term frequencies (1 + ln tf), and the vector's length (1.0 for no terms):
-    each weight divided by the length is its unit-length weight. The division is left to
-    the caller, which walks the weights anyway (IDF weighting) and so needs no pass of its
-    own to scale them."""
+class TermFrequencies(NamedTuple):
+    """A text's sublinear term frequencies (1 + ln tf): `weights[i]` is the i-th of `terms`
+    (in first-seen order), and each weight divided by `length` is its unit-vector weight."""
+
+    terms: Collection[str]
+    weights: list[float]
+    length: float
+
+
+def sublinear_tf(counts: Counter[str] | dict[str, float]) -> TermFrequencies:
+    """The term counts' sublinear frequencies, with their vector's length (1.0 for none).
+    Neither scaled to unit length nor keyed by term here: the caller walks terms and weights
+    anyway (IDF weighting) and divides as it goes, so no dict is built for them."""
     # Most counts are 1 or 2: their weights come from the memo, read by map in C (three
-    # times per article), and zipped into the dict in C too.
+    # times per article).
     try:
         weights = list(map(_sublinears.__getitem__, counts.values()))
     except ValueError:  # the log of a count of 0 or less: those terms are left out
         counts = {t: n for t, n in counts.items() if n > 0}
         weights = list(map(_sublinears.__getitem__, counts.values()))
-    return dict(zip(counts, weights, strict=True)), math.hypot(*weights) or 1.0
+    return TermFrequencies(counts, weights, math.hypot(*weights) or 1.0)
 
 
 @functools.lru_cache(maxsize=65_536)  # the same names recur from article to article
