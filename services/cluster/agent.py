@@ -1,5 +1,7 @@
 """The cluster stage on Kafka: articles.enriched -> story assignment -> stories (compacted)."""
 
+import gc
+
 import faust
 
 from schemas.articles import EnrichedArticleV1
@@ -39,6 +41,11 @@ def register(app: faust.App, settings: Settings) -> None:
                     shard = article.language
                     if shard not in clusterers:
                         clusterers[shard] = StoryClusterer(stories, config, language=shard)
+                        # The recovered stories and the indexes just built from them live for
+                        # hours: frozen out of the collector's generations, they are not walked
+                        # by every full collection (2.5M objects at 100k live stories: a second
+                        # of CPU each time). Stories replaced later are freed as before.
+                        gc.freeze()
                     clusterer = clusterers[shard]
                     # Closing follows ingest time: no new copy for the window closes a story.
                     story_events = (

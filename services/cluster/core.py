@@ -43,12 +43,13 @@ from schemas.stories import StoryEventV1
 from services.cluster.text import (
     LEAD_CHARS,
     Memo,
+    TermFrequencies,
     article_entities,
     dated_years,
     entity_key,
     prominent_entities,
+    sublinear_tf,
     terms_in,
-    unit_vector,
 )
 
 # The signals the join score weighs, in the order of `ClusterConfig.weights`.
@@ -120,7 +121,7 @@ class _Live:
     terms_norm: float
     headline: dict[str, float]
     headline_norm: float
-    entities: dict[str, float]  # key -> summed weight
+    entities: dict[str, list[Any]]  # the stored entities: only their keys are compared
     prominent: dict[str, float]  # key -> share of articles naming it in headline or lead
     leads: dict[str, list[str]]  # group -> the keys at least half its articles lead with
     keys: frozenset[str]  # the story's inverted-index keys
@@ -133,14 +134,16 @@ class _Live:
 
 @dataclass(slots=True)
 class _Article:
-    """An article's comparable form."""
+    """An article's comparable form. Its term vectors are sublinear term frequencies with
+    their lengths (`sublinear_tf`): they are only ever read IDF-weighted (`_weighted`), which
+    scales them to unit length as it goes."""
 
-    terms: dict[str, float]
-    headline: dict[str, float]
+    terms: TermFrequencies
+    headline: TermFrequencies
     entities: dict[str, float]
     prominent: frozenset[str]
     leads: dict[str, list[str]]  # group ("who:", ...) -> its keys in `prominent`
-    lead: dict[str, float]  # headline and the body's opening, unit TF
+    lead: TermFrequencies  # headline and the body's opening
     years: frozenset[int]
     event_time: float | None
     # When storywire saw the copy (its ingest time): what first_seen / last_seen track and what
@@ -242,6 +245,12 @@ def _top(
     return {k: _round5(weights[k]) if k in changed else weights[k] for k in ranked}
 
 
+def _title_terms(article: _Article) -> dict[str, float]:
+    """What a story's title is chosen by: the headline's unit TF vector, top 20 terms."""
+    terms, weights, length = article.headline
+    return _top({t: w / length for t, w in zip(terms, weights, strict=True)}, 20)
+
+
 def story_id_for(article_id: str) -> str:
     """A story's id, derived from its first article's id: stable across replays and restarts."""
     return "st-" + hashlib.blake2b(article_id.encode(), digest_size=8).hexdigest()
@@ -269,9 +278,11 @@ class StoryClusterer:
         self._entity_df: Counter[str] = Counter()
         # (last_seen, story_id) per story, oldest first; stale entries are skipped on pop.
         self._by_last_seen: list[tuple[float, str]] = []
-        # ln(df + 1) per key, per df table: IDF = ln(live + 1) + 1 - ln(df + 1). A changed
-        # story drops only its own keys' entries, so the memo lives across articles.
-        self._idf_memo: dict[int, dict[str, float | None]] = {
+        # ln(df + 1) of every counted key, per df table: IDF = ln(live + 1) + 1 - ln(df + 1),
+        # and a key no live story has is missing (0.0). Kept as the counts change (a changed
+        # story recounts only its own keys), so an article's terms are weighted by one look-up
+        # each, not a look-up then a count and a log.
+        self._rarities: dict[int, dict[str, float]] = {
             id(self._term_df): {},
             id(self._entity_df): {},
         }
@@ -306,7 +317,7 @@ class StoryClusterer:
             terms_norm=_length(story["terms"]),
             headline=story["headline"],
             headline_norm=_length(story["headline"]),
-            entities={k: v[3] for k, v in story["entities"].items()},
+            entities=story["entities"],
             prominent=prominent,
             leads=_by_group(k for k, share in prominent.items() if share >= 0.5),
             keys=keys,
@@ -318,16 +329,17 @@ class StoryClusterer:
         )
 
     def _count(self, df: Counter[str], keys: Any, delta: int) -> None:
-        """Add `delta` to each key's document frequency; its memoised IDF goes stale."""
-        memo = self._idf_memo[id(df)]
+        """Add `delta` to each key's document frequency, and update its ln(df + 1)."""
+        rarity = self._rarities[id(df)]
+        log = math.log
         for key in keys:
-            count = df[key] + delta
+            count = df.get(key, 0) + delta  # not df[key]: a Counter's miss is a Python call
             if count > 0:
                 df[key] = count
-                memo[key] = None
+                rarity[key] = log(count + 1.0)
             else:
                 del df[key]
-                memo.pop(key, None)
+                del rarity[key]
 
     def _remember(self, story_id: str, story: dict[str, Any]) -> None:
         self._enter(story_id, self._live_of(story))
@@ -338,17 +350,22 @@ class StoryClusterer:
         story keeps most of its terms and names from one article to the next."""
         self._live[story_id] = live
         self._idf_base = math.log(len(self._live) + 1) + 1.0
-        old_terms = old.terms.keys() if old else frozenset()
-        old_entities = old.entities.keys() if old else frozenset()
-        self._count(self._term_df, live.terms.keys() - old_terms, 1)
-        self._count(self._term_df, old_terms - live.terms.keys(), -1)
-        self._count(self._entity_df, live.entities.keys() - old_entities, 1)
-        self._count(self._entity_df, old_entities - live.entities.keys(), -1)
-        old_keys = old.keys if old else frozenset()
+        if old is None:  # every key is new: counted as it is, no set of differences built
+            self._count(self._term_df, live.terms, 1)
+            self._count(self._entity_df, live.entities, 1)
+            new_keys, gone_keys = live.keys, frozenset[str]()
+        else:
+            terms, old_terms = live.terms.keys(), old.terms.keys()
+            self._count(self._term_df, terms - old_terms, 1)
+            self._count(self._term_df, old_terms - terms, -1)
+            entities, old_entities = live.entities.keys(), old.entities.keys()
+            self._count(self._entity_df, entities - old_entities, 1)
+            self._count(self._entity_df, old_entities - entities, -1)
+            new_keys, gone_keys = live.keys - old.keys, old.keys - live.keys
         index = self._index
-        for key in live.keys - old_keys:
+        for key in new_keys:
             index.setdefault(key, set()).add(story_id)
-        for key in old_keys - live.keys:
+        for key in gone_keys:
             postings = index[key]
             postings.discard(story_id)
             if not postings:
@@ -380,31 +397,20 @@ class StoryClusterer:
 
     def _idf(self, df: Counter[str], key: str) -> float:
         """Smoothed IDF over the live stories: ln((live + 1) / (df + 1)) + 1."""
-        memo = self._idf_memo[id(df)]
-        rarity = memo.get(key)
-        if rarity is None:
-            count = df.get(key)
-            if not count:
-                return self._idf_base
-            rarity = memo[key] = math.log(count + 1.0)
-        return self._idf_base - rarity
+        return self._idf_base - self._rarities[id(df)].get(key, 0.0)
 
-    def _weighted(self, vector: dict[str, float], df: Counter[str]) -> dict[str, float]:
-        """The vector with each weight times its IDF."""
-        memo = self._idf_memo[id(df)]
-        get, df_get = memo.get, df.get
+    def _weighted(
+        self, keys: Iterable[str], weights: Iterable[float], length: float, df: Counter[str]
+    ) -> dict[str, float]:
+        """Each key with its weight (in turn) divided by `length` and times the key's IDF
+        (`_idf`): `_weighted(*term_frequencies, df)` is a term vector scaled to unit length
+        and IDF-weighted in one pass."""
+        rarity = self._rarities[id(df)].get
         base = self._idf_base
-        log = math.log
-        weighted = {}
-        for k, w in vector.items():
-            rarity = get(k)
-            if rarity is None:
-                count = df_get(k)
-                rarity = 0.0
-                if count:
-                    rarity = memo[k] = log(count + 1.0)
-            weighted[k] = w * (base - rarity)
-        return weighted
+        return {
+            k: w / length * (base - rarity(k, 0.0))
+            for k, w in zip(keys, weights, strict=True)
+        }
 
     def _stored_vectors(self, article: _Article, query: _Query | None = None) -> _Query:
         """What a story adds up when `article` joins: its body, headline and lead vectors
@@ -450,11 +456,12 @@ class StoryClusterer:
 
     def _query(self, article: _Article) -> _Query:
         """The article weighted by the live stories' IDF (once per article)."""
-        body = self._weighted(article.terms, self._term_df)
-        headline = self._weighted(article.headline, self._term_df)
-        lead = _unit(self._weighted(article.lead, self._term_df))
+        body = self._weighted(*article.terms, self._term_df)
+        headline = self._weighted(*article.headline, self._term_df)
+        lead = _unit(self._weighted(*article.lead, self._term_df))
         groups: dict[str, list[tuple[str, float]]] = {}
-        for key, weight in self._weighted(article.entities, self._entity_df).items():
+        names = article.entities
+        for key, weight in self._weighted(names, names.values(), 1.0, self._entity_df).items():
             group = key[: key.index(":") + 1]
             groups.setdefault(group, []).append((key, weight))
         prominent = [(key, self._idf(self._entity_df, key)) for key in sorted(article.prominent)]
@@ -511,8 +518,7 @@ class StoryClusterer:
         share of the story's headline/lead names, weighted by how many of its articles lead
         with them, that the article never names). Two events of one kind share background
         names (the team, the agency) but lead with different ones (the player, the town)."""
-        df = self._entity_df
-        memo = self._idf_memo[id(df)]
+        rarity = self._rarities[id(self._entity_df)].get
         base = self._idf_base
         total = missing = 0.0
         for key, w in query.prominent:
@@ -522,10 +528,8 @@ class StoryClusterer:
         article_new = missing / total if total else 0.0
         total = missing = 0.0
         for key, share in live.prominent.items():
-            # The memo read here, `_idf` only on a miss: this runs for every name of every
-            # candidate.
-            rarity = memo.get(key)
-            w = share * (self._idf(df, key) if rarity is None else base - rarity)
+            # `_idf`, read here: this runs for every name of every candidate.
+            w = share * (base - rarity(key, 0.0))
             total += w
             if key not in article.entities:
                 missing += w
@@ -551,7 +555,7 @@ class StoryClusterer:
         # Stable: equal weights keep the article's own term order.
         ranked_terms = sorted(weighted_terms, key=weighted_terms.__getitem__, reverse=True)
         terms = dict.fromkeys(ranked_terms[: cfg.query_terms])
-        terms.update(dict.fromkeys(article.headline))
+        terms.update(dict.fromkeys(article.headline.terms))
         term_df, entity_df = self._term_df, self._entity_df
         lookups = [(t, term_df) for t in terms]
         lookups += [(key, entity_df) for key in article.entities]
@@ -559,15 +563,13 @@ class StoryClusterer:
         get = votes.get
         index = self._index
         base = self._idf_base
-        term_memo, entity_memo = self._idf_memo[id(term_df)], self._idf_memo[id(entity_df)]
+        term_rarity, entity_rarity = self._rarities[id(term_df)], self._rarities[id(entity_df)]
         for key, df in lookups:
             postings = index.get(key)
             if not postings or len(postings) > cfg.max_postings:
                 continue
-            # `_idf`, with the memo read here: a key with postings is counted, so after its
-            # first look-up since its count changed, its rarity is in the memo.
-            rarity = (term_memo if df is term_df else entity_memo).get(key)
-            vote = self._idf(df, key) if rarity is None else base - rarity
+            # `_idf`, read here: a key with postings is counted, so its rarity is there.
+            vote = base - (term_rarity if df is term_df else entity_rarity)[key]
             for story_id in postings:
                 votes[story_id] = get(story_id, 0.0) + vote
         # Enough of the best-voted to fill `max_candidates` after the time window's cut
@@ -607,12 +609,12 @@ class StoryClusterer:
         lead = Counter(headline_terms + opening_terms)
         prominent = prominent_entities(article)
         return _Article(
-            terms=unit_vector(body),
-            headline=unit_vector(headline),
+            terms=sublinear_tf(body),
+            headline=sublinear_tf(headline),
             entities=article_entities(article),
             prominent=prominent,
             leads=_by_group(prominent),
-            lead=unit_vector(lead),
+            lead=sublinear_tf(lead),
             years=dated_years(f"{article.headline}\n{article.body[: self.config.body_chars]}"),
             event_time=published.timestamp() if published else None,
             seen=article.ingested_at,
@@ -700,17 +702,18 @@ class StoryClusterer:
     ) -> dict[str, Any]:
         cfg = self.config
         event = _iso(article.published_at) if article.published_at else None
+        seen = _iso(comparable.seen)
         return {
             "id": story_id,
             "language": article.language,
             "version": 1,
             "title": article.headline,
-            "title_terms": _top(comparable.headline, 20),
+            "title_terms": _title_terms(comparable),
             "article_ids": [article.id],
             "sources": [article.source],
             "duplicate_count": 1 if article.duplicate_of else 0,
-            "first_seen": _iso(comparable.seen),
-            "last_seen": _iso(comparable.seen),
+            "first_seen": seen,
+            "last_seen": seen,
             "event_first": event,
             "event_last": event,
             "terms": _top(vectors.body, cfg.story_terms),
@@ -758,7 +761,7 @@ class StoryClusterer:
         )
         title, title_terms = story["title"], story["title_terms"]
         # The representative headline is the one closest to all the story's headlines so far.
-        candidate_terms = _top(comparable.headline, 20)
+        candidate_terms = _title_terms(comparable)
         if _dot(candidate_terms, headline) > _dot(title_terms, headline):
             title, title_terms = article.headline, candidate_terms
         event_first, event_last = story["event_first"], story["event_last"]

@@ -4,9 +4,9 @@ import functools
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from itertools import chain
-from typing import Any
+from typing import Any, NamedTuple
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
@@ -138,17 +138,27 @@ def _sublinear(count: float) -> float:
 _sublinears = Memo(_sublinear, 1024)
 
 
-def unit_vector(counts: Counter[str] | dict[str, float]) -> dict[str, float]:
-    """Sublinear term frequencies (1 + ln tf), scaled to unit length."""
+class TermFrequencies(NamedTuple):
+    """A text's sublinear term frequencies (1 + ln tf): `weights[i]` is the i-th of `terms`
+    (in first-seen order), and each weight divided by `length` is its unit-vector weight."""
+
+    terms: Collection[str]
+    weights: list[float]
+    length: float
+
+
+def sublinear_tf(counts: Counter[str] | dict[str, float]) -> TermFrequencies:
+    """The term counts' sublinear frequencies, with their vector's length (1.0 for none).
+    Neither scaled to unit length nor keyed by term here: the caller walks terms and weights
+    anyway (IDF weighting) and divides as it goes, so no dict is built for them."""
     # Most counts are 1 or 2: their weights come from the memo, read by map in C (three
-    # times per article). A comprehension divides: measured cheaper than map(truediv).
+    # times per article).
     try:
         weights = list(map(_sublinears.__getitem__, counts.values()))
     except ValueError:  # the log of a count of 0 or less: those terms are left out
         counts = {t: n for t, n in counts.items() if n > 0}
         weights = list(map(_sublinears.__getitem__, counts.values()))
-    norm = math.hypot(*weights) or 1.0
-    return {t: w / norm for t, w in zip(counts, weights, strict=True)}
+    return TermFrequencies(counts, weights, math.hypot(*weights) or 1.0)
 
 
 @functools.lru_cache(maxsize=65_536)  # the same names recur from article to article
