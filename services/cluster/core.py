@@ -36,6 +36,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 from typing import Any
 
 from schemas.articles import EnrichedArticleV1
@@ -47,6 +48,7 @@ from services.cluster.text import (
     article_entities,
     dated_years,
     entity_key,
+    name_terms,
     prominent_entities,
     sublinear_tf,
     terms_in,
@@ -144,6 +146,10 @@ class _Article:
     prominent: frozenset[str]
     leads: dict[str, list[str]]  # group ("who:", ...) -> its keys in `prominent`
     lead: TermFrequencies  # headline and the body's opening
+    # Every term of the headline and the whole body. The NER reads only the top of the copy;
+    # a name it found in a story's lead still counts as named when the article's later text
+    # writes it (see `_names`).
+    words: frozenset[str]
     years: frozenset[int]
     event_time: float | None
     # When storywire saw the copy (its ingest time): what first_seen / last_seen track and what
@@ -440,6 +446,15 @@ class StoryClusterer:
         return shared / total if total else 0.0
 
     @staticmethod
+    def _names(article: _Article, key: str) -> bool:
+        """Whether the article names the entity `key`: its NER found it, or its text writes
+        every word of the name."""
+        if key in article.entities:
+            return True
+        words = name_terms(key)
+        return bool(words) and words <= article.words
+
+    @staticmethod
     def _conflict(article: _Article, live: _Live, group: str) -> float:
         """1.0 when article and story both lead with `group` entities and neither names any
         the other leads with: "Hugh Jackman to host the Oscars" against a story leading with
@@ -450,7 +465,7 @@ class StoryClusterer:
             return 0.0
         if any(k in live.entities for k in article_lead):
             return 0.0
-        if any(k in article.entities for k in story_lead):
+        if any(StoryClusterer._names(article, k) for k in story_lead):
             return 0.0
         return 1.0
 
@@ -531,7 +546,7 @@ class StoryClusterer:
             # `_idf`, read here: this runs for every name of every candidate.
             w = share * (base - rarity(key, 0.0))
             total += w
-            if key not in article.entities:
+            if not self._names(article, key):
                 missing += w
         return article_new, (missing / total if total else 0.0)
 
@@ -604,6 +619,7 @@ class StoryClusterer:
         headline_terms = terms_in(article.headline)
         opening_terms = terms_in(article.body[:LEAD_CHARS])
         rest_terms = terms_in(article.body[LEAD_CHARS : self.config.body_chars])
+        tail_terms = terms_in(article.body[self.config.body_chars :])
         headline = Counter(headline_terms)
         body = Counter(opening_terms + rest_terms)
         lead = Counter(headline_terms + opening_terms)
@@ -615,6 +631,7 @@ class StoryClusterer:
             prominent=prominent,
             leads=_by_group(prominent),
             lead=sublinear_tf(lead),
+            words=frozenset(chain(headline_terms, opening_terms, rest_terms, tail_terms)),
             years=dated_years(f"{article.headline}\n{article.body[: self.config.body_chars]}"),
             event_time=published.timestamp() if published else None,
             seen=article.ingested_at,

@@ -174,6 +174,13 @@ def entity_key(text: str, label: str) -> str:
     return f"{group}:{name}"
 
 
+@functools.lru_cache(maxsize=65_536)
+def name_terms(key: str) -> frozenset[str]:
+    """The terms of an entity key's name ("where:gulf of aden" -> {"gulf", "aden"}): what a
+    text must contain to name it, as `terms_in` reads the text."""
+    return frozenset(terms_in(key[key.index(":") + 1 :]))
+
+
 def prominent_entities(article: EnrichedArticleV1) -> frozenset[str]:
     """Keys of the who / where / which-organisation entities the headline or lead names: what
     the article is about, as opposed to background it mentions."""

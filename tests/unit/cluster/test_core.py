@@ -5,7 +5,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from schemas.articles import EnrichedArticleV1, EntityV1
-from services.cluster.core import ClusterConfig, StoryClusterer
+from services.cluster.core import FEATURES, ClusterConfig, StoryClusterer
 
 T0 = datetime(2013, 5, 2, 9, 0, tzinfo=UTC)
 
@@ -274,3 +274,22 @@ def test_round5_is_round_to_five_digits_bit_for_bit() -> None:
         weights += [math.nextafter(half, 0.0), half, math.nextafter(half, math.inf)]
     weights += [0.0, 5e-324, 0.015625, 9999.999995, 1e4, 12345.678915, 1e300]
     assert [_round5(w) for w in weights] == [round(w, 5) for w in weights]
+
+
+def test_a_lead_name_the_ner_missed_counts_when_the_text_writes_it() -> None:
+    # The NER reads only the top of the copy (and mislabels names): a story's lead name that
+    # the article's text writes is named, one it never writes is absent.
+    clusterer = StoryClusterer({}, ClusterConfig())
+    clusterer.add(REID_1)
+    opening = "A Hollywood actress has checked into the Promises rehab facility in Malibu. "
+    writes_it = _article("late-name", "Actress in rehab", opening + "It is Tara Reid.", [
+        ("Malibu", "GPE"),
+    ])
+    lacks_it = _article("no-name", "Actress in rehab", opening + "It is her second stay.", [
+        ("Malibu", "GPE"),
+    ])
+    absent = FEATURES.index("story_absent")
+    [(_, named)] = clusterer.scored_candidates(writes_it)
+    [(_, unnamed)] = clusterer.scored_candidates(lacks_it)
+    assert named[absent] < unnamed[absent]
+    assert unnamed[absent] > 0.0
