@@ -76,8 +76,8 @@ FEATURES: tuple[str, ...] = (
 # Fitted by scripts/fit_cluster.py on ECB+ dev (see docs in that script); regenerate, do not
 # edit by hand.
 FITTED_WEIGHTS: tuple[float, ...] = (
-    -2.6262, 5.3587, -0.4049, 1.8259, 0.6288, -0.4188, 0.0828, -0.1106, -0.6955, -2.7322, 0.0,
-    4.26, 4.995, -0.6647,
+    -1.956, 4.3236, -0.3478, 1.6856, 0.6779, -0.3588, -0.4637, -0.1596, -0.9745, -3.4695, 0.0,
+    4.1397, 3.8605, -0.455,
 )
 FITTED_JOIN_THRESHOLD = -1.5
 FITTED_MERGE_THRESHOLD = 1.0
