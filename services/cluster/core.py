@@ -36,7 +36,6 @@ from collections import Counter
 from collections.abc import Collection, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from itertools import chain
 from typing import Any
 
 from schemas.articles import EnrichedArticleV1
@@ -48,8 +47,9 @@ from services.cluster.text import (
     article_entities,
     dated_years,
     entity_key,
-    name_terms,
+    name_probe,
     prominent_entities,
+    searchable,
     sublinear_tf,
     terms_in,
 )
@@ -146,10 +146,10 @@ class _Article:
     prominent: frozenset[str]
     leads: dict[str, list[str]]  # group ("who:", ...) -> its keys in `prominent`
     lead: TermFrequencies  # headline and the body's opening
-    # Every term of the headline and the whole body. The NER reads only the top of the copy;
+    # The headline and the whole body, `searchable`. The NER reads only the top of the copy;
     # a name it found in a story's lead still counts as named when the article's later text
-    # writes it (see `_names`).
-    words: frozenset[str]
+    # writes it (see `_prominence`).
+    text: str
     years: frozenset[int]
     event_time: float | None
     # When storywire saw the copy (its ingest time): what first_seen / last_seen track and what
@@ -446,26 +446,18 @@ class StoryClusterer:
         return shared / total if total else 0.0
 
     @staticmethod
-    def _names(article: _Article, key: str) -> bool:
-        """Whether the article names the entity `key`: its NER found it, or its text writes
-        every word of the name."""
-        if key in article.entities:
-            return True
-        words = name_terms(key)
-        return bool(words) and words <= article.words
-
-    @staticmethod
-    def _conflict(article: _Article, live: _Live, group: str) -> float:
+    def _conflict(article: _Article, live: _Live, group: str, unnamed: set[str]) -> float:
         """1.0 when article and story both lead with `group` entities and neither names any
         the other leads with: "Hugh Jackman to host the Oscars" against a story leading with
-        "Ellen DeGeneres" is another event of the same kind."""
+        "Ellen DeGeneres" is another event of the same kind. `unnamed`: the story's lead names
+        the article does not name (`_prominence`)."""
         article_lead = article.leads.get(group)
         story_lead = live.leads.get(group)
         if not article_lead or not story_lead:
             return 0.0
         if any(k in live.entities for k in article_lead):
             return 0.0
-        if any(StoryClusterer._names(article, k) for k in story_lead):
+        if not unnamed.issuperset(story_lead):
             return 0.0
         return 1.0
 
@@ -495,11 +487,11 @@ class StoryClusterer:
         who = self._group_match(query, live, "who:")
         where = self._group_match(query, live, "where:")
         org = self._group_match(query, live, "org:")
-        who_miss = self._conflict(article, live, "who:")
-        where_miss = self._conflict(article, live, "where:")
+        article_new, story_absent, unnamed = self._prominence(article, live, query)
+        who_miss = self._conflict(article, live, "who:", unnamed)
+        where_miss = self._conflict(article, live, "where:", unnamed)
         gap = self._gap_days(article, live)
         time_gap = 0.0 if gap is None else min(1.0, math.log1p(gap) / math.log(366.0))
-        article_new, story_absent = self._prominence(article, live, query)
         # Against each kept member, not only the centroid: a story that took in the first copy
         # of another event of the same kind has a blurred centroid, but its members stay apart.
         lead = query.lead
@@ -528,11 +520,13 @@ class StoryClusterer:
 
     def _prominence(
         self, article: _Article, live: _Live, query: _Query
-    ) -> tuple[float, float]:
+    ) -> tuple[float, float, set[str]]:
         """(IDF-weighted share of the article's headline/lead names the story never names,
         share of the story's headline/lead names, weighted by how many of its articles lead
-        with them, that the article never names). Two events of one kind share background
-        names (the team, the agency) but lead with different ones (the player, the town)."""
+        with them, that the article never names, those names). Two events of one kind share
+        background names (the team, the agency) but lead with different ones (the player, the
+        town). The article names a name its NER found or its text writes (`name_probe`): the
+        NER reads only the top of the copy, and labels some names wrongly."""
         rarity = self._rarities[id(self._entity_df)].get
         base = self._idf_base
         total = missing = 0.0
@@ -542,13 +536,16 @@ class StoryClusterer:
                 missing += w
         article_new = missing / total if total else 0.0
         total = missing = 0.0
+        names, text = article.entities, article.text
+        unnamed: set[str] = set()
         for key, share in live.prominent.items():
             # `_idf`, read here: this runs for every name of every candidate.
             w = share * (base - rarity(key, 0.0))
             total += w
-            if not self._names(article, key):
+            if key not in names and name_probe(key) not in text:
                 missing += w
-        return article_new, (missing / total if total else 0.0)
+                unnamed.add(key)
+        return article_new, (missing / total if total else 0.0), unnamed
 
     @staticmethod
     def _gap_days(article: _Article, live: _Live) -> float | None:
@@ -619,7 +616,6 @@ class StoryClusterer:
         headline_terms = terms_in(article.headline)
         opening_terms = terms_in(article.body[:LEAD_CHARS])
         rest_terms = terms_in(article.body[LEAD_CHARS : self.config.body_chars])
-        tail_terms = terms_in(article.body[self.config.body_chars :])
         headline = Counter(headline_terms)
         body = Counter(opening_terms + rest_terms)
         lead = Counter(headline_terms + opening_terms)
@@ -631,7 +627,7 @@ class StoryClusterer:
             prominent=prominent,
             leads=_by_group(prominent),
             lead=sublinear_tf(lead),
-            words=frozenset(chain(headline_terms, opening_terms, rest_terms, tail_terms)),
+            text=searchable(f"{article.headline}\n{article.body}"),
             years=dated_years(f"{article.headline}\n{article.body[: self.config.body_chars]}"),
             event_time=published.timestamp() if published else None,
             seen=article.ingested_at,

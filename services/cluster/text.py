@@ -174,11 +174,16 @@ def entity_key(text: str, label: str) -> str:
     return f"{group}:{name}"
 
 
-@functools.lru_cache(maxsize=65_536)
-def name_terms(key: str) -> frozenset[str]:
-    """The terms of an entity key's name ("where:gulf of aden" -> {"gulf", "aden"}): what a
-    text must contain to name it, as `terms_in` reads the text."""
-    return frozenset(terms_in(key[key.index(":") + 1 :]))
+def name_probe(key: str) -> str:
+    """What a `searchable` text must contain to name an entity key: its name as a word start
+    (" gulf of aden" for "where:gulf of aden", " reid" also finds "reid's")."""
+    return f" {key[key.index(':') + 1 :]}"
+
+
+def searchable(text: str) -> str:
+    """Text to look up `name_probe`s in: lower case, each line start a word start. Built for
+    every article's whole body, so plain string methods (C) only, no tokenising."""
+    return f" {text.lower()}".replace("\n", " ")
 
 
 def prominent_entities(article: EnrichedArticleV1) -> frozenset[str]:
