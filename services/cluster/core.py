@@ -76,11 +76,11 @@ FEATURES: tuple[str, ...] = (
 # Fitted by scripts/fit_cluster.py on ECB+ dev (see docs in that script); regenerate, do not
 # edit by hand.
 FITTED_WEIGHTS: tuple[float, ...] = (
-    -1.956, 4.3236, -0.3478, 1.6856, 0.6779, -0.3588, -0.4637, -0.1596, -0.9745, -3.4695, 0.0,
-    4.1397, 3.8605, -0.455,
+    -1.6635, 4.4188, -0.3576, 1.5973, 0.6091, -0.3608, -0.4997, -0.1127, -0.9485, -3.838, 0.0,
+    4.1368, 4.014, -0.5136,
 )
 FITTED_JOIN_THRESHOLD = -1.5
-FITTED_MERGE_THRESHOLD = 1.0
+FITTED_MERGE_THRESHOLD = 1.5
 
 
 @dataclass(frozen=True)
