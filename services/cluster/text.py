@@ -182,7 +182,8 @@ def name_probe(key: str) -> str:
 
 def searchable(text: str) -> str:
     """Text to look up `name_probe`s in: lower case, each line start a word start. Built for
-    every article's whole body, so plain string methods (C) only, no tokenising."""
+    every article (the clusterer passes the body past the slice the NER read), so plain string
+    methods (C) only, no tokenising."""
     return f" {text.lower()}".replace("\n", " ")
 
 
