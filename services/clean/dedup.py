@@ -30,6 +30,18 @@ _MULTIPLIER = np.uint64(1_000_003)
 _MASK = np.uint64(0xFFFFFFFF)
 
 
+class _WordHashes(dict[str, int]):
+    """word -> CRC32 of its UTF-8, computed on first use."""
+
+    def __missing__(self, word: str) -> int:
+        value = self[word] = zlib.crc32(word.encode())
+        return value
+
+
+_WORD_HASHES = _WordHashes()
+_WORD_HASHES_MAX = 200_000  # about 20 MB at most; a news vocabulary fits many times over
+
+
 def _shingle_hashes(words: Sequence[str]) -> np.ndarray:
     """32-bit hashes of the body's 5-word shingles.
 
@@ -39,9 +51,13 @@ def _shingle_hashes(words: Sequence[str]) -> np.ndarray:
     """
     if not words:
         return np.zeros(0, dtype=np.uint64)
-    # Each distinct word hashed once: bodies repeat their words (the, of, names) many times.
-    distinct = {word: zlib.crc32(word.encode()) for word in set(words)}
-    word_hashes = np.fromiter(map(distinct.__getitem__, words), dtype=np.uint64, count=len(words))
+    if len(_WORD_HASHES) > _WORD_HASHES_MAX:
+        _WORD_HASHES.clear()  # bounded: a long-running worker meets ever new names and typos
+    # Each word hashed once per process: copy repeats its words (the, of, names) within an
+    # article and across articles, and a cached word costs one dict lookup in C.
+    word_hashes = np.fromiter(
+        map(_WORD_HASHES.__getitem__, words), dtype=np.uint64, count=len(words)
+    )
     width = min(SHINGLE_WORDS, len(word_hashes))
     count = len(word_hashes) - width + 1
     shingles = np.zeros(count, dtype=np.uint64)
