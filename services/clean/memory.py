@@ -70,7 +70,9 @@ class SourceMemory:
         # Updated in place, not copied: a source's table holds up to MAX_LINES_PER_SOURCE lines
         # and an article touches a few hundred of them. Assigned whole again below.
         lines: dict[str, list[int]] = state["lines"]
-        for key in set(line_keys):
+        # Each line once, in the order the article has them: set order would follow the hash
+        # seed, and so would the lines kept below when new ones tie at the cut.
+        for key in dict.fromkeys(line_keys):
             seen, _last = lines.get(key, (0, 0))
             lines[key] = [seen + 1, article_number]
         if len(lines) > MAX_LINES_PER_SOURCE:

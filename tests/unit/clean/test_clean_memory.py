@@ -231,3 +231,34 @@ def test_only_the_current_partitions_fingerprints_are_deleted() -> None:
     third = " ".join(" ".join(paragraphs) for paragraphs in STORIES[3:])
     clean(_at("p0-new", third, 49), memory, max_body_chars=10_000)
     assert fingerprints.deleted == ["p0-old"]
+
+
+_EVICTION_RUN = """
+import json
+from services.clean import memory
+memory.MAX_LINES_PER_SOURCE = 5
+store = {}
+mem = memory.SourceMemory(store, {})
+mem.learn_template("wire", ["a", "b", "c"])
+mem.learn_template("wire", [f"line {n}" for n in range(8)])  # 11 lines: 6 must go, in a tie
+print(json.dumps(store))
+"""
+
+
+def test_which_lines_a_full_template_keeps_does_not_depend_on_the_hash_seed() -> None:
+    # A worker restarted with another PYTHONHASHSEED must go on cleaning the same copy the
+    # same way: the lines kept when a source's template is full may not follow set order.
+    import os
+    import subprocess
+    import sys
+
+    kept = {
+        subprocess.run(
+            [sys.executable, "-c", _EVICTION_RUN],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True, text=True, check=True,
+        ).stdout
+        for seed in range(6)
+    }
+    assert len(kept) == 1, kept
+    assert list(json.loads(kept.pop())["wire"]["lines"]) == [f"line {n}" for n in range(5)]
