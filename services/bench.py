@@ -753,38 +753,44 @@ def run_bench(
     )
     create_topics(settings)
     log_dir = Path(".run") / "bench" / run
-    results: list[Burst] = []
-    rss: dict[str, float] = {}
-    with BenchPipeline(
-        settings, log_dir, metrics_base_port=free_port_block(3), worker_root=worker_root
-    ) as pipeline:
-        pipeline.wait_until_ready()
-        clock = StoryClock(settings)
+    try:
+        results: list[Burst] = []
+        rss: dict[str, float] = {}
+        with BenchPipeline(
+            settings, log_dir, metrics_base_port=free_port_block(3), worker_root=worker_root
+        ) as pipeline:
+            pipeline.wait_until_ready()
+            clock = StoryClock(settings)
+            try:
+                send_all(settings, warmup[:8])
+                if clock.wait_for([a.id for a in warmup[:8]], pipeline, timeout_s=300):
+                    raise WorkerFailed("the warm-up articles reached no story in 300 s")
+                wait_for_group(settings, "enrich", 1)
+                idle = idle_cpu_percent(pipeline)
+                say("workers warm; burst with one enrich worker ...")
+                results.append(run_burst(settings, pipeline, clock, bursts[0], timeout_s=900))
+                say(f"1 enrich worker: {results[-1].throughput:.1f}/s; adding a second ...")
+                pipeline.add_enrich_worker()
+                wait_for_group(settings, "enrich", 2, timeout_s=180)
+                send_all(settings, warmup[8:])
+                if clock.wait_for([a.id for a in warmup[8:]], pipeline, timeout_s=300):
+                    raise WorkerFailed("the second warm-up reached no story in 300 s")
+                time.sleep(3)  # the new worker's model is loaded off the loop after it joins
+                results.append(run_burst(settings, pipeline, clock, bursts[1], timeout_s=900))
+                say(f"2 enrich workers: {results[-1].throughput:.1f}/s; latency at "
+                    f"{plan.latency_rate:.0f}/s for {plan.latency_seconds:.0f} s ...")
+                latency = run_latency(settings, pipeline, clock, paced_set, plan.latency_rate)
+                pipeline.check()
+                rss = {name: peak_rss_mb(pid) for name, pid in pipeline.worker_pids().items()}
+            finally:
+                clock.close()
+        sizes = topic_bytes(settings)
+    finally:
+        # Measured, or the run failed: left behind, its topics slow every later client.
         try:
-            send_all(settings, warmup[:8])
-            if clock.wait_for([a.id for a in warmup[:8]], pipeline, timeout_s=300):
-                raise WorkerFailed("the warm-up articles reached no story in 300 s")
-            wait_for_group(settings, "enrich", 1)
-            idle = idle_cpu_percent(pipeline)
-            say("workers warm; burst with one enrich worker ...")
-            results.append(run_burst(settings, pipeline, clock, bursts[0], timeout_s=900))
-            say(f"1 enrich worker: {results[-1].throughput:.1f}/s; adding a second ...")
-            pipeline.add_enrich_worker()
-            wait_for_group(settings, "enrich", 2, timeout_s=180)
-            send_all(settings, warmup[8:])
-            if clock.wait_for([a.id for a in warmup[8:]], pipeline, timeout_s=300):
-                raise WorkerFailed("the second warm-up reached no story in 300 s")
-            time.sleep(3)  # the new worker's model is loaded off the loop after it joins
-            results.append(run_burst(settings, pipeline, clock, bursts[1], timeout_s=900))
-            say(f"2 enrich workers: {results[-1].throughput:.1f}/s; latency at "
-                f"{plan.latency_rate:.0f}/s for {plan.latency_seconds:.0f} s ...")
-            latency = run_latency(settings, pipeline, clock, paced_set, plan.latency_rate)
-            pipeline.check()
-            rss = {name: peak_rss_mb(pid) for name, pid in pipeline.worker_pids().items()}
-        finally:
-            clock.close()
-    sizes = topic_bytes(settings)
-    delete_run_topics(settings)  # measured; left behind they slow every later client
+            delete_run_topics(settings)
+        except Exception as exc:  # the run's own error, if any, is the one to see
+            say(f"could not delete the run's topics ({settings.topic_prefix}*): {exc!r}")
 
     figures: dict[str, Any] = {
         "date": started_at.isoformat(timespec="seconds"),
