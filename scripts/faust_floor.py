@@ -1,0 +1,150 @@
+"""What three faust stages cost per message when they do nothing: the floor under `make bench`.
+
+Usage: .venv/bin/python scripts/faust_floor.py [--messages 3000] [--rate 0] [--tables]
+
+Three pass-through stages, each its own worker process as storywire's are (topic a -> b -> c
+-> d, raw bytes, two partitions, acks=all, the same faust settings that matter for cost), on
+the broker of `make broker-start`. `--tables` also writes a changelog-backed table entry per
+message in every stage, as the clean and cluster stages do. Messages of 3.4 KB (an article's
+size on articles.raw) are sent by kafka-python as the ingest producer sends them; `--rate`
+paces them (articles/s; 0: as fast as the producer goes, a backlog). It prints the CPU
+milliseconds per message of each stage, the broker and the producer, measured from /proc
+between the first message and the last one reaching topic d.
+
+Everything storywire's stages add to an article beyond their cores sits on top of this. The
+pipeline ratio target (end to end >= 0.85 x bare NLP) leaves everything but the NLP about
+3.5 ms per article on two cores; see the README for what this script measured.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import NewTopic
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from services.bench import broker_pid, cpu_seconds  # noqa: E402 - after the sys.path line
+
+BROKER = "127.0.0.1:9092"
+STAGES = {"s1": ("a", "b"), "s2": ("b", "c"), "s3": ("c", "d")}
+VALUE = (b"x" * 60 + b" ") * 56  # 3,416 bytes
+
+
+def run_stage(stage: str, prefix: str, tables: bool) -> None:
+    """One pass-through stage as a faust worker (runs until terminated)."""
+    import faust
+
+    raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
+           "value_serializer": "raw"}
+    app = faust.App(
+        f"{prefix}group-{stage}", broker=f"kafka://{BROKER}", store="memory://",
+        autodiscover=False, web_enabled=False, producer_acks=-1, broker_commit_interval=1.0,
+        consumer_auto_offset_reset="earliest", topic_partitions=2,
+        datadir=f".run/faust-floor/{prefix}{stage}",
+    )
+    source, target = STAGES[stage]
+    inbound = app.topic(prefix + source, **raw)
+    outbound = app.topic(prefix + target, **raw)
+    table = app.Table(
+        f"floor-{stage}",
+        schema=faust.Schema(key_type=str, key_serializer="json", value_serializer="json"),
+    )
+
+    @app.agent(inbound, name=stage)
+    async def pass_through(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            if tables:
+                table[str(event.message.offset % 50)] = {"seen": event.message.offset}
+            await outbound.send(key=event.message.key, value=event.message.value)
+
+    faust.Worker(app, loglevel="warn").execute_from_commandline()
+
+
+def measure(messages: int, rate: float, tables: bool) -> str:
+    prefix = f"floor-{int(time.time())}."
+    admin = KafkaAdminClient(bootstrap_servers=BROKER)
+    admin.create_topics([NewTopic(prefix + name, 2, 1) for name in "abcd"])
+    log_dir = Path(".run") / "faust-floor"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    workers = {
+        stage: subprocess.Popen(
+            [sys.executable, __file__, "--stage", stage, "--prefix", prefix,
+             *(["--tables"] if tables else [])],
+            stdout=(log_dir / f"{stage}.log").open("w"), stderr=subprocess.STDOUT,
+        )
+        for stage in STAGES
+    }
+    producer = KafkaProducer(bootstrap_servers=BROKER, acks="all", linger_ms=10)
+    reader = KafkaConsumer(bootstrap_servers=BROKER)
+    last = [TopicPartition(prefix + "d", partition) for partition in (0, 1)]
+
+    def wait_for(count: int) -> None:
+        deadline = time.monotonic() + 300
+        while sum(reader.end_offsets(last).values()) < count:
+            for stage, worker in workers.items():
+                if worker.poll() is not None:
+                    raise SystemExit(f"stage {stage} stopped; see {log_dir}/{stage}.log")
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{count} messages did not reach topic d in 300 s")
+            time.sleep(0.2)
+
+    def send(count: int, offset: int, pace: float) -> None:
+        started = time.time()
+        for n in range(count):
+            if pace:
+                delay = started + n / pace - time.time()
+                if delay > 0:
+                    time.sleep(delay)
+            producer.send(prefix + "a", key=str(offset + n).encode(), value=VALUE)
+        producer.flush()
+
+    try:
+        send(50, 0, 0.0)  # warm-up: groups joined, connections made
+        wait_for(50)
+        time.sleep(2)
+        pids = {stage: worker.pid for stage, worker in workers.items()}
+        broker = broker_pid()
+        if broker is not None:
+            pids["broker"] = broker
+        before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        own_before = sum(os.times()[:2])
+        started = time.time()
+        send(messages, 50, rate)
+        wait_for(50 + messages)
+        span = time.time() - started
+        costs = {name: (cpu_seconds(pid) - before[name]) * 1000 / messages
+                 for name, pid in pids.items()}
+        costs["producer"] = (sum(os.times()[:2]) - own_before) * 1000 / messages
+    finally:
+        for worker in workers.values():
+            worker.terminate()
+        for worker in workers.values():
+            worker.wait(30)
+        admin.delete_topics([t for t in admin.list_topics() if t.startswith(prefix)])
+    figures = " ".join(f"{name}={ms:.2f}" for name, ms in costs.items())
+    return (f"faust-floor: messages={messages} offered={rate or 'backlog'} tables={tables} "
+            f"achieved={messages / span:.0f}/s CPU ms/message: {figures} "
+            f"sum={sum(costs.values()):.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=3000)
+    parser.add_argument("--rate", type=float, default=0.0, help="messages/s; 0: a backlog")
+    parser.add_argument("--tables", action="store_true", help="a table write per message")
+    parser.add_argument("--stage", choices=sorted(STAGES), help=argparse.SUPPRESS)
+    parser.add_argument("--prefix", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.stage:
+        run_stage(args.stage, args.prefix, args.tables)
+        return
+    print(measure(args.messages, args.rate, args.tables))
+
+
+if __name__ == "__main__":
+    main()
