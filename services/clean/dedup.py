@@ -15,6 +15,7 @@ import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 from services.clean.memory import SourceMemory
+from services.memo import Memo
 
 # 64 permutations estimate a Jaccard of 0.7 within about +-0.06, plenty to tell a republished
 # copy (>0.8) from another outlet's report (<0.3), at half the cost of 128.
@@ -30,16 +31,10 @@ _MULTIPLIER = np.uint64(1_000_003)
 _MASK = np.uint64(0xFFFFFFFF)
 
 
-class _WordHashes(dict[str, int]):
-    """word -> CRC32 of its UTF-8, computed on first use."""
-
-    def __missing__(self, word: str) -> int:
-        value = self[word] = zlib.crc32(word.encode())
-        return value
-
-
-_WORD_HASHES = _WordHashes()
-_WORD_HASHES_MAX = 200_000  # about 20 MB at most; a news vocabulary fits many times over
+# word -> CRC32 of its UTF-8, each word hashed once per process: copy repeats its words (the,
+# of, names) within an article and across articles. Bounded: a long-running worker meets ever
+# new names and typos; 200,000 words are about 20 MB.
+_WORD_HASHES = Memo(lambda word: zlib.crc32(word.encode()), 200_000)
 
 
 def _shingle_hashes(words: Sequence[str]) -> np.ndarray:
@@ -51,10 +46,7 @@ def _shingle_hashes(words: Sequence[str]) -> np.ndarray:
     """
     if not words:
         return np.zeros(0, dtype=np.uint64)
-    if len(_WORD_HASHES) > _WORD_HASHES_MAX:
-        _WORD_HASHES.clear()  # bounded: a long-running worker meets ever new names and typos
-    # Each word hashed once per process: copy repeats its words (the, of, names) within an
-    # article and across articles, and a cached word costs one dict lookup in C.
+    # A word seen before costs one dict lookup in C (`Memo`).
     word_hashes = np.fromiter(
         map(_WORD_HASHES.__getitem__, words), dtype=np.uint64, count=len(words)
     )

@@ -42,7 +42,6 @@ from schemas.articles import EnrichedArticleV1
 from schemas.stories import StoryEventV1
 from services.cluster.text import (
     LEAD_CHARS,
-    Memo,
     TermFrequencies,
     article_entities,
     dated_years,
@@ -53,6 +52,7 @@ from services.cluster.text import (
     sublinear_tf,
     terms_in,
 )
+from services.memo import Memo
 
 # The signals the join score weighs, in the order of `ClusterConfig.weights`.
 FEATURES: tuple[str, ...] = (

@@ -4,14 +4,15 @@ import functools
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from itertools import chain
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from schemas.articles import EnrichedArticleV1
 from services.enrich.core import NEWS_WORDS
+from services.memo import Memo
 from services.words import singular, without_possessive
 
 STOPWORDS = frozenset(w.lower() for w in STOP_WORDS) | NEWS_WORDS
@@ -63,23 +64,6 @@ def _term_of_plain(word: str) -> str | None:
     if len(word) < 3 or word in STOPWORDS:
         return None
     return singular(word)
-
-
-class Memo(dict[Any, Any]):
-    """A pure function's results by argument, computed on first sight, emptied when full.
-    News copy repeats its vocabulary, so most look-ups are hits; `map(memo.__getitem__, ...)`
-    reads a hit in C at about half the cost of an `lru_cache` hit (no recency to update)."""
-
-    def __init__(self, function: Callable[[Any], Any], size: int) -> None:
-        super().__init__()
-        self.function = function
-        self.size = size
-
-    def __missing__(self, argument: Any) -> Any:
-        if len(self) >= self.size:
-            self.clear()
-        result = self[argument] = self.function(argument)
-        return result
 
 
 def _token_term(token: str) -> str | None:
