@@ -4,12 +4,14 @@ Usage: .venv/bin/python scripts/faust_floor.py [--messages 3000] [--rate 0] [--t
 
 Three pass-through stages, each its own worker process as storywire's are (topic a -> b -> c
 -> d, raw bytes, two partitions, acks=all, the same faust settings that matter for cost), on
-the broker of `make broker-start`. `--tables` also writes a changelog-backed table entry per
-message in every stage, as the clean and cluster stages do. Messages of 3.4 KB (an article's
-size on articles.raw) are sent by kafka-python as the ingest producer sends them; `--rate`
-paces them (articles/s; 0: as fast as the producer goes, a backlog). It prints the CPU
-milliseconds per message of each stage, the broker and the producer, measured from /proc
-between the first message and the last one reaching topic d.
+the plaintext broker the settings name (`STORYWIRE_BOOTSTRAP_SERVERS`; by default the one
+`make broker-start` runs, and its CPU is measured only when it is that local one). `--tables`
+also writes a changelog-backed table entry per message in every stage, as the clean and
+cluster stages do. Messages of 3.4 KB (an article's size on articles.raw) are sent by
+storywire's ingest producer (`make_producer`); `--rate` paces them (articles/s; 0: as fast as
+the producer goes, a backlog). It prints the CPU milliseconds per message of each stage, the
+broker and the producer, measured from /proc between the first message and the last one
+reaching topic d.
 
 Everything storywire's stages add to an article beyond their cores sits on top of this. The
 pipeline ratio target (end to end >= 0.85 x bare NLP) leaves everything but the NLP about
@@ -23,26 +25,29 @@ import sys
 import time
 from pathlib import Path
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import NewTopic
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.bench import broker_pid, cpu_seconds  # noqa: E402 - after the sys.path line
+from services.ingest.producer import make_producer  # noqa: E402
+from services.kafka import admin_client, client_config  # noqa: E402
+from services.settings import Settings  # noqa: E402
 
-BROKER = "127.0.0.1:9092"
 STAGES = {"s1": ("a", "b"), "s2": ("b", "c"), "s3": ("c", "d")}
 VALUE = (b"x" * 60 + b" ") * 56  # 3,416 bytes
 
 
-def run_stage(stage: str, prefix: str, tables: bool) -> None:
+def run_stage(settings: Settings, stage: str, prefix: str, tables: bool) -> None:
     """One pass-through stage as a faust worker (runs until terminated)."""
     import faust
 
     raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
            "value_serializer": "raw"}
     app = faust.App(
-        f"{prefix}group-{stage}", broker=f"kafka://{BROKER}", store="memory://",
+        f"{prefix}group-{stage}", store="memory://",
+        broker=[f"kafka://{server}" for server in settings.bootstrap_servers.split(",")],
         autodiscover=False, web_enabled=False, producer_acks=-1, broker_commit_interval=1.0,
         consumer_auto_offset_reset="earliest", topic_partitions=2,
         datadir=f".run/faust-floor/{prefix}{stage}",
@@ -65,9 +70,9 @@ def run_stage(stage: str, prefix: str, tables: bool) -> None:
     faust.Worker(app, loglevel="warn").execute_from_commandline()
 
 
-def measure(messages: int, rate: float, tables: bool) -> str:
+def measure(settings: Settings, messages: int, rate: float, tables: bool) -> str:
     prefix = f"floor-{int(time.time())}."
-    admin = KafkaAdminClient(bootstrap_servers=BROKER)
+    admin = admin_client(settings)
     admin.create_topics([NewTopic(prefix + name, 2, 1) for name in "abcd"])
     log_dir = Path(".run") / "faust-floor"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -79,8 +84,8 @@ def measure(messages: int, rate: float, tables: bool) -> str:
         )
         for stage in STAGES
     }
-    producer = KafkaProducer(bootstrap_servers=BROKER, acks="all", linger_ms=10)
-    reader = KafkaConsumer(bootstrap_servers=BROKER)
+    producer = make_producer(settings)  # storywire's ingest producer, as it is configured
+    reader = KafkaConsumer(**client_config(settings))
     last = [TopicPartition(prefix + "d", partition) for partition in (0, 1)]
 
     def wait_for(count: int) -> None:
@@ -140,10 +145,11 @@ def main() -> None:
     parser.add_argument("--stage", choices=sorted(STAGES), help=argparse.SUPPRESS)
     parser.add_argument("--prefix", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    settings = Settings()
     if args.stage:
-        run_stage(args.stage, args.prefix, args.tables)
+        run_stage(settings, args.stage, args.prefix, args.tables)
         return
-    print(measure(args.messages, args.rate, args.tables))
+    print(measure(settings, args.messages, args.rate, args.tables))
 
 
 if __name__ == "__main__":
