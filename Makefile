@@ -75,7 +75,7 @@ bench: install broker-start ## pipeline throughput, latency and RSS on the real 
 	$(BIN)/storywire bench pipeline --write-docs
 
 bench-cluster: install ## cluster core cost at 1k, 10k and 100k live stories
-	$(BIN)/storywire bench cluster
+	$(BIN)/storywire bench cluster --shared $(SHARED)
 
 prometheus-install: ## install Debian's prometheus (server + promtool) if missing; apt, as root or via sudo
 	@if command -v prometheus >/dev/null && command -v promtool >/dev/null; then exit 0; fi; \

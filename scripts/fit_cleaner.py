@@ -1,6 +1,6 @@
 """Choose the plain-text line classifier's thresholds, with a held-out check.
 
-Usage: .venv/bin/python scripts/fit_cleaner.py /work/shared/data/extraction [--folds K --repeats R]
+Usage: .venv/bin/python scripts/fit_cleaner.py ../shared/data/extraction [--folds K --repeats R]
 
 Grid-searches `services.clean.text`'s bridge penalty, long-line length, extra-block size and
 stopword density over the benchmark. Each setting cleans every page once and keeps each page's

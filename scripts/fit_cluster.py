@@ -59,10 +59,11 @@ from services.cluster.scoring import bcubed  # noqa: E402
 from services.cluster.text import term_counts  # noqa: E402
 from services.enrich.core import NER_BODY_CHARS  # noqa: E402
 
-DEV = Path("/work/shared/data/ecbplus/articles.dev.jsonl")
+SHARED = Path("../shared")  # run from the repo root, as the Makefile does
+DEV = SHARED / "data/ecbplus/articles.dev.jsonl"
 THRESHOLDS = [x / 4 for x in range(-12, 5)]  # log-odds
 MERGE_THRESHOLDS = [math.inf, 4.0, 3.0, 2.0, 1.5, 1.0]
-SEEDS_DIR = Path("/work/shared/seeds")
+SEEDS_DIR = SHARED / "seeds"
 # Features whose weight may only lower the score. ECB+ dev dates exist for one event per topic
 # only, so "both dated" alone predicts "same event" there; a free time weight would learn that
 # artefact instead of "far apart in time -> different events".

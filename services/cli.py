@@ -247,11 +247,13 @@ def eval_clustering(
 
 
 @bench_app.command("cluster")
-def bench_cluster() -> None:
+def bench_cluster(
+    shared: Annotated[Path, typer.Option(help="the shared data folder")] = Path("../shared"),
+) -> None:
     """Cost per article of the cluster core with 1k, 10k and 100k live stories."""
     from services.cluster.bench import bench_cluster as run
 
-    run()
+    run(shared)
 
 
 @bench_app.command("pipeline")

