@@ -44,7 +44,7 @@ demo: install broker-start ## the whole pipeline on the seeds + unrelated ECB+ c
 
 test: install broker-start prometheus-install ## the whole suite: lint, types, schemas, unit and integration tests on the real broker
 	$(BIN)/ruff check .
-	$(BIN)/mypy services schemas
+	$(BIN)/mypy services schemas scripts
 	$(BIN)/storywire schemas check
 	$(BIN)/pytest tests/unit -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no unit tests ran: failing" >&2; exit 1; fi; exit $$rc
 	$(BIN)/pytest tests/integration -q -m integration; rc=$$?; if [ $$rc -eq 5 ]; then echo "no integration tests ran: failing" >&2; exit 1; fi; exit $$rc
@@ -55,8 +55,8 @@ test-unit: install ## unit tests only (no broker)
 lint: install ## ruff
 	$(BIN)/ruff check .
 
-typecheck: install ## mypy over services/ and schemas/
-	$(BIN)/mypy services schemas
+typecheck: install ## mypy over services/, schemas/ and scripts/
+	$(BIN)/mypy services schemas scripts
 
 schemas: install ## regenerate the checked-in JSON Schema files from the pydantic models
 	$(BIN)/storywire schemas write

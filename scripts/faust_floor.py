@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import NewTopic
@@ -43,7 +44,7 @@ def run_stage(settings: Settings, stage: str, prefix: str, tables: bool) -> None
     """One pass-through stage as a faust worker (runs until terminated)."""
     import faust
 
-    raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
+    raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
            "value_serializer": "raw"}
     app = faust.App(
         f"{prefix}group-{stage}", store="memory://",

@@ -27,7 +27,7 @@ from pathlib import Path
 from services.clean import evaluate, text
 from services.clean.scoring import page_score
 
-GRID = {
+GRID: dict[str, list[float]] = {
     "_BAD_LINE_PENALTY": [40, 60, 100, 150],
     "_LONG_CHARS": [70, 90, 110],
     "_EXTRA_BLOCK_CHARS": [300, 400, 800],

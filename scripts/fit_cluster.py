@@ -48,7 +48,12 @@ from sklearn.linear_model import LogisticRegression
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from schemas.articles import EnrichedArticleV1  # noqa: E402 - after the sys.path line above
-from services.cluster.core import FEATURES, ClusterConfig, StoryClusterer  # noqa: E402
+from services.cluster.core import (  # noqa: E402
+    FEATURES,
+    ClusterConfig,
+    StoryClusterer,
+    _Article,
+)
 from services.cluster.evaluate import (  # noqa: E402
     SEED_EVENT,
     cluster_in_order,
@@ -76,9 +81,9 @@ def _memoise_comparable() -> None:
     """Tokenise each article once for the whole fit, not once per replay (hundreds of them):
     the comparable form depends on the article only."""
     original = StoryClusterer._comparable
-    cache: dict[str, object] = {}
+    cache: dict[str, _Article] = {}
 
-    def comparable(self: StoryClusterer, article: EnrichedArticleV1) -> object:
+    def comparable(self: StoryClusterer, article: EnrichedArticleV1) -> _Article:
         if article.id not in cache:
             cache[article.id] = original(self, article)
         return cache[article.id]
