@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from schemas.articles import CleanArticleV1, EnrichedArticleV1, RawArticleV1
 from schemas.deadletter import DeadLetterV1
 from schemas.stories import StoryEventV1
+from schemas.ticks import ClusterTickV1
 from schemas.topics import Topic
 
 CONTRACTS: dict[Topic, type[BaseModel]] = {
@@ -18,6 +19,7 @@ CONTRACTS: dict[Topic, type[BaseModel]] = {
     Topic.DLQ_CLEAN: DeadLetterV1,
     Topic.DLQ_ENRICH: DeadLetterV1,
     Topic.DLQ_CLUSTER: DeadLetterV1,
+    Topic.CLUSTER_TICKS: ClusterTickV1,
 }
 
 JSON_DIR = Path(__file__).parent / "json"

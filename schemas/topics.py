@@ -17,10 +17,19 @@ class Topic(StrEnum):
     DLQ_CLEAN = "dlq.clean"
     DLQ_ENRICH = "dlq.enrich"
     DLQ_CLUSTER = "dlq.cluster"
+    # ClusterTickV1, key = language: the cluster workers' reminders to close idle stories
+    # (internal). Keyed like articles.enriched and with as many partitions, so a tick reaches
+    # the worker holding its shard's stories.
+    CLUSTER_TICKS = "cluster.ticks"
 
     @property
     def compacted(self) -> bool:
         return self is Topic.STORIES
+
+    @property
+    def retention_ms(self) -> int | None:
+        """How long the topic keeps messages, where storywire sets it (else the broker's)."""
+        return 3_600_000 if self is Topic.CLUSTER_TICKS else None
 
 
 DEAD_LETTER_TOPICS: dict[str, Topic] = {

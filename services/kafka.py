@@ -75,12 +75,16 @@ def create_topics(settings: Settings, changelogs: Iterable[str] = ()) -> list[st
     try:
         existing = set(admin.list_topics())
         wanted = []
-        topics = [(settings.topic(topic.value), topic.compacted) for topic in Topic]
-        topics += [(name, True) for name in changelogs]
-        for name, compacted in topics:
+        topics = [
+            (settings.topic(topic.value), topic.compacted, topic.retention_ms) for topic in Topic
+        ]
+        topics += [(name, True, None) for name in changelogs]
+        for name, compacted, retention_ms in topics:
             if name in existing:
                 continue
             configs = {"cleanup.policy": "compact"} if compacted else {}
+            if retention_ms is not None:
+                configs["retention.ms"] = str(retention_ms)
             wanted.append(
                 NewTopic(
                     name=name,

@@ -48,7 +48,11 @@ class Settings(BaseSettings):
 
     # --- Cluster ---------------------------------------------------------------------------
     story_window_hours: float = Field(
-        72.0, gt=0, description="a story closes after this long without new copy (event time)"
+        72.0, gt=0, description="a story closes after this long without new copy (ingest time)"
+    )
+    story_close_check_seconds: float = Field(
+        60.0, gt=0,
+        description="how often a cluster worker looks for stories to close while no copy comes",
     )
 
     def topic(self, name: str) -> str:

@@ -1,12 +1,23 @@
-"""The cluster stage on Kafka: articles.enriched -> story assignment -> stories (compacted)."""
+"""The cluster stage on Kafka: articles.enriched -> story assignment -> stories (compacted).
+
+The agent also reads `cluster.ticks`, which the worker's own timer writes (one tick per shard
+it holds, keyed and partitioned like the shard's articles): a tick closes the shard's stories
+that got no copy for the story window, on the shard's ingest-time clock (`ShardClock`), so
+stories close also when no more copy comes. Table writes must happen while handling a message
+of the table's partition, which is why closing waits for a tick instead of running in the timer.
+"""
 
 import gc
+from datetime import UTC, datetime
 
 import faust
 
 from schemas.articles import EnrichedArticleV1
+from schemas.stories import StoryEventV1
+from schemas.ticks import ClusterTickV1
 from schemas.topics import Topic
 from services import metrics
+from services.cluster.clock import ShardClock, closed_by_tick
 from services.cluster.core import ClusterConfig, StoryClusterer
 from services.errors import InvalidArticle
 from services.settings import Settings
@@ -16,7 +27,11 @@ STAGE = "cluster"
 
 
 def register(app: faust.App, settings: Settings) -> None:
-    enriched = app.topic(settings.topic(Topic.ENRICHED), **RAW_BYTES)
+    ticks_name = settings.topic(Topic.CLUSTER_TICKS)
+    # One stream over both: partition p of each goes to the worker holding the shard stories
+    # of partition p (faust assigns the topics of one agent together).
+    inbound = app.topic(settings.topic(Topic.ENRICHED), ticks_name, **RAW_BYTES)
+    ticks = app.topic(ticks_name, **RAW_BYTES)
     stories_topic = app.topic(settings.topic(Topic.STORIES), **RAW_BYTES)
     dead_letters = app.topic(settings.topic(Topic.DLQ_CLUSTER), **RAW_BYTES)
     # Every live story of this worker's language shards: changelog-backed, so a killed worker
@@ -26,14 +41,37 @@ def register(app: faust.App, settings: Settings) -> None:
     # The clusterer's in-memory indexes derive from the table; they are rebuilt whenever the
     # worker's partitions (and so the table's contents) change.
     clusterers: dict[str, StoryClusterer] = {}
+    clocks: dict[str, ShardClock] = {}
 
     @app.on_rebalance_complete.connect  # type: ignore[arg-type]  # async receivers are awaited
     async def _forget_indexes(sender: faust.App, **_: object) -> None:
         clusterers.clear()
 
-    @app.agent(enriched, name=STAGE)
+    @app.timer(interval=settings.story_close_check_seconds)
+    async def _tick() -> None:
+        for shard in list(clusterers):
+            tick = ClusterTickV1(shard=shard, sent_at=datetime.now(UTC))
+            await ticks.send(key=shard.encode(), value=encode(tick))
+
+    async def publish(story_events: list[StoryEventV1]) -> None:
+        for story in story_events:
+            await stories_topic.send(key=story.story_id.encode(), value=encode(story))
+            metrics.STORY_EVENTS.labels(event=story.event).inc()
+            metrics.STORY_SIZE.observe(story.article_count)
+        metrics.LIVE_STORIES.set(sum(c.live_count for c in clusterers.values()))
+
+    @app.agent(inbound, name=STAGE)
     async def cluster_articles(stream: faust.StreamT) -> None:
         async for event in stream.events():
+            if event.message.topic == ticks_name:
+                try:
+                    tick = decode(ClusterTickV1, event.message.value)
+                except InvalidArticle as error:
+                    letter = dead_letter(STAGE, error, event.message)
+                    await dead_letters.send(key=event.message.key, value=encode(letter))
+                    continue
+                await publish(closed_by_tick(tick, clusterers, clocks))
+                continue
             metrics.MESSAGES_IN.labels(stage=STAGE).inc()
             try:
                 with timed(STAGE):
@@ -47,6 +85,7 @@ def register(app: faust.App, settings: Settings) -> None:
                         # of CPU each time). Stories replaced later are freed as before.
                         gc.freeze()
                     clusterer = clusterers[shard]
+                    clocks.setdefault(shard, ShardClock()).saw(article.ingested_at)
                     # Closing follows ingest time: no new copy for the window closes a story.
                     story_events = (
                         clusterer.close_inactive(article.ingested_at) + clusterer.add(article)
@@ -55,9 +94,5 @@ def register(app: faust.App, settings: Settings) -> None:
                 letter = dead_letter(STAGE, error, event.message)
                 await dead_letters.send(key=event.message.key, value=encode(letter))
                 continue
-            for story in story_events:
-                await stories_topic.send(key=story.story_id.encode(), value=encode(story))
-                metrics.STORY_EVENTS.labels(event=story.event).inc()
-                metrics.STORY_SIZE.observe(story.article_count)
-            metrics.LIVE_STORIES.set(sum(c.live_count for c in clusterers.values()))
+            await publish(story_events)
             observe_output(STAGE, article.ingested_at)

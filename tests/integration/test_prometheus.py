@@ -36,7 +36,12 @@ PROMETHEUS_DIR = REPO / "deploy" / "prometheus"
 DASHBOARD = REPO / "deploy" / "grafana" / "dashboards" / "storywire.json"
 SEEDS = 5
 MALFORMED = b"{this is not json"
-INPUT_TOPIC = {"clean": Topic.RAW, "enrich": Topic.CLEAN, "cluster": Topic.ENRICHED}
+# What each stage's agent reads; the cluster worker also reads its own ticks.
+INPUT_TOPICS = {
+    "clean": (Topic.RAW,),
+    "enrich": (Topic.CLEAN,),
+    "cluster": (Topic.ENRICHED, Topic.CLUSTER_TICKS),
+}
 # The shipped config's worker ports, in stage order (see LocalPipeline.metrics_port).
 SHIPPED_BASE_PORT = 9401
 
@@ -222,8 +227,10 @@ def test_consumer_lag_covers_each_input_partition_and_no_changelog(observed: Obs
     reported = {(s["metric"]["stage"], s["metric"]["topic"], s["metric"]["partition"])
                 for s in lag}
     expected = {
-        (stage, observed.settings.topic(INPUT_TOPIC[stage]), str(partition))
-        for stage in STAGES for partition in range(observed.settings.topic_partitions)
+        (stage, observed.settings.topic(topic), str(partition))
+        for stage in STAGES
+        for topic in INPUT_TOPICS[stage]
+        for partition in range(observed.settings.topic_partitions)
     }
     assert reported == expected
     assert {s["value"][1] for s in lag} == {"0"}

@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 from spacy.language import Language
 
+from schemas.articles import EnrichedArticleV1
 from schemas.registry import CONTRACTS, EXAMPLES_DIR
 from schemas.topics import Topic
 from services.clean.core import clean
 from services.clean.memory import SourceMemory
+from services.cluster.clock import ShardClock, closed_by_tick
 from services.cluster.core import ClusterConfig, StoryClusterer
 from services.enrich.core import enrich_batch, load_nlp
 from services.settings import Settings
@@ -30,7 +32,8 @@ def nlp() -> Language:
 
 def test_every_topic_has_an_example() -> None:
     assert {Topic(path.parent.name) for path in EXAMPLES} >= {
-        Topic.RAW, Topic.CLEAN, Topic.ENRICHED, Topic.STORIES, Topic.DLQ_CLEAN
+        Topic.RAW, Topic.CLEAN, Topic.ENRICHED, Topic.STORIES, Topic.DLQ_CLEAN,
+        Topic.CLUSTER_TICKS,
     }
 
 
@@ -52,5 +55,22 @@ def test_example_is_valid_and_passes_its_stage(path: Path, nlp: Language) -> Non
         assert events[0].article_ids == (message.id,)
     elif topic is Topic.STORIES:
         assert message.story_id in story_line(message)
+    elif topic is Topic.CLUSTER_TICKS:
+        # A tick closes its shard's stories once the shard's clock is past the story window.
+        enriched = CONTRACTS[Topic.ENRICHED].model_validate_json(
+            next(EXAMPLES_DIR.glob("articles.enriched/*.json")).read_bytes()
+        )
+        assert isinstance(enriched, EnrichedArticleV1)
+        clusterer = StoryClusterer({}, ClusterConfig(window_hours=1), language=message.shard)
+        clusterer.add(enriched.model_copy(update={"language": message.shard}))
+        wall = [0.0]
+        clock = ShardClock(lambda: wall[0])
+        clock.saw(enriched.ingested_at)
+        shards, clocks = {message.shard: clusterer}, {message.shard: clock}
+        assert closed_by_tick(message, shards, clocks) == []  # the story has just had copy
+        wall[0] += 2 * 3600.0  # two quiet hours, no more copy
+        closed = closed_by_tick(message, shards, clocks)
+        assert [event.event for event in closed] == ["closed"]
+        assert closed_by_tick(message, shards, clocks) == []  # closed once
     else:
         assert message.reason in dead_letter_line(message)

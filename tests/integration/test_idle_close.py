@@ -1,0 +1,42 @@
+"""A story closes when its shard's copy stops coming, not only when the next article comes."""
+
+from pathlib import Path
+
+import pytest
+
+from services.ingest.producer import ingest
+from services.pipeline import LocalPipeline, free_port_block
+from services.settings import Settings
+from services.story_view import StoryBoard
+from tests.integration.conftest import fresh_settings
+
+pytestmark = pytest.mark.integration
+
+WINDOW_S = 20.0
+
+
+def test_a_quiet_shard_closes_its_story_after_the_window(
+    broker: Settings, seeds_dir: Path, tmp_path: Path
+) -> None:
+    settings = fresh_settings(
+        broker, story_window_hours=WINDOW_S / 3600, story_close_check_seconds=1.0
+    )
+    with LocalPipeline(settings, tmp_path / "logs", metrics_base_port=free_port_block()) as run:
+        run.wait_until_ready()
+        board = StoryBoard(settings)
+        sent = ingest([seeds_dir], settings, show_progress=False).sent
+        placed = board.wait(lambda: board.accounts_for(sent), run.check, timeout_s=240)
+        assert placed, f"not placed in time: {sent}"
+        [story] = board.latest()
+        assert story.event != "closed"  # copy has just come: the window is still open
+        # No more copy: only the worker's ticks can close it now.
+        closed = board.wait(
+            lambda: board.latest()[0].event == "closed", run.check, timeout_s=WINDOW_S + 60
+        )
+        board.close()
+
+    assert closed, "the story was not closed after its shard went quiet"
+    [story] = board.latest()
+    assert set(story.article_ids) == set(sent)
+    last_placed = max(board.placed_at[article_id] for article_id in sent)
+    assert story.last_seen.timestamp() <= last_placed  # closed without any new copy
