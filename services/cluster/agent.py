@@ -3,8 +3,9 @@
 The agent also reads `cluster.ticks`, which the worker's own timer writes (one tick per shard
 it holds, keyed and partitioned like the shard's articles): a tick closes the shard's stories
 that got no copy for the story window, on the shard's ingest-time clock (`ShardClock`), so
-stories close also when no more copy comes. Table writes must happen while handling a message
-of the table's partition, which is why closing waits for a tick instead of running in the timer.
+stories close also when no more copy comes, and after a restart with no copy since. Table
+writes must happen while a message of the table's partition is handled, which is why closing
+waits for a tick instead of running in the timer.
 """
 
 import gc
@@ -17,7 +18,7 @@ from schemas.stories import StoryEventV1
 from schemas.ticks import ClusterTickV1
 from schemas.topics import Topic
 from services import metrics
-from services.cluster.clock import ShardClock, closed_by_tick
+from services.cluster.clock import ShardClock, closed_by_tick, shards_to_tick
 from services.cluster.core import ClusterConfig, StoryClusterer
 from services.errors import InvalidArticle
 from services.settings import Settings
@@ -47,9 +48,19 @@ def register(app: faust.App, settings: Settings) -> None:
     async def _forget_indexes(sender: faust.App, **_: object) -> None:
         clusterers.clear()
 
+    def clusterer_for(shard: str) -> StoryClusterer:
+        if shard not in clusterers:
+            clusterers[shard] = StoryClusterer(stories, config, language=shard)
+            # The recovered stories and the indexes just built from them live for hours:
+            # frozen out of the collector's generations, they are not walked by every full
+            # collection (2.5M objects at 100k live stories: a second of CPU each time).
+            # Stories replaced later are freed as before.
+            gc.freeze()
+        return clusterers[shard]
+
     @app.timer(interval=settings.story_close_check_seconds)
     async def _tick() -> None:
-        for shard in list(clusterers):
+        for shard in shards_to_tick(clusterers, stories):
             tick = ClusterTickV1(shard=shard, sent_at=datetime.now(UTC))
             await ticks.send(key=shard.encode(), value=encode(tick))
 
@@ -70,6 +81,7 @@ def register(app: faust.App, settings: Settings) -> None:
                     letter = dead_letter(STAGE, error, event.message)
                     await dead_letters.send(key=event.message.key, value=encode(letter))
                     continue
+                clusterer_for(tick.shard)  # a restarted worker's quiet shard: rebuilt now
                 await publish(closed_by_tick(tick, clusterers, clocks))
                 continue
             metrics.MESSAGES_IN.labels(stage=STAGE).inc()
@@ -77,14 +89,7 @@ def register(app: faust.App, settings: Settings) -> None:
                 with timed(STAGE):
                     article = decode(EnrichedArticleV1, event.message.value)
                     shard = article.language
-                    if shard not in clusterers:
-                        clusterers[shard] = StoryClusterer(stories, config, language=shard)
-                        # The recovered stories and the indexes just built from them live for
-                        # hours: frozen out of the collector's generations, they are not walked
-                        # by every full collection (2.5M objects at 100k live stories: a second
-                        # of CPU each time). Stories replaced later are freed as before.
-                        gc.freeze()
-                    clusterer = clusterers[shard]
+                    clusterer = clusterer_for(shard)
                     clocks.setdefault(shard, ShardClock()).saw(article.ingested_at)
                     # Closing follows ingest time: no new copy for the window closes a story.
                     story_events = (

@@ -9,8 +9,9 @@ keeps going, so a tick (`schemas.ticks`) can close the stories that copy no long
 """
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from schemas.stories import StoryEventV1
 from schemas.ticks import ClusterTickV1
@@ -36,16 +37,34 @@ class ShardClock:
         return self._latest + timedelta(seconds=self._monotonic() - self._since)
 
 
+def shards_to_tick(
+    clusterers: Mapping[str, StoryClusterer], stories: Mapping[str, Any]
+) -> list[str]:
+    """The shards a worker ticks: those it has rebuilt; if none yet (just started or
+    rebalanced, no copy since), those of the stories its table holds, so a quiet shard's
+    stories still close."""
+    return sorted(set(clusterers) or {story["language"] for story in stories.values()})
+
+
 def closed_by_tick(
     tick: ClusterTickV1,
     clusterers: Mapping[str, StoryClusterer],
-    clocks: Mapping[str, ShardClock],
+    clocks: MutableMapping[str, ShardClock],
+    new_clock: Callable[[], ShardClock] = ShardClock,
 ) -> list[StoryEventV1]:
     """The `closed` events a tick makes: its shard's stories that got no copy for the story
-    window, on the shard's clock. Nothing for a shard this worker has not rebuilt or read copy
-    for since it started: its stories close with its next article."""
-    clusterer, clock = clusterers.get(tick.shard), clocks.get(tick.shard)
-    now = clock.now() if clock is not None else None
-    if clusterer is None or now is None:
+    window, on the shard's clock. A shard with stories but no clock yet (the worker restarted
+    and no copy has come since) starts its clock at its newest story's last copy, as if that
+    copy had just arrived: its stories then close at most one window after the restart."""
+    clusterer = clusterers.get(tick.shard)
+    if clusterer is None:
         return []
-    return clusterer.close_inactive(now)
+    clock = clocks.get(tick.shard)
+    if clock is None:
+        latest = clusterer.latest_seen()
+        if latest is None:
+            return []
+        clock = clocks[tick.shard] = new_clock()
+        clock.saw(latest)
+    now = clock.now()
+    return clusterer.close_inactive(now) if now is not None else []

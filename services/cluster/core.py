@@ -308,6 +308,13 @@ class StoryClusterer:
         """How many stories are live (open) now."""
         return len(self._live)
 
+    def latest_seen(self) -> datetime | None:
+        """The ingest time of the newest copy in the live stories (None: no live story)."""
+        if not self._live:
+            return None
+        latest = max(live.last_seen for live in self._live.values())
+        return datetime.fromtimestamp(latest, UTC)
+
     # --- in-memory state derived from the stored stories ---------------------------------
 
     def _live_of(self, story: dict[str, Any]) -> _Live:
