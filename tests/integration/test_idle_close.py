@@ -15,6 +15,18 @@ pytestmark = pytest.mark.integration
 WINDOW_S = 20.0
 
 
+def _seeds_in_a_story(
+    run: LocalPipeline, settings: Settings, seeds_dir: Path
+) -> tuple[StoryBoard, list[str]]:
+    """The seeds fed in and placed (one story); the board watching the story topic."""
+    run.wait_until_ready()
+    board = StoryBoard(settings)
+    sent = ingest([seeds_dir], settings, show_progress=False).sent
+    placed = board.wait(lambda: board.accounts_for(sent), run.check, timeout_s=240)
+    assert placed, f"not placed in time: {sent}"
+    return board, sent
+
+
 def test_a_quiet_shard_closes_its_story_after_the_window(
     broker: Settings, seeds_dir: Path, tmp_path: Path
 ) -> None:
@@ -22,11 +34,7 @@ def test_a_quiet_shard_closes_its_story_after_the_window(
         broker, story_window_hours=WINDOW_S / 3600, story_close_check_seconds=1.0
     )
     with LocalPipeline(settings, tmp_path / "logs", metrics_base_port=free_port_block()) as run:
-        run.wait_until_ready()
-        board = StoryBoard(settings)
-        sent = ingest([seeds_dir], settings, show_progress=False).sent
-        placed = board.wait(lambda: board.accounts_for(sent), run.check, timeout_s=240)
-        assert placed, f"not placed in time: {sent}"
+        board, sent = _seeds_in_a_story(run, settings, seeds_dir)
         [story] = board.latest()
         assert story.event != "closed"  # copy has just come: the window is still open
         # No more copy: only the worker's ticks can close it now.
@@ -50,11 +58,7 @@ def test_a_restarted_worker_closes_a_quiet_shards_story(
         session_timeout_seconds=8.0,
     )
     with LocalPipeline(settings, tmp_path / "logs", metrics_base_port=free_port_block()) as run:
-        run.wait_until_ready()
-        board = StoryBoard(settings)
-        sent = ingest([seeds_dir], settings, show_progress=False).sent
-        placed = board.wait(lambda: board.accounts_for(sent), run.check, timeout_s=240)
-        assert placed, f"not placed in time: {sent}"
+        board, sent = _seeds_in_a_story(run, settings, seeds_dir)
         run.stop("cluster", kill=True)  # before the window is up: the story is still open
         [story] = board.latest()
         assert story.event != "closed"
