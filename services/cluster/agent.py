@@ -81,8 +81,8 @@ def register(app: faust.App, settings: Settings) -> None:
                     letter = dead_letter(STAGE, error, event.message)
                     await dead_letters.send(key=event.message.key, value=encode(letter))
                     continue
-                clusterer_for(tick.shard)  # a restarted worker's quiet shard: rebuilt now
-                await publish(closed_by_tick(tick, clusterers, clocks))
+                # A restarted worker's quiet shard is rebuilt here, by its first tick.
+                await publish(closed_by_tick(tick.shard, clusterer_for(tick.shard), clocks))
                 continue
             metrics.MESSAGES_IN.labels(stage=STAGE).inc()
             try:
@@ -90,7 +90,10 @@ def register(app: faust.App, settings: Settings) -> None:
                     article = decode(EnrichedArticleV1, event.message.value)
                     shard = article.language
                     clusterer = clusterer_for(shard)
-                    clocks.setdefault(shard, ShardClock()).saw(article.ingested_at)
+                    clock = clocks.get(shard)
+                    if clock is None:
+                        clock = clocks[shard] = ShardClock()
+                    clock.saw(article.ingested_at)
                     # Closing follows ingest time: no new copy for the window closes a story.
                     story_events = (
                         clusterer.close_inactive(article.ingested_at) + clusterer.add(article)

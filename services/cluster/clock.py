@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from schemas.stories import StoryEventV1
-from schemas.ticks import ClusterTickV1
 from services.cluster.core import StoryClusterer
 
 
@@ -47,24 +46,22 @@ def shards_to_tick(
 
 
 def closed_by_tick(
-    tick: ClusterTickV1,
-    clusterers: Mapping[str, StoryClusterer],
+    shard: str,
+    clusterer: StoryClusterer,
     clocks: MutableMapping[str, ShardClock],
     new_clock: Callable[[], ShardClock] = ShardClock,
 ) -> list[StoryEventV1]:
-    """The `closed` events a tick makes: its shard's stories that got no copy for the story
-    window, on the shard's clock. A shard with stories but no clock yet (the worker restarted
-    and no copy has come since) starts its clock at its newest story's last copy, as if that
-    copy had just arrived: its stories then close at most one window after the restart."""
-    clusterer = clusterers.get(tick.shard)
-    if clusterer is None:
-        return []
-    clock = clocks.get(tick.shard)
+    """The `closed` events a tick for `shard` (its clusterer, rebuilt if it had to be) makes:
+    the stories that got no copy for the story window, on the shard's clock. A shard with
+    stories but no clock yet (the worker restarted and no copy has come since) starts its
+    clock at its newest story's last copy, as if that copy had just arrived: its stories then
+    close at most one window after the restart."""
+    clock = clocks.get(shard)
     if clock is None:
         latest = clusterer.latest_seen()
         if latest is None:
             return []
-        clock = clocks[tick.shard] = new_clock()
+        clock = clocks[shard] = new_clock()
         clock.saw(latest)
     now = clock.now()
     return clusterer.close_inactive(now) if now is not None else []

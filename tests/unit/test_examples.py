@@ -66,11 +66,11 @@ def test_example_is_valid_and_passes_its_stage(path: Path, nlp: Language) -> Non
         wall = [0.0]
         clock = ShardClock(lambda: wall[0])
         clock.saw(enriched.ingested_at)
-        shards, clocks = {message.shard: clusterer}, {message.shard: clock}
-        assert closed_by_tick(message, shards, clocks) == []  # the story has just had copy
+        clocks = {message.shard: clock}
+        assert closed_by_tick(message.shard, clusterer, clocks) == []  # it has just had copy
         wall[0] += 2 * 3600.0  # two quiet hours, no more copy
-        closed = closed_by_tick(message, shards, clocks)
+        closed = closed_by_tick(message.shard, clusterer, clocks)
         assert [event.event for event in closed] == ["closed"]
-        assert closed_by_tick(message, shards, clocks) == []  # closed once
+        assert closed_by_tick(message.shard, clusterer, clocks) == []  # closed once
     else:
         assert message.reason in dead_letter_line(message)

@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-from schemas.ticks import ClusterTickV1
 from services.cluster.clock import ShardClock, closed_by_tick, shards_to_tick
 from services.cluster.core import ClusterConfig, StoryClusterer
 from tests.unit.cluster.test_core import LOHAN_1, REID_1, T0
@@ -55,27 +54,24 @@ def test_a_tick_after_a_restart_starts_the_shard_clock_at_its_newest_copy() -> N
     StoryClusterer(stories, ClusterConfig(window_hours=1)).add(
         LOHAN_1.model_copy(update={"ingested_at": later})
     )
-    restarted = {"en": StoryClusterer(stories, ClusterConfig(window_hours=1), language="en")}
-    assert restarted["en"].latest_seen() == later
+    restarted = StoryClusterer(stories, ClusterConfig(window_hours=1), language="en")
+    assert restarted.latest_seen() == later
     wall = FakeMonotonic()
     clocks: dict[str, ShardClock] = {}
-    tick = ClusterTickV1(shard="en", sent_at=T0)
 
-    assert closed_by_tick(tick, restarted, clocks, lambda: ShardClock(wall)) == []
+    assert closed_by_tick("en", restarted, clocks, lambda: ShardClock(wall)) == []
     assert clocks["en"].now() == later  # as if the newest copy had just come
     wall.now += 40 * 60  # 40 quiet minutes: the Reid story is 70 minutes past its last copy
-    [closed] = closed_by_tick(tick, restarted, clocks, lambda: ShardClock(wall))
+    [closed] = closed_by_tick("en", restarted, clocks, lambda: ShardClock(wall))
     assert closed.article_ids == ("reid-1",)
     wall.now += 30 * 60
-    [closed] = closed_by_tick(tick, restarted, clocks, lambda: ShardClock(wall))
+    [closed] = closed_by_tick("en", restarted, clocks, lambda: ShardClock(wall))
     assert closed.article_ids == ("lohan-1",)
 
 
 def test_a_tick_for_a_shard_without_stories_closes_nothing() -> None:
     clocks: dict[str, ShardClock] = {}
-    shards = {"en": StoryClusterer({}, ClusterConfig(), language="en")}
-    assert closed_by_tick(ClusterTickV1(shard="en", sent_at=T0), shards, clocks) == []
-    assert closed_by_tick(ClusterTickV1(shard="de", sent_at=T0), shards, clocks) == []
+    assert closed_by_tick("en", StoryClusterer({}, ClusterConfig(), language="en"), clocks) == []
     assert clocks == {}
 
 
