@@ -1,17 +1,17 @@
 """What three faust stages cost per message when they do nothing: the floor under `make bench`.
 
-Usage: .venv/bin/python scripts/faust_floor.py [--messages 3000] [--rate 0] [--tables]
+Usage: .venv/bin/python scripts/faust_floor.py [--messages 3000] [--rate 0] [--tables] [--stages 3]
 
-Three pass-through stages, each its own worker process as storywire's are (topic a -> b -> c
--> d, raw bytes, two partitions, acks=all, the same faust settings that matter for cost), on
-the plaintext broker the settings name (`STORYWIRE_BOOTSTRAP_SERVERS`; by default the one
-`make broker-start` runs, and its CPU is measured only when it is that local one). `--tables`
-also writes a changelog-backed table entry per message in every stage, as the clean and
-cluster stages do. Messages of 3.4 KB (an article's size on articles.raw) are sent by
-storywire's ingest producer (`make_producer`); `--rate` paces them (articles/s; 0: as fast as
-the producer goes, a backlog). It prints the CPU milliseconds per message of each stage, the
-broker and the producer, measured from /proc between the first message and the last one
-reaching topic d.
+Three pass-through stages (`--stages`: fewer), each its own worker process as storywire's
+are (topic a -> b -> c -> d, raw bytes, two partitions, acks=all, the same faust settings
+that matter for cost), on the plaintext broker the settings name
+(`STORYWIRE_BOOTSTRAP_SERVERS`; by default the one `make broker-start` runs, and its CPU is
+measured only when it is that local one). `--tables` also writes a changelog-backed table
+entry per message in every stage, as the clean and cluster stages do. Messages of 3.4 KB (an
+article's size on articles.raw) are sent by storywire's ingest producer (`make_producer`);
+`--rate` paces them (articles/s; 0: as fast as the producer goes, a backlog). It prints the
+CPU milliseconds per message of each stage, the broker and the producer, measured from /proc
+between the first message and the last one reaching the last topic.
 
 Everything storywire's stages add to an article beyond their cores sits on top of this. The
 pipeline ratio target (end to end >= 0.85 x bare NLP) leaves everything but the NLP about
@@ -35,8 +35,15 @@ from services.bench import broker_pid, cpu_seconds  # noqa: E402 - after the sys
 from services.ingest.producer import make_producer  # noqa: E402
 from services.kafka import admin_client, client_config  # noqa: E402
 from services.settings import Settings  # noqa: E402
+from services.worker import make_worker  # noqa: E402
 
-STAGES = {"s1": ("a", "b"), "s2": ("b", "c"), "s3": ("c", "d")}
+MAX_STAGES = 3  # storywire's hops: clean, enrich, cluster
+TOPICS = "abcd"  # stage n reads TOPICS[n - 1] and writes TOPICS[n]
+
+
+def stages(count: int) -> dict[str, tuple[str, str]]:
+    """The first `count` pass-through stages: {"s1": ("a", "b"), "s2": ("b", "c"), ...}."""
+    return {f"s{n}": (TOPICS[n - 1], TOPICS[n]) for n in range(1, count + 1)}
 VALUE = (b"x" * 60 + b" ") * 56  # 3,416 bytes
 
 
@@ -53,7 +60,7 @@ def run_stage(settings: Settings, stage: str, prefix: str, tables: bool) -> None
         consumer_auto_offset_reset="earliest", topic_partitions=2,
         datadir=f".run/faust-floor/{prefix}{stage}",
     )
-    source, target = STAGES[stage]
+    source, target = stages(MAX_STAGES)[stage]
     inbound = app.topic(prefix + source, **raw)
     outbound = app.topic(prefix + target, **raw)
     table = app.Table(
@@ -68,13 +75,17 @@ def run_stage(settings: Settings, stage: str, prefix: str, tables: bool) -> None
                 table[str(event.message.offset % 50)] = {"seen": event.message.offset}
             await outbound.send(key=event.message.key, value=event.message.value)
 
-    faust.Worker(app, loglevel="warn").execute_from_commandline()
+    make_worker(app, "warning").execute_from_commandline()  # as storywire's workers are made
 
 
-def measure(settings: Settings, messages: int, rate: float, tables: bool) -> str:
+def measure(
+    settings: Settings, messages: int, rate: float, tables: bool, count: int = MAX_STAGES
+) -> str:
     prefix = f"floor-{int(time.time())}."
+    chain = stages(count)
+    end = TOPICS[count]  # the topic the last stage writes
     admin = admin_client(settings)
-    admin.create_topics([NewTopic(prefix + name, 2, 1) for name in "abcd"])
+    admin.create_topics([NewTopic(prefix + name, 2, 1) for name in TOPICS[: count + 1]])
     log_dir = Path(".run") / "faust-floor"
     log_dir.mkdir(parents=True, exist_ok=True)
     workers = {
@@ -83,11 +94,11 @@ def measure(settings: Settings, messages: int, rate: float, tables: bool) -> str
              *(["--tables"] if tables else [])],
             stdout=(log_dir / f"{stage}.log").open("w"), stderr=subprocess.STDOUT,
         )
-        for stage in STAGES
+        for stage in chain
     }
     producer = make_producer(settings)  # storywire's ingest producer, as it is configured
     reader = KafkaConsumer(**client_config(settings))
-    last = [TopicPartition(prefix + "d", partition) for partition in (0, 1)]
+    last = [TopicPartition(prefix + end, partition) for partition in (0, 1)]
 
     def wait_for(count: int) -> None:
         deadline = time.monotonic() + 300
@@ -96,7 +107,7 @@ def measure(settings: Settings, messages: int, rate: float, tables: bool) -> str
                 if worker.poll() is not None:
                     raise SystemExit(f"stage {stage} stopped; see {log_dir}/{stage}.log")
             if time.monotonic() > deadline:
-                raise SystemExit(f"{count} messages did not reach topic d in 300 s")
+                raise SystemExit(f"{count} messages did not reach topic {end} in 300 s")
             time.sleep(0.2)
 
     def send(count: int, offset: int, pace: float) -> None:
@@ -133,7 +144,8 @@ def measure(settings: Settings, messages: int, rate: float, tables: bool) -> str
             worker.wait(30)
         admin.delete_topics([t for t in admin.list_topics() if t.startswith(prefix)])
     figures = " ".join(f"{name}={ms:.2f}" for name, ms in costs.items())
-    return (f"faust-floor: messages={messages} offered={rate or 'backlog'} tables={tables} "
+    return (f"faust-floor: stages={count} messages={messages} offered={rate or 'backlog'} "
+            f"tables={tables} "
             f"achieved={messages / span:.0f}/s CPU ms/message: {figures} "
             f"sum={sum(costs.values()):.2f}")
 
@@ -143,14 +155,18 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--rate", type=float, default=0.0, help="messages/s; 0: a backlog")
     parser.add_argument("--tables", action="store_true", help="a table write per message")
-    parser.add_argument("--stage", choices=sorted(STAGES), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--stages", type=int, choices=range(1, MAX_STAGES + 1), default=MAX_STAGES,
+        help="pass-through stages in the chain (storywire has 3; 2 prices one hop fewer)",
+    )
+    parser.add_argument("--stage", choices=sorted(stages(MAX_STAGES)), help=argparse.SUPPRESS)
     parser.add_argument("--prefix", help=argparse.SUPPRESS)
     args = parser.parse_args()
     settings = Settings()
     if args.stage:
         run_stage(settings, args.stage, args.prefix, args.tables)
         return
-    print(measure(settings, args.messages, args.rate, args.tables))
+    print(measure(settings, args.messages, args.rate, args.tables, args.stages))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,18 @@ from services.metrics import REGISTRY
 from services.settings import Settings
 
 
+def make_worker(app: faust.App, loglevel: str) -> faust.Worker:
+    """A faust worker for `app` that logs at `loglevel` and no lower.
+
+    Without its terminal spinner: at "warning" or above faust adds one as a root handler at
+    DEBUG and sets the root logger to DEBUG, so every debug line of faust and aiokafka (several
+    per message) builds a log record nobody prints, about 15% of a pass-through stage's CPU.
+    """
+    worker = faust.Worker(app, loglevel=loglevel, override_logging=True)
+    worker.spinner = None
+    return worker
+
+
 def run_worker(stage: Stage, settings: Settings, loglevel: str = "info") -> None:
     """Run one stage until SIGTERM/SIGINT; never returns normally.
 
@@ -30,7 +42,7 @@ def run_worker(stage: Stage, settings: Settings, loglevel: str = "info") -> None
     logging.getLogger("storywire").info(
         "starting stage=%s group=%s metrics=%s", stage, settings.group(stage), settings.metrics_port
     )
-    worker = faust.Worker(app, loglevel=loglevel, override_logging=True)
+    worker = make_worker(app, loglevel)
     if not settings.profile_dir:
         worker.execute_from_commandline()
         return
