@@ -22,7 +22,7 @@ from typing import Any
 
 import spacy
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
 from schemas.articles import CleanArticleV1, EnrichedArticleV1, EntityV1
 from services.enrich.entities import Mention, canonicalise, mentions_beyond, normalise_mention
@@ -109,12 +109,34 @@ def _keywords(doc: Doc, headline_chars: int) -> tuple[str, ...]:
     return tuple(word for word, _ in ranked[:KEYWORDS])
 
 
+# Words that make a one-word organisation part of an office's title instead of a name: the
+# small model tags "State" in "Secretary of State John Kerry" and "Interior" in "Interior
+# Secretary Ken Salazar" as organisations, and they would lead a story's entities.
+_OFFICE_WORDS = frozenset({"secretary", "minister", "ministers", "secretaries"})
+
+
+def _names_an_office(ent: Span) -> bool:
+    """Whether a one-word ORG mention is the department in an office's title ("Secretary of
+    [the] State", "Interior Secretary"), not an organisation the copy names."""
+    if ent.label_ != "ORG" or len(ent) != 1:
+        return False
+    doc = ent.doc
+    if ent.end < len(doc) and doc[ent.end].lower_ in _OFFICE_WORDS:
+        return True
+    before = [t.lower_ for t in doc[max(0, ent.start - 3) : ent.start]]
+    if before[-2:] == ["of", "the"]:
+        before = before[:-1]
+    return len(before) >= 2 and before[-1] == "of" and before[-2] in _OFFICE_WORDS
+
+
 def _enrich_one(article: CleanArticleV1, doc: Doc, now: datetime) -> EnrichedArticleV1:
     headline_chars = len(article.headline)
     lead_start = headline_chars + 2
     lead_end = lead_start + len(_lead(article.body))
     mentions: list[Mention] = []
     for ent in doc.ents:
+        if _names_an_office(ent):
+            continue
         normalised = normalise_mention(ent.text, ent.label_)
         if normalised is None:
             continue

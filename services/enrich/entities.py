@@ -61,6 +61,39 @@ _TITLES = frozenset(
 )
 
 _SPACE = re.compile(r"\s+")
+# A date or time the NER ran a name into, mostly a dateline glued to it ("Gulf of Eden Sat Nov 12
+# 2011", "DUI February 5, 2009 For", "08.07.2012 Wladimir Klitschko"). A month needs a day
+# number beside it, so "Theresa May" and "April Ryan" stay whole; a lone year stays too
+# ("2013 Academy Awards").
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_WEEKDAY = (
+    r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+    r"|mon|tues?|wed|thu(?:rs?)?|fri|sat|sun)\.?"
+)
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+_DATE_RUN = re.compile(
+    rf"(?<!\w)(?:"
+    rf"\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}"  # 08.07.2012
+    rf"|(?:{_WEEKDAY},?\s+)?{_MONTH}\s+{_DAY}(?!\w)(?:,?\s+\d{{4}})?"  # Sat Nov 12 2011
+    rf"|(?:{_WEEKDAY},?\s+)?{_DAY}\s+{_MONTH}(?!\w)(?:\s+\d{{4}})?"  # 9 September 2013
+    rf"|{_WEEKDAY}\s+{_MONTH}(?!\w)"  # Sun Sep
+    rf"|\d{{1,2}}:\d{{2}}"  # 14:25
+    rf")",
+    re.IGNORECASE,
+)
+_FULL_DATE = re.compile(r"\d{4}|\d[./:]\d")
+# Time zones name no place or organisation; the NER tags those of datelines ("20:09 IST",
+# "13:59 GMT") as organisations.
+_TIME_ZONES = frozenset(
+    {
+        "gmt", "utc", "bst", "cet", "cest", "eet", "eest", "wet", "west", "msk", "ist", "jst",
+        "kst", "hkt", "aest", "aedt", "acst", "awst", "nzst", "nzdt", "est", "edt", "cst",
+        "cdt", "mst", "mdt", "pst", "pdt", "akst", "akdt", "hst",
+    }
+)
 _EDGE_JUNK = "\"'“”‘’`.,;:!?()[]{}<>|-–—*#"
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 
@@ -83,16 +116,28 @@ def alias_key(text: str) -> str:
 def normalise_mention(text: str, label: str) -> tuple[str, EntityLabel] | None:
     """Clean one mention's text and label; None when nothing nameable is left.
 
-    Strips surrounding punctuation, a leading "the", a possessive "'s", and maps the alias
-    table's variants to their canonical name and label.
+    Strips surrounding punctuation, a date or time run into the name (and a dateline's rest
+    after it), a leading "the", a possessive "'s", drops time zones ("GMT"), and maps the
+    alias table's variants to their canonical name and label.
     """
     if label not in STORY_LABELS:
         return None
     name = _SPACE.sub(" ", text).strip(_EDGE_JUNK + " ")
+    date = _DATE_RUN.search(name)
+    if date is not None:
+        # A later date goes with all that follows it (a dateline's rest); a leading one goes
+        # when it is all there is, or a full date or a time: the dateline before a name
+        # ("March 4 Justice" is a name).
+        if date.start() > 0:
+            name = name[: date.start()].strip(_EDGE_JUNK + " ")
+        elif date.end() == len(name) or _FULL_DATE.search(date.group()):
+            name = name[date.end() :].strip(_EDGE_JUNK + " ")
     if name.lower().startswith("the "):
         name = name[4:]
     name = _POSSESSIVE.sub("", name).strip(_EDGE_JUNK + " ")
     if len(name) < 2 or name.lower() == "the" or not any(ch.isalpha() for ch in name):
+        return None
+    if name.isupper() and name.lower() in _TIME_ZONES:
         return None
     alias = ALIASES.get(alias_key(name))
     if alias is not None:
@@ -136,6 +181,22 @@ def canonicalise(mentions: Iterable[Mention]) -> list[tuple[str, EntityLabel, in
                 words.pop(0)
             text = " ".join(words)
         cleaned.append(Mention(text, m.label, m.in_headline, m.in_lead))
+
+    # A title-case headline lets the NER run a person's name into the next word ("John Kerry
+    # Meets Vladimir Putin"). When the copy below the headline names the person only by
+    # surname ("Kerry said"), the overrun name finds no full name to join (see below): a
+    # headline name cut after a word the rest of the copy ends a name with is that name.
+    ends_below = {m.text.split()[-1].lower() for m in cleaned if not m.in_headline and m.text}
+    cut: list[Mention] = []
+    for m in cleaned:
+        words = m.text.split()
+        if m.in_headline and m.label == "PERSON" and words and words[-1].lower() not in ends_below:
+            for k in range(len(words) - 1, 1, -1):
+                if words[k - 1].lower() in ends_below:
+                    m = Mention(" ".join(words[:k]), m.label, m.in_headline, m.in_lead)
+                    break
+        cut.append(m)
+    cleaned = cut
 
     # Case variants are one name ("MOSCOW -" datelines): the form written most often, preferring
     # one that is not all capitals, stands for all of them.

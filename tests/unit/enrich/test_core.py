@@ -61,6 +61,25 @@ def test_dateline_place_is_a_place_entity(nlp: Language) -> None:
     assert moscow.label == "GPE" and moscow.in_lead and moscow.count >= 2
 
 
+def test_the_department_in_an_office_title_is_not_an_organisation(nlp: Language) -> None:
+    article = _article(
+        "offices",
+        "Secretary of State John Kerry meets Interior Secretary Ken Salazar",
+        "Interior Secretary Ken Salazar and Commerce Secretary Gary Locke met Secretary of "
+        "State John Kerry and the Secretary of the Interior. The Interior Department and "
+        "Microsoft signed an agreement.",
+    )
+    # The model does tag the departments as organisations (so the test checks something).
+    doc = nlp(ner_text(article))
+    assert {"State", "Interior", "Commerce"} <= {e.text for e in doc.ents if e.label_ == "ORG"}
+    [enriched] = enrich_batch([article], nlp, now=NOW)
+    assert isinstance(enriched, EnrichedArticleV1)
+    entities = _by_name(enriched)
+    assert not {"State", "Interior", "Commerce"} & set(entities)
+    assert {"John Kerry", "Ken Salazar", "Gary Locke"} <= set(entities)
+    assert entities["Microsoft"].label == "ORG"
+
+
 def test_keywords_are_content_words_most_salient_first(nlp: Language) -> None:
     [enriched] = enrich_batch([SEED_LIKE], nlp, now=NOW)
     assert isinstance(enriched, EnrichedArticleV1)
