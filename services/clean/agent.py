@@ -27,9 +27,10 @@ def register(app: faust.App, settings: Settings) -> None:
     memory = SourceMemory(templates, fingerprints, fingerprint_hours=settings.dedup_window_hours)
 
     @app.on_rebalance_complete.connect  # type: ignore[arg-type]  # mode's stub rejects async receivers it runs
-    async def _forget_duplicate_index(sender: faust.App, **_: object) -> None:
-        # The index derives from the fingerprints this worker holds, which a rebalance changes.
-        memory.duplicate_index = None
+    async def _forget_derived(sender: faust.App, **_: object) -> None:
+        # The duplicate index derives from the fingerprints this worker holds, and the template
+        # cache runs ahead of the templates it holds: a rebalance changes both.
+        memory.forget_derived()
 
     @app.agent(raw_copy, name=STAGE)
     async def clean_articles(stream: faust.StreamT) -> None:

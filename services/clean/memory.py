@@ -15,6 +15,14 @@ tests):
 Every change ends with the whole value assigned (`store[key] = value`): a faust Table only sees
 (and sends to its changelog) assignments, not in-place changes to a nested value. A value may be
 changed in place before it is assigned again.
+
+A source's template is written back only when it changes what is cut (a line reaches
+`TEMPLATE_MIN_ARTICLES`), for the source's first article, and every `TEMPLATE_SAVE_EVERY`-th
+article: the value holds up to `MAX_LINES_PER_SOURCE` lines (about 90 KB of JSON for a busy
+outlet), and writing it per article sent that much to the changelog for every article. Between
+writes the current state lives in `SourceMemory.template_cache`; a worker restarted from the
+changelog so counts a source's lines from at most `TEMPLATE_SAVE_EVERY - 1` articles back, which
+only delays learning a line that is not yet cut.
 """
 
 from collections.abc import Iterable, MutableMapping
@@ -28,6 +36,8 @@ MAX_LINES_PER_SOURCE = 3000
 # How long a body's fingerprint is kept (ingest time): republications of a wire story come
 # within hours or days; a week covers them.
 FINGERPRINT_HOURS = 168.0
+# A source's template state is written back to its store at least every this many articles.
+TEMPLATE_SAVE_EVERY = 16
 
 
 class SourceMemory:
@@ -53,10 +63,27 @@ class SourceMemory:
         # again whenever `duplicate_index` is reset to None.
         self.duplicate_index: Any = None
         self.fingerprint_ages: dict[int, list[tuple[float, str]]] = {}
+        # Each source's current template state, ahead of `templates` by the articles since its
+        # last write-back (see the module's docstring). Cleared with `forget_derived`.
+        self.template_cache: dict[str, Any] = {}
+
+    def forget_derived(self) -> None:
+        """Drop what was derived from or kept ahead of the stores, to be read from them again:
+        after a rebalance the stores of this worker's partitions may hold other state."""
+        self.duplicate_index = None
+        self.template_cache = {}
+
+    def _template_state(self, source: str) -> Any:
+        state = self.template_cache.get(source)
+        if state is None:
+            state = self.templates.get(source)
+            if state:
+                self.template_cache[source] = state
+        return state
 
     def template_lines(self, source: str) -> frozenset[str]:
         """Keys of the lines `source` has repeated across enough of its articles."""
-        state = self.templates.get(source)
+        state = self._template_state(source)
         if not state:
             return frozenset()
         return frozenset(
@@ -65,19 +92,28 @@ class SourceMemory:
 
     def learn_template(self, source: str, line_keys: Iterable[str]) -> None:
         """Count one article's lines toward its source's template (each line once)."""
-        state = self.templates.get(source) or {"articles": 0, "lines": {}}
+        known = self._template_state(source)
+        state = known or {"articles": 0, "lines": {}}
         article_number = state["articles"] + 1
+        cut_changed = False
         # Updated in place, not copied: a source's table holds up to MAX_LINES_PER_SOURCE lines
-        # and an article touches a few hundred of them. Assigned whole again below.
+        # and an article touches a few hundred of them. Cached and, when due, assigned whole
+        # again below.
         lines: dict[str, list[int]] = state["lines"]
         # Each line once, in the order the article has them: set order would follow the hash
         # seed, and so would the lines kept below when new ones tie at the cut.
         for key in dict.fromkeys(line_keys):
             seen, _last = lines.get(key, (0, 0))
             lines[key] = [seen + 1, article_number]
+            cut_changed = cut_changed or seen + 1 == TEMPLATE_MIN_ARTICLES
         if len(lines) > MAX_LINES_PER_SOURCE:
             # Keep the lines seen most often, the most recent first among equals: this article's
             # new lines must survive until the next article can confirm them.
             ranked = sorted(lines.items(), key=lambda item: (item[1][0], item[1][1]), reverse=True)
             lines = dict(ranked[:MAX_LINES_PER_SOURCE])
-        self.templates[source] = {"articles": article_number, "lines": lines}
+        # The lines that drop here were rare (seen in fewer articles than any line kept), so
+        # the cut changes only when a line reaches the threshold.
+        state = {"articles": article_number, "lines": lines}
+        self.template_cache[source] = state
+        if not known or cut_changed or article_number % TEMPLATE_SAVE_EVERY == 0:
+            self.templates[source] = state

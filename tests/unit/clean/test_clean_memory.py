@@ -6,7 +6,12 @@ from typing import Any
 
 from schemas.articles import RawArticleV1
 from services.clean.core import clean
-from services.clean.memory import MAX_LINES_PER_SOURCE, TEMPLATE_MIN_ARTICLES, SourceMemory
+from services.clean.memory import (
+    MAX_LINES_PER_SOURCE,
+    TEMPLATE_MIN_ARTICLES,
+    TEMPLATE_SAVE_EVERY,
+    SourceMemory,
+)
 
 NOW = datetime(2016, 3, 26, tzinfo=UTC)
 # A long promo line: alone, it reads like body (long, full of stopwords, ends with a stop).
@@ -109,7 +114,9 @@ def test_stores_are_written_by_assignment_with_json_values_and_bounded() -> None
     memory = SourceMemory(templates, fingerprints)
     for number, story in enumerate(STORIES[:TEMPLATE_MIN_ARTICLES]):
         clean(_raw(f"a{number}", _page(story)), memory, max_body_chars=10_000)
-    assert templates.assigned == ["valley-news"] * TEMPLATE_MIN_ARTICLES
+    # Written for the source's first article and when its lines reach the cut (the third),
+    # not for the second, which changed no cut.
+    assert templates.assigned == ["valley-news", "valley-news"]
     assert fingerprints.assigned == ["a0", "a1", "a2"]
     assert PROMO not in clean(_raw("a3", _page(STORIES[3])), memory, max_body_chars=10_000).body
 
@@ -119,6 +126,32 @@ def test_stores_are_written_by_assignment_with_json_values_and_bounded() -> None
     )
     memory.learn_template("big", many.splitlines())
     assert len(templates["big"]["lines"]) == MAX_LINES_PER_SOURCE
+
+
+def test_a_steady_template_is_written_back_every_few_articles_and_restores_from_there() -> None:
+    written: list[int] = []
+
+    class Recording(dict[str, Any]):
+        def __setitem__(self, key: str, value: Any) -> None:
+            written.append(value["articles"])
+            super().__setitem__(key, json.loads(json.dumps(value)))
+
+    templates = Recording()
+    memory = SourceMemory(templates, {})
+    nav = [f"nav-{n}" for n in range(5)]
+    for number in range(1, 3 * TEMPLATE_SAVE_EVERY + 4):
+        memory.learn_template("wire", [*nav, f"story-{number}"])
+    # The first article, the third (the navigation reaches the cut), then every N-th only.
+    assert written == [1, 3, TEMPLATE_SAVE_EVERY, 2 * TEMPLATE_SAVE_EVERY, 3 * TEMPLATE_SAVE_EVERY]
+    assert memory.template_lines("wire") == frozenset(nav)
+    # A worker restarted from the stores is at most N-1 articles behind, template intact.
+    restored = SourceMemory(json.loads(json.dumps(dict(templates))), {})
+    assert restored.template_lines("wire") == frozenset(nav)
+    assert memory.template_cache["wire"]["articles"] - templates["wire"]["articles"] == 3
+    # After a rebalance the stores are read again.
+    memory.forget_derived()
+    assert memory.template_cache == {}
+    assert memory.template_lines("wire") == frozenset(nav)
 
 
 def test_a_republished_copy_points_at_the_first_and_an_unrelated_story_does_not() -> None:
@@ -241,7 +274,7 @@ store = {}
 mem = memory.SourceMemory(store, {})
 mem.learn_template("wire", ["a", "b", "c"])
 mem.learn_template("wire", [f"line {n}" for n in range(8)])  # 11 lines: 6 must go, in a tie
-print(json.dumps(store))
+print(json.dumps(mem.template_cache))  # the current state (the store is written back later)
 """
 
 
