@@ -43,8 +43,7 @@ demo: install broker-start ## the whole pipeline on the seeds + unrelated ECB+ c
 	$(BIN)/storywire demo
 
 test: install broker-start prometheus-install ## the whole suite: lint, types, schemas, unit and integration tests on the real broker
-	$(BIN)/ruff check .
-	$(BIN)/mypy services schemas scripts
+	$(MAKE) --no-print-directory lint typecheck
 	$(BIN)/storywire schemas check
 	$(BIN)/pytest tests/unit -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no unit tests ran: failing" >&2; exit 1; fi; exit $$rc
 	$(BIN)/pytest tests/integration -q -m integration; rc=$$?; if [ $$rc -eq 5 ]; then echo "no integration tests ran: failing" >&2; exit 1; fi; exit $$rc
@@ -55,8 +54,8 @@ test-unit: install ## unit tests only (no broker)
 lint: install ## ruff
 	$(BIN)/ruff check .
 
-typecheck: install ## mypy over services/, schemas/ and scripts/
-	$(BIN)/mypy services schemas scripts
+typecheck: install ## mypy over services/, schemas/, scripts/ and tests/
+	$(BIN)/mypy services schemas scripts tests
 
 schemas: install ## regenerate the checked-in JSON Schema files from the pydantic models
 	$(BIN)/storywire schemas write

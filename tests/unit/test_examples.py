@@ -11,8 +11,11 @@ from pathlib import Path
 import pytest
 from spacy.language import Language
 
-from schemas.articles import EnrichedArticleV1
+from schemas.articles import CleanArticleV1, EnrichedArticleV1, RawArticleV1
+from schemas.deadletter import DeadLetterV1
 from schemas.registry import CONTRACTS, EXAMPLES_DIR
+from schemas.stories import StoryEventV1
+from schemas.ticks import ClusterTickV1
 from schemas.topics import Topic
 from services.clean.core import clean
 from services.clean.memory import SourceMemory
@@ -44,23 +47,30 @@ def test_example_is_valid_and_passes_its_stage(path: Path, nlp: Language) -> Non
     # The example is exactly what the contract serialises back to (no silently ignored field).
     assert json.loads(message.model_dump_json()) == json.loads(path.read_text())
     if topic is Topic.RAW:
+        assert isinstance(message, RawArticleV1)
         article = clean(message, SourceMemory({}, {}), max_body_chars=200_000)
         assert article.id == message.id and article.body
     elif topic is Topic.CLEAN:
+        assert isinstance(message, CleanArticleV1)
         [enriched] = enrich_batch([message], nlp)
+        assert isinstance(enriched, EnrichedArticleV1)
         assert enriched.id == message.id and enriched.entities
     elif topic is Topic.ENRICHED:
+        assert isinstance(message, EnrichedArticleV1)
         events = StoryClusterer({}, ClusterConfig()).add(message)
         assert [event.event for event in events] == ["created"]
         assert events[0].article_ids == (message.id,)
     elif topic is Topic.STORIES:
+        assert isinstance(message, StoryEventV1)
         assert message.story_id in story_line(message)
     elif topic is Topic.CLUSTER_TICKS:
+        assert isinstance(message, ClusterTickV1)
         # A tick closes its shard's stories once the shard's clock is past the story window.
-        enriched = CONTRACTS[Topic.ENRICHED].model_validate_json(
+        example = CONTRACTS[Topic.ENRICHED].model_validate_json(
             next(EXAMPLES_DIR.glob("articles.enriched/*.json")).read_bytes()
         )
-        assert isinstance(enriched, EnrichedArticleV1)
+        assert isinstance(example, EnrichedArticleV1)
+        enriched = example
         clusterer = StoryClusterer({}, ClusterConfig(window_hours=1), language=message.shard)
         clusterer.add(enriched.model_copy(update={"language": message.shard}))
         wall = [0.0]
@@ -73,4 +83,5 @@ def test_example_is_valid_and_passes_its_stage(path: Path, nlp: Language) -> Non
         assert [event.event for event in closed] == ["closed"]
         assert closed_by_tick(message.shard, clusterer, clocks) == []  # closed once
     else:
+        assert isinstance(message, DeadLetterV1)
         assert message.reason in dead_letter_line(message)
