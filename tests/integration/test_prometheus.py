@@ -153,6 +153,22 @@ def observed(broker: Settings, shared: Path,
     observed = Observed(settings, url)
     with LocalPipeline(settings, tmp / "logs", metrics_base_port=base) as pipeline:
         pipeline.wait_until_ready()
+
+        def scraped_at_zero() -> bool:
+            # rate() sees an increase only from a sample before it: copy fed before Prometheus
+            # has scraped a worker's counters at 0 (a scrape can time out on a loaded machine)
+            # leaves its first increase unseen, and the no-output alert would go pending.
+            counters = observed.query(
+                '{__name__=~"storywire_messages_(in|out)_total", job="storywire"}'
+            )
+            seen = {(s["metric"]["__name__"], s["metric"]["stage"]): s["value"][1]
+                    for s in counters}
+            expected = {(f"storywire_messages_{way}_total", stage)
+                        for way in ("in", "out") for stage in STAGES}
+            return set(seen) == expected and set(seen.values()) == {"0"}
+
+        _wait_until(observed, "Prometheus scraped every stage's counters at 0",
+                    scraped_at_zero, 60, pipeline)
         report = ingest([shared / "seeds"], settings, show_progress=False)
         assert len(report.sent) == SEEDS and not report.rejected and not report.failed
         producer = KafkaProducer(**client_config(settings), acks="all")
