@@ -20,6 +20,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Help prose as Markdown: a docstring paragraph is re-wrapped to the terminal. Rich markup
+    # keeps the docstrings' own line breaks: ragged lines in an 80-column terminal.
+    rich_markup_mode="markdown",
 )
 topics_app = typer.Typer(help="Create or list storywire's Kafka topics.", no_args_is_help=True)
 schemas_app = typer.Typer(help="The JSON Schema files generated from the contracts.")

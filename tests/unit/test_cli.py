@@ -1,0 +1,38 @@
+"""`storywire --help` and each command's: their prose reads as paragraphs in a terminal."""
+
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from services.cli import app
+
+WIDTH = 80
+COMMANDS = [[], ["ingest"], ["worker"], ["demo"], ["bench", "pipeline"], ["eval", "clustering"]]
+
+
+def _prose(args: list[str]) -> list[list[str]]:
+    """The help's description paragraphs (the text between the usage line and the first
+    panel), each as its rendered lines."""
+    result = CliRunner().invoke(app, [*args, "--help"], env={"COLUMNS": str(WIDTH)})
+    assert result.exit_code == 0, result.output
+    text = result.output.split("Usage:", 1)[1].split("\n", 1)[1]
+    text = re.split(r"^\W*(?:Arguments|Options|Commands)\W", text, maxsplit=1, flags=re.M)[0]
+    paragraphs: list[list[str]] = [[]]
+    for line in text.splitlines():
+        if line.strip():
+            paragraphs[-1].append(line.rstrip())
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    return [p for p in paragraphs if p]
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=lambda args: " ".join(args) or "storywire")
+def test_help_paragraphs_fill_the_terminal_width(args: list[str]) -> None:
+    paragraphs = _prose(args)
+    assert paragraphs, "no description"
+    for paragraph in paragraphs:
+        # Every line but a paragraph's last is filled to near the width: a docstring's own line
+        # breaks kept in the output leave short lines followed by a longer one.
+        for line in paragraph[:-1]:
+            assert len(line) > WIDTH - 20, paragraph
