@@ -865,10 +865,7 @@ class StoryClusterer:
                 "title": story["title"],
                 "article_ids": tuple(story["article_ids"]),
                 "sources": tuple(story["sources"]),
-                "top_entities": [
-                    {"text": v[0], "label": v[1], "articles": v[2]}
-                    for v in list(story["entities"].values())[: cfg.top_entities]
-                ],
+                "top_entities": _top_entities(story["entities"], cfg.top_entities),
                 # Stored terms are heaviest first (see `_top`).
                 "keywords": tuple(list(story["terms"])[: cfg.top_keywords]),
                 "article_count": len(story["article_ids"]),
@@ -878,6 +875,23 @@ class StoryClusterer:
                 "merged_into": merged_into,
             }
         )
+
+
+def _top_entities(entities: dict[str, list[Any]], n: int) -> list[dict[str, Any]]:
+    """The first `n` stored entities (most articles first) as the event lists them, one per
+    name: the NER can label one name two ways ("Staunton" a place in one article and an
+    organisation in the next), and a reader of the story should see it once, under the label
+    most of its articles gave it (the entry that comes first)."""
+    top: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for text, label, articles, *_ in entities.values():
+        if text.casefold() in seen:
+            continue
+        seen.add(text.casefold())
+        top.append({"text": text, "label": label, "articles": articles})
+        if len(top) == n:
+            break
+    return top
 
 
 def _dot(a: dict[str, float], b: dict[str, float]) -> float:

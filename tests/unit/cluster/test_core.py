@@ -93,6 +93,24 @@ def test_story_state_counts_duplicates_sources_and_times() -> None:
     assert "rehab" in event.keywords
 
 
+def test_a_name_labelled_two_ways_is_listed_once_under_its_usual_label() -> None:
+    clusterer = StoryClusterer({}, ClusterConfig())
+    two_ways = REID_2.model_copy(
+        update={"entities": (*REID_2.entities, EntityV1(
+            text="Malibu", label="ORG", count=1, in_headline=False, in_lead=False
+        ))}
+    )
+    clusterer.add(REID_1)
+    [event] = clusterer.add(two_ways)
+    story = clusterer.stories[event.story_id]
+    # Stored apart (they are two keys), listed once in the event, as the place both articles name.
+    assert {"where:malibu", "org:malibu"} <= set(story["entities"])
+    assert [(e.text, e.label, e.articles) for e in event.top_entities if e.text == "Malibu"] == [
+        ("Malibu", "GPE", 2)
+    ]
+    assert len(event.top_entities) == len({e.text for e in event.top_entities}) == 3
+
+
 def test_stored_state_is_plain_json() -> None:
     stories: dict = {}
     clusterer = StoryClusterer(stories, ClusterConfig())
