@@ -32,7 +32,9 @@ class StoryEventV1(BaseModel):
     title: str
     article_ids: tuple[str, ...]
     sources: tuple[str, ...]
-    top_entities: tuple[StoryEntityV1, ...] = ()
+    top_entities: tuple[StoryEntityV1, ...] = Field(
+        default=(), description="most-named entities, most articles first, each name once"
+    )
     keywords: tuple[str, ...] = ()
     article_count: int = Field(ge=1)
     duplicate_count: int = Field(default=0, ge=0, description="syndicated copies among articles")
