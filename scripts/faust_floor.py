@@ -39,12 +39,12 @@ from services.worker import make_worker  # noqa: E402
 
 MAX_STAGES = 3  # storywire's hops: clean, enrich, cluster
 TOPICS = "abcd"  # stage n reads TOPICS[n - 1] and writes TOPICS[n]
+VALUE = (b"x" * 60 + b" ") * 56  # 3,416 bytes
 
 
 def stages(count: int) -> dict[str, tuple[str, str]]:
     """The first `count` pass-through stages: {"s1": ("a", "b"), "s2": ("b", "c"), ...}."""
     return {f"s{n}": (TOPICS[n - 1], TOPICS[n]) for n in range(1, count + 1)}
-VALUE = (b"x" * 60 + b" ") * 56  # 3,416 bytes
 
 
 def run_stage(settings: Settings, stage: str, prefix: str, tables: bool) -> None:
@@ -79,13 +79,13 @@ def run_stage(settings: Settings, stage: str, prefix: str, tables: bool) -> None
 
 
 def measure(
-    settings: Settings, messages: int, rate: float, tables: bool, count: int = MAX_STAGES
+    settings: Settings, messages: int, rate: float, tables: bool, stage_count: int = MAX_STAGES
 ) -> str:
     prefix = f"floor-{int(time.time())}."
-    chain = stages(count)
-    end = TOPICS[count]  # the topic the last stage writes
+    chain = stages(stage_count)
+    end = TOPICS[stage_count]  # the topic the last stage writes
     admin = admin_client(settings)
-    admin.create_topics([NewTopic(prefix + name, 2, 1) for name in TOPICS[: count + 1]])
+    admin.create_topics([NewTopic(prefix + name, 2, 1) for name in TOPICS[: stage_count + 1]])
     log_dir = Path(".run") / "faust-floor"
     log_dir.mkdir(parents=True, exist_ok=True)
     workers = {
@@ -144,7 +144,7 @@ def measure(
             worker.wait(30)
         admin.delete_topics([t for t in admin.list_topics() if t.startswith(prefix)])
     figures = " ".join(f"{name}={ms:.2f}" for name, ms in costs.items())
-    return (f"faust-floor: stages={count} messages={messages} offered={rate or 'backlog'} "
+    return (f"faust-floor: stages={stage_count} messages={messages} offered={rate or 'backlog'} "
             f"tables={tables} "
             f"achieved={messages / span:.0f}/s CPU ms/message: {figures} "
             f"sum={sum(costs.values()):.2f}")
