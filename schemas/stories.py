@@ -16,10 +16,12 @@ class StoryEntityV1(BaseModel):
 class StoryEventV1(BaseModel):
     """A story's state after one change.
 
-    `event` says what changed: `created` (first article), `updated` (an article joined),
-    `closed` (no new copy within the story window), `merged` (this story was folded into
-    `merged_into`). `version` grows by one with each event of the same story, so a consumer
-    can drop stale or repeated deliveries.
+    `event` says what changed: `created` (first article, or the articles a split moved out of
+    another story), `updated` (an article joined), `closed` (no new copy within the story
+    window), `merged` (this story was folded into `merged_into`), `split` (the story was found
+    to hold two events: `article_ids` is what stays, and the rest moved to the new story
+    `split_into`, whose `created` event follows). `version` grows by one with each event of the
+    same story, so a consumer can drop stale or repeated deliveries.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -27,7 +29,7 @@ class StoryEventV1(BaseModel):
     schema_version: Literal[1] = 1
     story_id: str
     version: int = Field(ge=1)
-    event: Literal["created", "updated", "closed", "merged"]
+    event: Literal["created", "updated", "closed", "merged", "split"]
     language: str
     title: str
     article_ids: tuple[str, ...]
@@ -41,3 +43,4 @@ class StoryEventV1(BaseModel):
     first_seen: AwareDatetime
     last_seen: AwareDatetime
     merged_into: str | None = None
+    split_into: str | None = None

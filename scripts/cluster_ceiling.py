@@ -16,11 +16,14 @@ If these stay below the issue's target, no online procedure over the same signal
 what is missing is evidence that tells two events of one kind apart, not a better decision.
 
 `--split` measures one such procedure instead: the single-pass clusterer's stories at the end
-of orders 1-6 (`cluster_in_order`), each story cut in two by average linkage over the same
-pair scores (shipped weights) when the smaller side holds at least `max(3, 20%)` of its
-articles and the two sides' mean pair score is below a cut-off. Printed per cut-off, and with
-the cut-off chosen on one half of the topics and scored on the other (three random halvings).
+of orders 1-6 (`cluster_in_order`, with its own split check off), each story cut in two by
+average linkage over the same pair scores (shipped weights) when the smaller side holds at
+least `max(3, 20%)` of its articles and the two sides' mean pair score is below a cut-off.
+Printed per cut-off, and with the cut-off chosen on one half of the topics and scored on the
+other (three random halvings).
 The pair scores know every article (IDF over all of them), which an online split would not.
+(The clusterer's own split check, `split_sides`, cuts stories as they grow, by what sets a
+story's articles apart from each other.)
 """
 
 import argparse
@@ -128,7 +131,8 @@ def report_split(
     scored: dict[str, str],
 ) -> None:
     position = {article: k for k, article in enumerate(ids)}
-    orders = {seed: cluster_in_order(articles, seed) for seed in SPLIT_ORDERS}
+    no_splits = ClusterConfig(split_sizes=())
+    orders = {seed: cluster_in_order(articles, seed, no_splits) for seed in SPLIT_ORDERS}
 
     def f1s(cutoff: float | None, subset: dict[str, str], seeds: Sequence[int]) -> list[float]:
         return [

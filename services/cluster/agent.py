@@ -38,6 +38,10 @@ def register(app: faust.App, settings: Settings) -> None:
     # Every live story of this worker's language shards: changelog-backed, so a killed worker
     # comes back with the same stories.
     stories = json_table(app, "cluster-stories", "every live story of this worker's shards")
+    # Per article of a story small enough to be checked for two events, what a split rebuilds
+    # both sides from (`StoryClusterer.records`): written once per article, dropped with the
+    # story's close or once it has grown past the last check.
+    records = json_table(app, "cluster-records", "one-article stories a split rebuilds from")
     config = ClusterConfig(window_hours=settings.story_window_hours)
     # The clusterer's in-memory indexes derive from the table; they are rebuilt whenever the
     # worker's partitions (and so the table's contents) change.
@@ -50,7 +54,7 @@ def register(app: faust.App, settings: Settings) -> None:
 
     def clusterer_for(shard: str) -> StoryClusterer:
         if shard not in clusterers:
-            clusterers[shard] = StoryClusterer(stories, config, language=shard)
+            clusterers[shard] = StoryClusterer(stories, config, language=shard, records=records)
             # The recovered stories and the indexes just built from them live for hours:
             # frozen out of the collector's generations, they are not walked by every full
             # collection (2.5M objects at 100k live stories: a second of CPU each time).

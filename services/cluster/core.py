@@ -38,6 +38,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
+from scipy.cluster.hierarchy import linkage
+from scipy.spatial.distance import squareform
+
 from schemas.articles import EnrichedArticleV1
 from schemas.stories import StoryEventV1
 from services.cluster.text import (
@@ -76,20 +80,23 @@ FEATURES: tuple[str, ...] = (
 # Fitted by scripts/fit_cluster.py on ECB+ dev (see docs in that script); regenerate, do not
 # edit by hand.
 FITTED_WEIGHTS: tuple[float, ...] = (
-    -2.5889, 4.96, -0.3989, 1.7441, 0.6479, -0.3734, 0.1244, -0.0286, -0.7696, -2.9748, 0.0,
-    4.3842, 5.061, -0.5327,
+    -2.6132, 4.9479, -0.3849, 1.7424, 0.6334, -0.2981, 0.0878, 0.0087, -0.7456, -2.9723, 0.0,
+    4.4056, 4.9323, -0.557,
 )
 FITTED_JOIN_THRESHOLD = -1.5
 FITTED_MERGE_THRESHOLD = 1.0
+FITTED_SPLIT_THRESHOLD = 0.09
 
 
 @dataclass(frozen=True)
 class ClusterConfig:
-    """The join score's weights and thresholds, and the story window.
+    """The join score's weights and thresholds, the split check's, and the story window.
 
     An article joins the best-scoring candidate story when its score (weights . features) is
     at least `join_threshold`; otherwise it starts a story. When another candidate also scores
-    at least `merge_threshold`, the article bridges two stories and they merge.
+    at least `merge_threshold`, the article bridges two stories and they merge. When a story
+    grows past one of `split_sizes` articles, it is cut in two if its articles fall into two
+    sides (`split_sides`) that look less alike than `split_threshold`.
     """
 
     weights: tuple[float, ...] = FITTED_WEIGHTS
@@ -109,6 +116,12 @@ class ClusterConfig:
     story_years: int = 6  # written-date years kept per story
     top_entities: int = 10  # in the emitted story event
     top_keywords: int = 10
+    # Story sizes at which a story is checked for two events; past the last, its per-article
+    # records are dropped and it is never split again (the check is quadratic in the size).
+    split_sizes: tuple[int, ...] = (10, 20, 40, 80)
+    split_threshold: float = FITTED_SPLIT_THRESHOLD  # mean cross-side similarity below: split
+    split_min: int = 3  # articles on the smaller side, at least...
+    split_share: float = 0.2  # ...and at least this share of the story's
 
     def __post_init__(self) -> None:
         if len(self.weights) != len(FEATURES):
@@ -275,8 +288,13 @@ class StoryClusterer:
         stories: MutableMapping[str, Any],
         config: ClusterConfig,
         language: str | None = None,
+        records: MutableMapping[str, Any] | None = None,
     ) -> None:
         self.stories = stories
+        # Per article of a story that can still be split (at most the last `split_sizes`
+        # articles), the one-article story it started as: what a split rebuilds both sides
+        # from. A one-article story is its own record; written when it gains a second.
+        self.records: MutableMapping[str, Any] = {} if records is None else records
         self.config = config
         self.language = language
         self._live: dict[str, _Live] = {}
@@ -689,16 +707,86 @@ class StoryClusterer:
             story = self._new_story(story_id, article, comparable, vectors)
             self._store(story_id, story)
             return [self._event(story, "created")]
-        story = self._joined(self.stories[story_id], article, comparable, vectors)
+        before = self.stories[story_id]
+        story = self._joined(before, article, comparable, vectors)
+        parts = [before]
         merged_events: list[StoryEventV1] = []
         for other_id in merge:
             other = self.stories[other_id]
+            parts.append(other)
             story = self._absorbed(story, other)
             gone = {**other, "version": other["version"] + 1}
             merged_events.append(self._event(gone, "merged", merged_into=story_id))
             self._drop(other_id)
         self._store(story_id, story)
-        return [self._event(story, "updated"), *merged_events]
+        self._keep_records(story, parts, article, comparable, vectors)
+        events = [self._event(story, "updated"), *merged_events]
+        return events + self._split_check(story_id, len(before["article_ids"]))
+
+    def _keep_records(
+        self,
+        story: dict[str, Any],
+        parts: Sequence[dict[str, Any]],
+        article: EnrichedArticleV1,
+        comparable: _Article,
+        vectors: _Query,
+    ) -> None:
+        """Keep `records` for the articles of `story`, which `article` has just joined and
+        `parts` (the stories as they were) made up: while it can still be split, the joining
+        article's one-article story, and each one-article part's own; past the last split size,
+        none (dropped once, when it grows past)."""
+        sizes = self.config.split_sizes
+        last = sizes[-1] if sizes else 0
+        if len(story["article_ids"]) > last:
+            if any(len(part["article_ids"]) <= last for part in parts):
+                for article_id in story["article_ids"]:
+                    if article_id in self.records:
+                        del self.records[article_id]
+            return
+        for part in parts:
+            if len(part["article_ids"]) == 1:
+                self.records[part["article_ids"][0]] = part
+        self.records[article.id] = self._new_story(
+            story_id_for(article.id), article, comparable, vectors
+        )
+
+    def _split_check(self, story_id: str, before: int) -> list[StoryEventV1]:
+        """When the story has just grown past one of `split_sizes` articles (from `before`),
+        cut it in two if its articles fall into two sides that are two events (`split_sides`):
+        both are rebuilt from their articles' records. The side with the story's first article
+        keeps its id; the other becomes a new story. Returns the `split` event of the first
+        and the `created` event of the second, or nothing."""
+        story = self.stories[story_id]
+        ids = story["article_ids"]
+        if not any(before < size <= len(ids) for size in self.config.split_sizes):
+            return []
+        if not all(article_id in self.records for article_id in ids):
+            return []  # a story from before records were kept, or one not built by `place`
+        records = [self.records[article_id] for article_id in ids]
+        sides = split_sides(records, self.config)
+        if sides is None:
+            return []
+        keep, move = ([records[k] for k in side] for side in sides)
+        new_id = story_id_for(f"{story_id}/{move[0]['article_ids'][0]}")
+        kept = self._rebuilt(story_id, keep, story["version"] + 1)
+        moved = self._rebuilt(new_id, move, 1)
+        self._store(story_id, kept)
+        self._store(new_id, moved)
+        return [self._event(kept, "split", split_into=new_id), self._event(moved, "created")]
+
+    def _rebuilt(
+        self, story_id: str, records: Sequence[dict[str, Any]], version: int
+    ) -> dict[str, Any]:
+        """A story made of these one-article stories (in arrival order), folded together as a
+        merge folds two stories, with the headline closest to all of theirs as its title."""
+        story = {**records[0], "id": story_id}
+        for record in records[1:]:
+            story = self._absorbed(story, record)
+        headlines = story["headline"]
+        best = max(records, key=lambda record: _dot(record["title_terms"], headlines))
+        return {
+            **story, "version": version, "title": best["title"], "title_terms": best["title_terms"]
+        }
 
     def close_inactive(self, now: datetime) -> list[StoryEventV1]:
         """Close every story that got no copy for `window_hours` before `now` (ingest time, as
@@ -714,6 +802,10 @@ class StoryClusterer:
             story = self.stories[story_id]
             events.append(self._event({**story, "version": story["version"] + 1}, "closed"))
             self._drop(story_id)
+            if len(story["article_ids"]) > 1:
+                for article_id in story["article_ids"]:
+                    if article_id in self.records:
+                        del self.records[article_id]
         return events
 
     # --- story state ------------------------------------------------------------------------
@@ -850,7 +942,11 @@ class StoryClusterer:
         }
 
     def _event(
-        self, story: dict[str, Any], event: str, merged_into: str | None = None
+        self,
+        story: dict[str, Any],
+        event: str,
+        merged_into: str | None = None,
+        split_into: str | None = None,
     ) -> StoryEventV1:
         cfg = self.config
         # `model_validate` on a dict builds the same model as keyword arguments, for less (no
@@ -873,6 +969,7 @@ class StoryClusterer:
                 "first_seen": self._datetimes[story["first_seen"]],
                 "last_seen": self._datetimes[story["last_seen"]],
                 "merged_into": merged_into,
+                "split_into": split_into,
             }
         )
 
@@ -892,6 +989,69 @@ def _top_entities(entities: dict[str, list[Any]], n: int) -> list[dict[str, Any]
         if len(top) == n:
             break
     return top
+
+
+def split_sides(
+    records: Sequence[dict[str, Any]], config: ClusterConfig
+) -> tuple[list[int], list[int]] | None:
+    """Whether a story's articles (their one-article stories, in arrival order) are two
+    events: the positions of the side holding the first article and of the other, or None.
+
+    Two events of one kind share the story's common words and names (the earthquake, the
+    island), so they are compared by what only some of the story's articles have: each
+    article is the set of its top terms, headline terms (counted twice when also a top term)
+    and entity names, weighted by IDF over the story's own articles, leaving out the keys only
+    one of them has (they make every pair less alike, whichever events they are). The keys all
+    of them have weigh little, but keep articles that share nothing else (copies of one text)
+    alike. Average linkage over those cosines cuts the articles in two; the story splits when
+    the smaller side holds at least `split_min` articles and `split_share` of them, and the
+    two sides' mean cross similarity is below `split_threshold` (fitted by
+    scripts/fit_cluster.py)."""
+    n = len(records)
+    if n < 2 * config.split_min:
+        return None
+    columns: dict[str, int] = {}
+    cells: list[tuple[int, int, float]] = []
+    for row, record in enumerate(records):
+        weights = dict.fromkeys(record["terms"], 1.0)
+        for term in record["headline"]:
+            weights[term] = weights.get(term, 0.0) + 1.0
+        weights.update(dict.fromkeys(record["entities"], 1.0))  # "group:name": no term clash
+        cells += [(row, columns.setdefault(k, len(columns)), w) for k, w in weights.items()]
+    matrix = np.zeros((n, len(columns)))
+    rows, cols, values = zip(*cells, strict=True)
+    matrix[list(rows), list(cols)] = values
+    df = np.count_nonzero(matrix, axis=0)
+    idf = np.where(df > 1, np.log((n + 1) / (df + 0.5)), 0.0)
+    weighted = matrix * idf
+    norms = np.linalg.norm(weighted, axis=1)
+    unit = weighted / np.where(norms > 0, norms, 1.0)[:, None]
+    similarity = unit @ unit.T
+    distance = np.clip(1.0 - similarity, 0.0, None)
+    np.fill_diagonal(distance, 0.0)
+    tree = linkage(squareform(distance, checks=False), "average")
+    # The last merge joined the two sides: its two clusters' leaves (cluster c >= n is the
+    # one made by row c - n of the tree).
+    first, other = (_leaves(tree, int(tree[-1, k]), n) for k in (0, 1))
+    if first[0] != 0:
+        first, other = other, first
+    if min(len(first), len(other)) < max(config.split_min, config.split_share * n):
+        return None
+    if similarity[np.ix_(first, other)].mean() >= config.split_threshold:
+        return None
+    return first, other
+
+
+def _leaves(tree: np.ndarray, node: int, n: int) -> list[int]:
+    """The articles (leaves, 0 to n-1) under `node` of a scipy linkage `tree`, in order."""
+    stack, leaves = [node], []
+    while stack:
+        cluster = stack.pop()
+        if cluster < n:
+            leaves.append(cluster)
+        else:
+            stack += [int(tree[cluster - n, 0]), int(tree[cluster - n, 1])]
+    return sorted(leaves)
 
 
 def _dot(a: dict[str, float], b: dict[str, float]) -> float:

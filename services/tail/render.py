@@ -3,7 +3,9 @@
 from schemas.deadletter import DeadLetterV1
 from schemas.stories import StoryEventV1
 
-EVENT_STYLE = {"created": "green", "updated": "cyan", "closed": "dim", "merged": "magenta"}
+EVENT_STYLE = {
+    "created": "green", "updated": "cyan", "closed": "dim", "merged": "magenta", "split": "yellow"
+}
 
 
 def story_line(story: StoryEventV1, max_entities: int = 6) -> str:
@@ -12,10 +14,14 @@ def story_line(story: StoryEventV1, max_entities: int = 6) -> str:
     entities = ", ".join(
         f"{entity.text} ({entity.articles})" for entity in story.top_entities[:max_entities]
     )
-    merged = f" into {story.merged_into}" if story.merged_into else ""
+    link = ""
+    if story.merged_into:
+        link = f" into {story.merged_into}"
+    elif story.split_into:
+        link = f", part moved to {story.split_into}"
     return (
         f"[{style}]{story.event:<7}[/{style}] story [bold]{story.story_id}[/bold] "
-        f"v{story.version}{merged} · {story.article_count} article(s) from "
+        f"v{story.version}{link} · {story.article_count} article(s) from "
         f"{len(story.sources)} source(s) · [bold]{story.title}[/bold]"
         + (f"\n          entities: {entities}" if entities else "")
     )

@@ -311,3 +311,111 @@ def test_a_lead_name_the_ner_missed_counts_when_the_text_writes_it() -> None:
     [(_, unnamed)] = clusterer.scored_candidates(lacks_it)
     assert named[absent] < unnamed[absent]
     assert unnamed[absent] > 0.0
+
+
+# Two earthquakes on one island, years apart: the story's common words (quake, island, Iran,
+# Qeshm) are in every article; what tells the events apart is in some articles only.
+SMALL_QUAKE = [("Qeshm", "GPE"), ("Iran", "GPE"), ("Hormozgan", "GPE")]
+DEADLY_QUAKE = [("Qeshm", "GPE"), ("Iran", "GPE"), ("Bandar Abbas", "GPE")]
+QUAKES = [
+    _article(
+        f"small-{n}", f"Quake on Qeshm island off Iran {tail}",
+        "A moderate earthquake shook Qeshm island in Hormozgan province, Iran, "
+        f"damaging residential buildings; five people were hurt. {tail}",
+        SMALL_QUAKE, hours=n,
+    )
+    for n, tail in enumerate(["injures five", "damages homes", "shakes buildings"])
+] + [
+    _article(
+        f"deadly-{n}", f"Quake on Qeshm island off Iran {tail}",
+        "A powerful earthquake struck Qeshm island near Bandar Abbas, Iran, killing ten "
+        f"villagers and flattening seven villages; survivors sheltered in tents. {tail}",
+        DEADLY_QUAKE, hours=3 + n,
+    )
+    for n, tail in enumerate(["kills ten", "flattens villages", "leaves villagers in tents"])
+]
+
+
+def _one_story_config(**split: object) -> ClusterConfig:
+    """Every article joins the best story: only the split check can part them."""
+    return ClusterConfig(join_threshold=-1e9, merge_threshold=1e9, **split)  # type: ignore[arg-type]
+
+
+def test_a_story_holding_two_events_of_one_kind_is_split_in_two() -> None:
+    stories: dict = {}
+    clusterer = StoryClusterer(stories, _one_story_config(split_sizes=(6,)))
+    events = [clusterer.add(article) for article in QUAKES]
+    assert [[e.event for e in per] for per in events[:5]] == [["created"]] + [["updated"]] * 4
+    updated, split, created = events[5]
+    assert (updated.event, split.event, created.event) == ("updated", "split", "created")
+    # The side with the first article keeps the story (one version on); the other is new.
+    assert split.story_id == updated.story_id and split.version == updated.version + 1
+    assert split.split_into == created.story_id and created.version == 1
+    assert split.article_ids == ("small-0", "small-1", "small-2")
+    assert created.article_ids == ("deadly-0", "deadly-1", "deadly-2")
+    assert _members(stories) == [
+        {"deadly-0", "deadly-1", "deadly-2"}, {"small-0", "small-1", "small-2"}
+    ]
+    # Each side is rebuilt from its own articles: names and sources of the other are gone.
+    names = {entity.text for entity in created.top_entities}
+    assert "Bandar Abbas" in names and "Hormozgan" not in names
+    assert set(created.sources) == {"wire-deadly-0", "wire-deadly-1", "wire-deadly-2"}
+    assert created.first_seen == T0 + timedelta(hours=3)
+
+
+def test_a_story_of_one_event_is_not_split() -> None:
+    again = [a.model_copy(update={"id": f"{a.id}-again"}) for a in QUAKES[:3]]
+    # Six copies of one text share every word: nothing sets any of them apart.
+    copies = [QUAKES[0].model_copy(update={"id": f"copy-{n}"}) for n in range(6)]
+    for articles in (QUAKES[:3] + again, copies):
+        stories: dict = {}
+        clusterer = StoryClusterer(stories, _one_story_config(split_sizes=(6,)))
+        for article in articles:
+            assert "split" not in [e.event for e in clusterer.add(article)]
+        assert len(stories) == 1
+
+
+def test_no_split_below_the_thresholds_or_between_the_sizes() -> None:
+    for config in (
+        _one_story_config(split_sizes=(6,), split_threshold=-1.0),  # never that unlike
+        _one_story_config(split_sizes=(6,), split_min=4),  # a side of 3 is too small
+        _one_story_config(split_sizes=(5, 7)),  # checked at 5 (2 unlike) and 7 only
+    ):
+        stories: dict = {}
+        clusterer = StoryClusterer(stories, config)
+        for article in QUAKES:
+            clusterer.add(article)
+        assert len(stories) == 1, config
+
+
+def test_records_are_kept_only_while_a_story_can_still_be_split() -> None:
+    records: dict = {}
+    clusterer = StoryClusterer({}, _one_story_config(split_sizes=(3,)), records=records)
+    clusterer.add(QUAKES[0])
+    assert records == {}  # a one-article story is its own record
+    clusterer.add(QUAKES[1])
+    assert set(records) == {"small-0", "small-1"}
+    assert records["small-0"]["article_ids"] == ["small-0"]
+    clusterer.add(QUAKES[2])
+    clusterer.add(QUAKES[3])  # past the last split size: none kept
+    assert records == {}
+    closing = StoryClusterer({}, _one_story_config(), records=records)
+    closing.add(QUAKES[0])
+    closing.add(QUAKES[1])
+    assert len(records) == 2
+    closing.close_inactive(T0 + timedelta(days=30))
+    assert records == {}
+
+
+def test_a_rebuilt_clusterer_resumes_a_split_identically() -> None:
+    stories: dict = {}
+    records: dict = {}
+    config = _one_story_config(split_sizes=(6,))
+    first = StoryClusterer(stories, config, records=records)
+    for article in QUAKES[:5]:
+        first.add(article)
+    resumed_stories, resumed_records = copy.deepcopy(stories), copy.deepcopy(records)
+    resumed = StoryClusterer(resumed_stories, config, records=resumed_records)
+    assert first.add(QUAKES[5]) == resumed.add(QUAKES[5])
+    assert (resumed_stories, resumed_records) == (stories, records)
+    assert len(stories) == 2
