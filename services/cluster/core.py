@@ -6,7 +6,9 @@ all of them); a linear score over several signals (body and headline TF-IDF cosi
 story's centroid, the article's lead against each of the story's first members, named entities
 by who / where / which organisation and who leads, conflicting years of written dates, event
 time) decides whether it joins the best story or starts a new one; a second story scoring above
-the merge threshold is merged into it. The weights are fitted on ECB+ dev topics by
+the merge threshold is merged into it. A story that grows past one of a few sizes is checked
+for holding two events of one kind (`split_sides`) and, if it does, cut in two; stories a
+split parted are not merged again. The weights and thresholds are fitted on ECB+ dev topics by
 `scripts/fit_cluster.py` and are `ClusterConfig`'s defaults. Nothing is rejected: every article
 ends in a story (a redelivered one changes nothing).
 
@@ -26,7 +28,12 @@ Shape of one stored story (`StoryClusterer.stories[story_id]`):
      articles, weight, articles leading with it]} (top `story_entities`), "members":
      [{term: w}] (the first `story_members` articles' unit TF-IDF lead vectors, top
      `member_terms` each), "years": [year] (of full dates the articles write, latest
-     `story_years`)}
+     `story_years`), "apart": [story_id] (stories a split parted from it, latest
+     `story_apart`; missing in stories stored before splits existed)}
+
+`records` (a second mapping, a faust Table too) holds, per article of a multi-article story
+no bigger than the last split size, the one-article story it started as: what a split rebuilds
+both sides from.
 """
 
 import hashlib
@@ -122,6 +129,7 @@ class ClusterConfig:
     split_threshold: float = FITTED_SPLIT_THRESHOLD  # mean cross-side similarity below: split
     split_min: int = 3  # articles on the smaller side, at least...
     split_share: float = 0.2  # ...and at least this share of the story's
+    story_apart: int = 8  # stories a split parted from this one, kept so they do not re-merge
 
     def __post_init__(self) -> None:
         if len(self.weights) != len(FEATURES):
@@ -685,7 +693,14 @@ class StoryClusterer:
         if not scored or scored[0][0] < self.config.join_threshold:
             return self.place(article, None, comparable, query=query)
         story_id = scored[0][1]
-        bridged = [s for score, s in scored[1:] if score >= self.config.merge_threshold]
+        # Stories a split parted are not merged again by one bridging article: the split saw
+        # all their articles, the bridge only itself.
+        apart = set(self.stories[story_id].get("apart", ()))
+        bridged = []
+        for score, other_id in scored[1:]:
+            if score >= self.config.merge_threshold and other_id not in apart:
+                bridged.append(other_id)
+                apart.update(self.stories[other_id].get("apart", ()))
         return self.place(article, story_id, comparable, merge=bridged, query=query)
 
     def place(
@@ -758,34 +773,41 @@ class StoryClusterer:
         and the `created` event of the second, or nothing."""
         story = self.stories[story_id]
         ids = story["article_ids"]
-        if not any(before < size <= len(ids) for size in self.config.split_sizes):
+        cfg = self.config
+        if not any(before < size <= len(ids) for size in cfg.split_sizes):
             return []
         if not all(article_id in self.records for article_id in ids):
             return []  # a story from before records were kept, or one not built by `place`
         records = [self.records[article_id] for article_id in ids]
-        sides = split_sides(records, self.config)
+        sides = split_sides(records, cfg)
         if sides is None:
             return []
         keep, move = ([records[k] for k in side] for side in sides)
         new_id = story_id_for(f"{story_id}/{move[0]['article_ids'][0]}")
-        kept = self._rebuilt(story_id, keep, story["version"] + 1)
-        moved = self._rebuilt(new_id, move, 1)
+        apart = story.get("apart", [])
+        kept = self._rebuilt(story_id, keep, story["version"] + 1, _apart([*apart, new_id], cfg))
+        moved = self._rebuilt(new_id, move, 1, _apart([*apart, story_id], cfg))
         self._store(story_id, kept)
         self._store(new_id, moved)
         return [self._event(kept, "split", split_into=new_id), self._event(moved, "created")]
 
     def _rebuilt(
-        self, story_id: str, records: Sequence[dict[str, Any]], version: int
+        self, story_id: str, records: Sequence[dict[str, Any]], version: int, apart: list[str]
     ) -> dict[str, Any]:
         """A story made of these one-article stories (in arrival order), folded together as a
-        merge folds two stories, with the headline closest to all of theirs as its title."""
+        merge folds two stories, with the headline closest to all of theirs as its title;
+        `apart`: the stories it must not merge with (see `add`)."""
         story = {**records[0], "id": story_id}
         for record in records[1:]:
             story = self._absorbed(story, record)
         headlines = story["headline"]
         best = max(records, key=lambda record: _dot(record["title_terms"], headlines))
         return {
-            **story, "version": version, "title": best["title"], "title_terms": best["title_terms"]
+            **story,
+            "version": version,
+            "title": best["title"],
+            "title_terms": best["title_terms"],
+            "apart": apart,
         }
 
     def close_inactive(self, now: datetime) -> list[StoryEventV1]:
@@ -939,6 +961,7 @@ class StoryClusterer:
             "entities": dict(ranked[: cfg.story_entities]),
             "members": (story["members"] + other["members"])[: cfg.story_members],
             "years": sorted(set(story["years"]) | set(other["years"]))[-cfg.story_years :],
+            "apart": _apart(story.get("apart", []) + other.get("apart", []), cfg),
         }
 
     def _event(
@@ -991,6 +1014,11 @@ def _top_entities(entities: dict[str, list[Any]], n: int) -> list[dict[str, Any]
     return top
 
 
+def _apart(story_ids: list[str], config: ClusterConfig) -> list[str]:
+    """A story's `apart` list: each id once, the latest `story_apart`."""
+    return list(dict.fromkeys(reversed(story_ids)))[: config.story_apart][::-1]
+
+
 def split_sides(
     records: Sequence[dict[str, Any]], config: ClusterConfig
 ) -> tuple[list[int], list[int]] | None:
@@ -1010,23 +1038,27 @@ def split_sides(
     n = len(records)
     if n < 2 * config.split_min:
         return None
-    columns: dict[str, int] = {}
-    cells: list[tuple[int, int, float]] = []
+    # Every article's keys in one array: a term in both its top terms and its headline is
+    # there twice and so counts twice; entity keys ("group:name") never equal a term.
+    keys: list[str] = []
+    rows: list[int] = []
     for row, record in enumerate(records):
-        weights = dict.fromkeys(record["terms"], 1.0)
-        for term in record["headline"]:
-            weights[term] = weights.get(term, 0.0) + 1.0
-        weights.update(dict.fromkeys(record["entities"], 1.0))  # "group:name": no term clash
-        cells += [(row, columns.setdefault(k, len(columns)), w) for k, w in weights.items()]
-    matrix = np.zeros((n, len(columns)))
-    rows, cols, values = zip(*cells, strict=True)
-    matrix[list(rows), list(cols)] = values
+        before = len(keys)
+        keys += record["terms"]
+        keys += record["headline"]
+        keys += record["entities"]
+        rows += [row] * (len(keys) - before)
+    column = {key: k for k, key in enumerate(dict.fromkeys(keys))}
+    matrix = np.zeros((n, len(column)))
+    np.add.at(matrix, (rows, list(map(column.__getitem__, keys))), 1.0)
     df = np.count_nonzero(matrix, axis=0)
     idf = np.where(df > 1, np.log((n + 1) / (df + 0.5)), 0.0)
     weighted = matrix * idf
     norms = np.linalg.norm(weighted, axis=1)
     unit = weighted / np.where(norms > 0, norms, 1.0)[:, None]
-    similarity = unit @ unit.T
+    # einsum, not `@`: a BLAS product of matrices this small costs more in thread start-ups
+    # (CPU time on every core) than the sums themselves.
+    similarity = np.einsum("ik,jk->ij", unit, unit)
     distance = np.clip(1.0 - similarity, 0.0, None)
     np.fill_diagonal(distance, 0.0)
     tree = linkage(squareform(distance, checks=False), "average")

@@ -419,3 +419,23 @@ def test_a_rebuilt_clusterer_resumes_a_split_identically() -> None:
     assert first.add(QUAKES[5]) == resumed.add(QUAKES[5])
     assert (resumed_stories, resumed_records) == (stories, records)
     assert len(stories) == 2
+
+
+def test_stories_a_split_parted_are_not_merged_again_by_one_bridging_article() -> None:
+    stories: dict = {}
+    records: dict = {}
+    splitting = StoryClusterer(stories, _one_story_config(split_sizes=(6,)), records=records)
+    for article in QUAKES:
+        splitting.add(article)
+    assert len(stories) == 2
+    bridge = _article(
+        "bridge", "Quake on Qeshm island off Iran", "An earthquake struck Qeshm island, Iran.",
+        [("Qeshm", "GPE"), ("Iran", "GPE")], hours=7,
+    )
+    anything_merges = ClusterConfig(join_threshold=-1e9, merge_threshold=-1e9, split_sizes=())
+    events = StoryClusterer(stories, anything_merges, records=records).add(bridge)
+    assert [e.event for e in events] == ["updated"] and len(stories) == 2
+    # Without the record of the split, the same article would fold one into the other.
+    forgotten = {k: {**v, "apart": []} for k, v in stories.items()}
+    events = StoryClusterer(forgotten, anything_merges).add(bridge.model_copy(update={"id": "b2"}))
+    assert [e.event for e in events] == ["updated", "merged"]
