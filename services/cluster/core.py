@@ -754,9 +754,7 @@ class StoryClusterer:
         last = sizes[-1] if sizes else 0
         if len(story["article_ids"]) > last:
             if any(len(part["article_ids"]) <= last for part in parts):
-                for article_id in story["article_ids"]:
-                    if article_id in self.records:
-                        del self.records[article_id]
+                self._drop_records(story["article_ids"])
             return
         for part in parts:
             if len(part["article_ids"]) == 1:
@@ -764,6 +762,12 @@ class StoryClusterer:
         self.records[article.id] = self._new_story(
             story_id_for(article.id), article, comparable, vectors
         )
+
+    def _drop_records(self, article_ids: Iterable[str]) -> None:
+        """Delete these articles' records, those there are (a faust Table sees each `del`)."""
+        for article_id in article_ids:
+            if article_id in self.records:
+                del self.records[article_id]
 
     def _split_check(self, story_id: str, before: int) -> list[StoryEventV1]:
         """When the story has just grown past one of `split_sizes` articles (from `before`),
@@ -824,10 +828,8 @@ class StoryClusterer:
             story = self.stories[story_id]
             events.append(self._event({**story, "version": story["version"] + 1}, "closed"))
             self._drop(story_id)
-            if len(story["article_ids"]) > 1:
-                for article_id in story["article_ids"]:
-                    if article_id in self.records:
-                        del self.records[article_id]
+            if len(story["article_ids"]) > 1:  # a one-article story is its own record
+                self._drop_records(story["article_ids"])
         return events
 
     # --- story state ------------------------------------------------------------------------
