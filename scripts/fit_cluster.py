@@ -17,7 +17,11 @@ Usage: .venv/bin/python scripts/fit_cluster.py [FILE.jsonl] [--folds 5] [--seeds
    and a threshold chosen on it moved the held-out figure less well (topic-fold CV, same
    weights: mean over 6 orders 0.859 mean / 0.798 worst fold, worst of 3 0.855 / 0.783).
    Both with the split check off; then the split threshold (`split_sides`: how unlike the
-   two sides of a story must be to part) over its grid, the same way, with the check on.
+   two sides of a story must be to part) over its grid, the same way, with the check on;
+   then the merge threshold again and the split threshold again, both with the check on (a
+   split undoes a wrong merge, so merging more pays once splits exist). The join threshold
+   stays as chosen with the check off: a story is first checked at 10 articles, and a looser
+   join lets unrelated copy into the smaller ones.
 4. Honesty. The same fit is repeated with topic folds: weights and thresholds fitted on the
    other folds' topics, B-cubed scored on the held-out topics' articles (clustered among all
    articles, so the rest still act as distractors). The cross-validated figure is what to
@@ -69,14 +73,14 @@ from services.enrich.core import NER_BODY_CHARS  # noqa: E402
 SHARED = Path("../shared")  # run from the repo root, as the Makefile does
 DEV = SHARED / "data/ecbplus/articles.dev.jsonl"
 THRESHOLDS = [x / 4 for x in range(-12, 5)]  # log-odds
-MERGE_THRESHOLDS = [math.inf, 4.0, 3.0, 2.0, 1.5, 1.0]
+MERGE_THRESHOLDS = [math.inf, 4.0, 3.0, 2.0, 1.5, 1.0, 0.5, 0.0, -0.5, -1.0]
 SPLIT_THRESHOLDS = [-math.inf, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.11, 0.12]  # -inf: never
 NO_SPLITS = ClusterConfig(split_sizes=())
 SEEDS_DIR = SHARED / "seeds"
 # Features whose weight may only lower the score. ECB+ dev dates exist for one event per topic
 # only, so "both dated" alone predicts "same event" there; a free time weight would learn that
 # artefact instead of "far apart in time -> different events".
-PENALTIES = ("time_gap", "year_conflict")
+PENALTIES = ("time_gap", "year_conflict", "month_conflict")
 # Features `--drop` pinned at 0 (set once in main, before any fold is fitted).
 DROPPED: set[str] = set()
 
@@ -214,20 +218,34 @@ def fit(
         ),
     )
     config = replace(config, join_threshold=best)
-    merge = max(
-        MERGE_THRESHOLDS,
-        key=lambda m: mean_f1(
-            articles, gold, threshold_seeds, replace(config, merge_threshold=m)
-        ),
-    )
-    config = replace(config, merge_threshold=merge, split_sizes=ClusterConfig().split_sizes)
-    split = max(
-        SPLIT_THRESHOLDS,
-        key=lambda t: mean_f1(
-            articles, gold, threshold_seeds, replace(config, split_threshold=t)
-        ),
-    )
-    return replace(config, split_threshold=split), note
+
+    def best_merge(config: ClusterConfig) -> ClusterConfig:
+        # Never below the join threshold: a bridged story must score as a joined one would.
+        merges = [m for m in MERGE_THRESHOLDS if m >= config.join_threshold]
+        merge = max(
+            merges,
+            key=lambda m: mean_f1(
+                articles, gold, threshold_seeds, replace(config, merge_threshold=m)
+            ),
+        )
+        return replace(config, merge_threshold=merge)
+
+    def best_split(config: ClusterConfig) -> ClusterConfig:
+        split = max(
+            SPLIT_THRESHOLDS,
+            key=lambda t: mean_f1(
+                articles, gold, threshold_seeds, replace(config, split_threshold=t)
+            ),
+        )
+        return replace(config, split_threshold=split)
+
+    # Merge, then split, with the check off; then merge again with the check on, and split
+    # once more: a split undoes a wrong merge of two events of one kind, so the two
+    # thresholds are chosen together (the join threshold is not: stories under the first
+    # split size are never checked, and a looser join lets unrelated copy into them).
+    config = best_merge(config)
+    config = best_split(replace(config, split_sizes=ClusterConfig().split_sizes))
+    return best_split(best_merge(config)), note
 
 
 def baseline_assignment(

@@ -4,13 +4,14 @@ Single pass. Each article is compared with the live stories that share a name or
 with it (an inverted index, so the cost grows with the few stories that could match, not with
 all of them); a linear score over several signals (body and headline TF-IDF cosine against the
 story's centroid, the article's lead against each of the story's first members, named entities
-by who / where / which organisation and who leads, conflicting years of written dates, event
-time) decides whether it joins the best story or starts a new one; a second story scoring above
-the merge threshold is merged into it. A story that grows past one of a few sizes is checked
-for holding two events of one kind (`split_sides`) and, if it does, cut in two; stories a
-split parted are not merged again. The weights and thresholds are fitted on ECB+ dev topics by
-`scripts/fit_cluster.py` and are `ClusterConfig`'s defaults. Nothing is rejected: every article
-ends in a story (a redelivered one changes nothing).
+by who / where / which organisation and who leads, conflicting years of written dates, the
+months of the days the copy writes out, event time) decides whether it joins the best story or
+starts a new one; a second story scoring above the merge threshold is merged into it. A story
+that grows past one of a few sizes is checked for holding two events of one kind
+(`split_sides`) and, if it does, cut in two; stories a split parted are not merged again. The
+weights and thresholds are fitted on ECB+ dev topics by `scripts/fit_cluster.py` and are
+`ClusterConfig`'s defaults. Nothing is rejected: every article ends in a story (a redelivered
+one changes nothing).
 
 State: every live story is one JSON-serialisable dict in the `stories` mapping (a faust Table in
 production), written only by assignment, one key per changed story per article. Document
@@ -28,8 +29,10 @@ Shape of one stored story (`StoryClusterer.stories[story_id]`):
      articles, weight, articles leading with it]} (top `story_entities`), "members":
      [{term: w}] (the first `story_members` articles' unit TF-IDF lead vectors, top
      `member_terms` each), "years": [year] (of full dates the articles write, latest
-     `story_years`), "apart": [story_id] (stories a split parted from it, latest
-     `story_apart`; missing in stories stored before splits existed)}
+     `story_years`), "months": {month: articles writing a day of it}, "dated": articles
+     writing a day of any month (both missing in stories stored before them), "apart":
+     [story_id] (stories a split parted from it, latest `story_apart`; missing in stories
+     stored before splits existed)}
 
 `records` (a second mapping, a faust Table too) holds, per article of a multi-article story
 no bigger than the last split size, the one-article story it started as: what a split rebuilds
@@ -55,6 +58,7 @@ from services.cluster.text import (
     LEAD_CHARS,
     TermFrequencies,
     article_entities,
+    dated_months,
     dated_years,
     entity_key,
     name_probe,
@@ -82,17 +86,19 @@ FEATURES: tuple[str, ...] = (
     "member_max",  # best TF-IDF cosine of the article's lead with one member's lead
     "member_mean",  # mean of those cosines over the story's kept members
     "year_conflict",  # both write full dates, and no year is common to the two
+    "month_conflict",  # both write days of months ("March 24"), and no month is common
+    "month_match",  # share of the story's articles writing a day of the month the article does
 )
 
 # Fitted by scripts/fit_cluster.py on ECB+ dev (see docs in that script); regenerate, do not
 # edit by hand.
 FITTED_WEIGHTS: tuple[float, ...] = (
-    -2.6132, 4.9479, -0.3849, 1.7424, 0.6334, -0.2981, 0.0878, 0.0087, -0.7456, -2.9723, 0.0,
-    4.4056, 4.9323, -0.557,
+    -2.3817, 4.7618, -0.084, 1.6409, 0.435, -0.4278, -0.0522, -0.0159, -0.9876, -3.0686, 0.0,
+    4.2321, 4.2427, -0.7808, -0.8999, 2.9998,
 )
-FITTED_JOIN_THRESHOLD = -1.5
-FITTED_MERGE_THRESHOLD = 1.0
-FITTED_SPLIT_THRESHOLD = 0.08
+FITTED_JOIN_THRESHOLD = -1.75
+FITTED_MERGE_THRESHOLD = -0.5
+FITTED_SPLIT_THRESHOLD = 0.09
 
 
 @dataclass(frozen=True)
@@ -153,6 +159,8 @@ class _Live:
     last_seen: float
     members: list[dict[str, float]]  # the kept members' lead vectors
     years: frozenset[int]  # years of the full dates its articles write
+    months: dict[str, int]  # month -> its articles writing a day of it
+    dated: int  # its articles writing a day of any month
 
 
 @dataclass(slots=True)
@@ -173,6 +181,7 @@ class _Article:
     # over the whole text it cost twice as much for about the same held-out figures (README).
     text: str
     years: frozenset[int]
+    months: frozenset[str]  # months of the days it writes out (`dated_months`)
     event_time: float | None
     # When storywire saw the copy (its ingest time): what first_seen / last_seen track and what
     # closes a story. Event time (published_at) is a similarity signal only: copy about old
@@ -366,6 +375,8 @@ class StoryClusterer:
             last_seen=self._datetimes[story["last_seen"]].timestamp(),
             members=story["members"],
             years=frozenset(story["years"]),
+            months=story.get("months", {}),  # missing in stories stored before months were
+            dated=story.get("dated", 0),
         )
 
     def _count(self, df: Counter[str], keys: Any, delta: int) -> None:
@@ -535,6 +546,13 @@ class StoryClusterer:
         year_conflict = float(
             bool(article.years) and bool(live.years) and not (article.years & live.years)
         )
+        # Days written out: a month in common is copy about the same day; none in common, about
+        # another occurrence of the same kind. A penalty and a share (see the fit).
+        month_conflict = month_match = 0.0
+        if article.months and live.dated:
+            shared = max(live.months.get(month, 0) for month in article.months)
+            month_match = shared / live.dated
+            month_conflict = float(shared == 0)
         return [
             1.0,
             _cosine(query.body, query.body_norm, live.terms, live.terms_norm),
@@ -550,6 +568,8 @@ class StoryClusterer:
             max(member),
             sum(member) / len(member),
             year_conflict,
+            month_conflict,
+            month_match,
         ]
 
     def _prominence(
@@ -654,6 +674,7 @@ class StoryClusterer:
         body = Counter(opening_terms + rest_terms)
         lead = Counter(headline_terms + opening_terms)
         prominent = prominent_entities(article)
+        compared = f"{article.headline}\n{article.body[: self.config.body_chars]}"
         return _Article(
             terms=sublinear_tf(body),
             headline=sublinear_tf(headline),
@@ -662,7 +683,8 @@ class StoryClusterer:
             leads=_by_group(prominent),
             lead=sublinear_tf(lead),
             text=searchable(article.body[self.config.body_chars :]),
-            years=dated_years(f"{article.headline}\n{article.body[: self.config.body_chars]}"),
+            years=dated_years(compared),
+            months=dated_months(compared),
             event_time=published.timestamp() if published else None,
             seen=article.ingested_at,
         )
@@ -858,6 +880,8 @@ class StoryClusterer:
             "entities": self._entities_with(article, comparable, {}),
             "members": [vectors.lead],
             "years": sorted(comparable.years)[-cfg.story_years :],
+            "months": dict.fromkeys(sorted(comparable.months), 1),
+            "dated": 1 if comparable.months else 0,
         }
 
     def _entities_with(
@@ -930,6 +954,8 @@ class StoryClusterer:
                 else [*story["members"], vectors.lead]
             ),
             "years": sorted(set(story["years"]) | comparable.years)[-cfg.story_years :],
+            "months": _counted(story.get("months", {}), dict.fromkeys(comparable.months, 1)),
+            "dated": story.get("dated", 0) + (1 if comparable.months else 0),
         }
 
     def _absorbed(self, story: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
@@ -963,6 +989,8 @@ class StoryClusterer:
             "entities": dict(ranked[: cfg.story_entities]),
             "members": (story["members"] + other["members"])[: cfg.story_members],
             "years": sorted(set(story["years"]) | set(other["years"]))[-cfg.story_years :],
+            "months": _counted(story.get("months", {}), other.get("months", {})),
+            "dated": story.get("dated", 0) + other.get("dated", 0),
             "apart": _apart(story.get("apart", []) + other.get("apart", []), cfg),
         }
 
@@ -1014,6 +1042,11 @@ def _top_entities(entities: dict[str, list[Any]], n: int) -> list[dict[str, Any]
         if len(top) == n:
             break
     return top
+
+
+def _counted(counts: dict[str, int], more: dict[str, int]) -> dict[str, int]:
+    """Two month counts added up, months in calendar-name order (a replay writes the same)."""
+    return {k: counts.get(k, 0) + more.get(k, 0) for k in sorted(counts.keys() | more.keys())}
 
 
 def _apart(story_ids: list[str], config: ClusterConfig) -> list[str]:

@@ -35,6 +35,22 @@ _DATE_BEFORE_YEAR = re.compile(
     rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+"
     r"|\b\d{1,2}[/.-]\d{1,2}[/.-])$"
 )
+# A day of a month written out: "March 24", "Dec. 11th", "24 March", "11th of December". The
+# month is what is kept: copy about one event writes the day it happened, copy about another
+# event of the same kind (the earlier quake, last year's patch) writes another month.
+_DAY_OF_MONTH = re.compile(
+    r"(?i)\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?(?![\d:])"
+    r"|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
+)
+_WORD_BEFORE = re.compile(r"([A-Za-z]+)\s+$")
+_WEEKDAYS = frozenset(
+    ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+)
+_MONTH_NAMES = frozenset([
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+])
 # The lead: headline plus the body's opening, where wire copy says who, where and what.
 LEAD_CHARS = 400
 
@@ -113,6 +129,25 @@ def dated_years(text: str) -> frozenset[int]:
         for year in _YEAR.finditer(text)
         if _DATE_BEFORE_YEAR.search(text, max(0, year.start() - 24), year.start())
     )
+
+
+def dated_months(text: str) -> frozenset[str]:
+    """The months of the days the text writes out ("on March 24" -> "mar"), year or not; a
+    month name on its own ("in March") or a word that only starts like one ("Mayor 5") is not
+    a date, nor is a name's "May" ("Theresa May 10 times": a capitalised word before it that
+    is no weekday)."""
+    months = set()
+    for match in _DAY_OF_MONTH.finditer(text):
+        word = match.group().split()[0] if match.group(1) else match.group().split()[-1]
+        if word.rstrip(".").lower() not in _MONTH_NAMES:
+            continue
+        month = (match.group(1) or match.group(2)).lower()
+        if month == "may" and match.group(1):
+            before = _WORD_BEFORE.search(text, max(0, match.start() - 40), match.start())
+            if before and before.group(1)[0].isupper() and before.group(1) not in _WEEKDAYS:
+                continue
+        months.add(month)
+    return frozenset(months)
 
 
 def _sublinear(count: float) -> float:

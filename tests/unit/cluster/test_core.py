@@ -231,6 +231,63 @@ def test_written_dates_give_years_and_bare_years_do_not() -> None:
     assert dated_years("2016-03-24, March 24, 2016") == {2016}
 
 
+def test_days_written_out_give_their_months() -> None:
+    from services.cluster.text import dated_months
+
+    assert dated_months("MOSCOW, March 24, 2016 - Kerry met Putin") == {"mar"}
+    assert dated_months("Rules issued on Dec. 11 took effect 15th of January") == {"dec", "jan"}
+    assert dated_months("Updated 9 Sept 2013; the quake struck on Sunday, Nov 27") == {
+        "sep", "nov"
+    }
+    # A month on its own, a word that only starts like one, a time, a name: no date.
+    assert dated_months("In March, the Mayor 5 said; Marching 4 bands") == frozenset()
+    assert dated_months("Maybe 12:30 works") == frozenset()
+    assert dated_months("Prime Minister Theresa May 10 times said no") == frozenset()
+    assert dated_months("The vote is on Friday, May 10") == {"may"}
+
+
+def _month_features(story_body: str, article_body: str) -> tuple[float, float]:
+    """(month_conflict, month_match) of an article against a one-article story, both about
+    Tara Reid's rehab and differing only in the day their body writes."""
+    clusterer = StoryClusterer({}, ClusterConfig())
+    clusterer.add(_article("first", REID_1.headline, story_body, REID))
+    [(_, features)] = clusterer.scored_candidates(
+        _article("second", REID_2.headline, article_body, REID, hours=5)
+    )
+    return features[FEATURES.index("month_conflict")], features[FEATURES.index("month_match")]
+
+
+def test_a_day_of_another_month_counts_against_joining_and_of_the_same_month_for() -> None:
+    base = "Actress Tara Reid has checked into the Promises Treatment Center in Malibu"
+    assert _month_features(f"{base} on March 3.", f"{base} on Dec. 11.") == (1.0, 0.0)
+    assert _month_features(f"{base} on March 3.", f"{base}, on 4 March.") == (0.0, 1.0)
+    # Undated copy on either side says nothing either way.
+    assert _month_features(f"{base}.", f"{base} on Dec. 11.") == (0.0, 0.0)
+    assert _month_features(f"{base} on March 3.", f"{base}.") == (0.0, 0.0)
+    weights = dict(zip(FEATURES, ClusterConfig().weights, strict=True))
+    assert weights["month_conflict"] <= 0.0 < weights["month_match"]
+
+
+def test_a_story_counts_the_months_of_its_articles_through_joins_and_merges() -> None:
+    stories: dict = {}
+    clusterer = StoryClusterer(stories, ClusterConfig())
+    base = "Actress Tara Reid has checked into the Promises Treatment Center in Malibu"
+    first = _article("m-1", REID_1.headline, f"{base} on March 3.", REID)
+    second = _article("m-2", REID_2.headline, f"{base}; she said on March 4 she is well.", REID)
+    undated = _article("m-3", REID_3.headline, f"{base}.", REID, hours=1)
+    clusterer.place(first, None)
+    story_id = next(iter(stories))
+    clusterer.place(second, story_id)
+    clusterer.place(undated, story_id)
+    assert stories[story_id]["months"] == {"mar": 2} and stories[story_id]["dated"] == 2
+    other = _article("m-4", LOHAN_1.headline, "Lohan entered rehab on June 2.", LOHAN)
+    [created] = clusterer.place(other, None)
+    closing = _article("m-5", REID_1.headline, f"{base} on June 2.", REID, hours=2)
+    clusterer.place(closing, story_id, merge=[created.story_id])
+    assert stories[story_id]["months"] == {"jun": 2, "mar": 2}
+    assert stories[story_id]["dated"] == 4
+
+
 def test_terms_are_words_and_numbers_as_wire_copy_writes_them() -> None:
     from services.cluster.text import term_counts
 
