@@ -37,11 +37,13 @@ _DATE_BEFORE_YEAR = re.compile(
 )
 # A day of a month written out: "March 24", "Dec. 11th", "24 March", "11th of December". The
 # month is what is kept: copy about one event writes the day it happened, copy about another
-# event of the same kind (the earlier quake, last year's patch) writes another month.
-_DAY_OF_MONTH = re.compile(
-    r"(?i)\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?(?![\d:])"
-    r"|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
-)
+# event of the same kind (the earlier quake, last year's patch) writes another month. Found
+# from each month name's first three letters (`str.find` over the lower-cased text, a fast
+# scan), then these, anchored there: a regex over every position cost 10x as much.
+_MONTH_STARTS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_LETTERS = re.compile(r"[a-z]*")
+_DAY_AFTER = re.compile(r"\.?\s+\d{1,2}(?:st|nd|rd|th)?(?![\d:])")
+_DAY_BEFORE = re.compile(r"(?<!\w)\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?$")
 _WORD_BEFORE = re.compile(r"([A-Za-z]+)\s+$")
 _WEEKDAYS = frozenset(
     ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
@@ -136,18 +138,35 @@ def dated_months(text: str) -> frozenset[str]:
     month name on its own ("in March") or a word that only starts like one ("Mayor 5") is not
     a date, nor is a name's "May" ("Theresa May 10 times": a capitalised word before it that
     is no weekday)."""
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a letter whose lower case is longer ("İ"): keep positions
+        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
     months = set()
-    for match in _DAY_OF_MONTH.finditer(text):
-        word = match.group().split()[0] if match.group(1) else match.group().split()[-1]
-        if word.rstrip(".").lower() not in _MONTH_NAMES:
-            continue
-        month = (match.group(1) or match.group(2)).lower()
-        if month == "may" and match.group(1):
-            before = _WORD_BEFORE.search(text, max(0, match.start() - 40), match.start())
-            if before and before.group(1)[0].isupper() and before.group(1) not in _WEEKDAYS:
-                continue
-        months.add(month)
+    for month in _MONTH_STARTS:
+        start = lowered.find(month)
+        while start != -1:
+            if start and (lowered[start - 1].isalnum() or lowered[start - 1] == "_"):
+                start = lowered.find(month, start + 3)
+                continue  # inside a word
+            letters = _LETTERS.match(lowered, start + 3)  # [a-z]*: always a match
+            end = letters.end() if letters else start + 3
+            if lowered[start:end] in _MONTH_NAMES and (
+                _DAY_BEFORE.search(lowered, max(0, start - 16), start)
+                or (_DAY_AFTER.match(lowered, end) and not _named_may(text, month, start))
+            ):
+                months.add(month)
+                break
+            start = lowered.find(month, end)
     return frozenset(months)
+
+
+def _named_may(text: str, month: str, start: int) -> bool:
+    """Whether "May" at `start`, before a number, is a name's ("Theresa May 10 times"): a
+    capitalised word right before it that is no weekday."""
+    if month != "may":
+        return False
+    before = _WORD_BEFORE.search(text, max(0, start - 40), start)
+    return bool(before and before.group(1)[0].isupper() and before.group(1) not in _WEEKDAYS)
 
 
 def _sublinear(count: float) -> float:
