@@ -239,8 +239,8 @@ def fit(
         )
         return replace(config, split_threshold=split)
 
-    # Merge, then split, with the check off; then merge again with the check on, and split
-    # once more: a split undoes a wrong merge of two events of one kind, so the two
+    # Merge with the check off, then split with it on; then merge again and split once more,
+    # both with it on: a split undoes a wrong merge of two events of one kind, so the two
     # thresholds are chosen together (the join threshold is not: stories under the first
     # split size are never checked, and a looser join lets unrelated copy into them).
     config = best_merge(config)
