@@ -26,7 +26,9 @@ _TOKEN = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]|\d(?<![\d.,]\d)\d*(?:\.\d+
 # literal prefix (the lookbehind spans the prefix and the char before it) so the regex engine
 # can skip to the next "1" or "2" instead of trying a lookbehind at every position.
 _YEAR = re.compile(r"(?:19|20)(?<!\d{3})\d\d(?!\d)")
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+# The months by their first three letters: what every spelling of one starts with.
+_MONTH_STARTS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH = rf"(?:{'|'.join(_MONTH_STARTS)})[a-z]*\.?"
 # What comes right before the year of a calendar date written out: "March 24, ", "24 March ",
 # "24/03/". A bare year ("since 1999") is background as often as not; a full date is when
 # something was reported or happened.
@@ -40,7 +42,6 @@ _DATE_BEFORE_YEAR = re.compile(
 # event of the same kind (the earlier quake, last year's patch) writes another month. Found
 # from each month name's first three letters (`str.find` over the lower-cased text, a fast
 # scan), then these, anchored there: a regex over every position cost 10x as much.
-_MONTH_STARTS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _LETTERS = re.compile(r"[a-z]*")
 _DAY_AFTER = re.compile(r"\.?\s+\d{1,2}(?:st|nd|rd|th)?(?![\d:])")
 _DAY_BEFORE = re.compile(r"(?<!\w)\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?$")
