@@ -44,7 +44,7 @@ import math
 import multiprocessing
 import random
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -210,34 +210,29 @@ def fit(
     over the `threshold_seeds` orders, on these articles."""
     weights, note = fit_weights(articles, gold, seeds)
     config = replace(NO_SPLITS, weights=weights)
-    best = max(
+    join = max(
         THRESHOLDS,
         key=lambda t: (
             mean_f1(articles, gold, threshold_seeds, replace(config, join_threshold=t)),
             -abs(t),
         ),
     )
-    config = replace(config, join_threshold=best)
+    config = replace(config, join_threshold=join)
+
+    def best(grid: Sequence[float], config_at: Callable[[float], ClusterConfig]) -> ClusterConfig:
+        """The config of the `grid` value whose replays score best (the first, among equals)."""
+        return max(
+            (config_at(value) for value in grid),
+            key=lambda candidate: mean_f1(articles, gold, threshold_seeds, candidate),
+        )
 
     def best_merge(config: ClusterConfig) -> ClusterConfig:
         # Never below the join threshold: a bridged story must score as a joined one would.
         merges = [m for m in MERGE_THRESHOLDS if m >= config.join_threshold]
-        merge = max(
-            merges,
-            key=lambda m: mean_f1(
-                articles, gold, threshold_seeds, replace(config, merge_threshold=m)
-            ),
-        )
-        return replace(config, merge_threshold=merge)
+        return best(merges, lambda m: replace(config, merge_threshold=m))
 
     def best_split(config: ClusterConfig) -> ClusterConfig:
-        split = max(
-            SPLIT_THRESHOLDS,
-            key=lambda t: mean_f1(
-                articles, gold, threshold_seeds, replace(config, split_threshold=t)
-            ),
-        )
-        return replace(config, split_threshold=split)
+        return best(SPLIT_THRESHOLDS, lambda t: replace(config, split_threshold=t))
 
     # Merge with the check off, then split with it on; then merge again and split once more,
     # both with it on: a split undoes a wrong merge of two events of one kind, so the two
