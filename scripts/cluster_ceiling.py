@@ -56,8 +56,9 @@ METHODS = ("average", "complete", "weighted", "single")
 CUTS = 80
 SPLIT_CUTOFFS = (-2.5, -2.0, -1.75, -1.5, -1.25, -1.0)
 SPLIT_ORDERS = (1, 2, 3, 4, 5, 6)
-SPLIT_MIN = 3  # articles on the smaller side, at least
-SPLIT_SHARE = 0.2  # of the story's articles on the smaller side, at least
+# The smaller side's least size, in articles and in share: as the clusterer's own split check.
+SPLIT_MIN = ClusterConfig().split_min
+SPLIT_SHARE = ClusterConfig().split_share
 
 
 def pair_features(
