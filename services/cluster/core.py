@@ -118,7 +118,9 @@ class ClusterConfig:
     window_hours: float = 72.0  # a story closes after this long without new copy
     candidate_window_days: float = 3650.0  # skip stories whose event time is further off
     max_candidates: int = 4  # stories scored per article, best index votes first
-    max_postings: int = 2000  # index keys naming more live stories are too common to vote
+    # Postings read per article at most, from its rarest index keys up: a key naming too many
+    # live stories to fit is too common to vote (the cost per article stays bounded).
+    postings_budget: int = 1000
     query_terms: int = 12  # the article's top TF-IDF terms looked up in the index
     index_terms: int = 20  # a story's top terms entered in the index
     story_terms: int = 40  # terms kept in a story's centroid
@@ -630,10 +632,20 @@ class StoryClusterer:
         index = self._index
         base = self._idf_base
         term_rarity, entity_rarity = self._rarities[id(term_df)], self._rarities[id(entity_df)]
-        for key, df in lookups:
-            postings = index.get(key)
-            if not postings or len(postings) > cfg.max_postings:
-                continue
+        found = [(key, df, postings) for key, df in lookups if (postings := index.get(key))]
+        budget = cfg.postings_budget
+        if sum(len(postings) for _, _, postings in found) > budget:
+            # The rarest keys vote, as many as the budget reads (the longest of equally long
+            # ones, the later in the article's order first); they vote in the article's order.
+            lengths = sorted([(len(postings), k) for k, (_, _, postings) in enumerate(found)])
+            voting = set()
+            for length, k in lengths:
+                if length > budget:
+                    break
+                budget -= length
+                voting.add(k)
+            found = [entry for k, entry in enumerate(found) if k in voting]
+        for key, df, postings in found:
             # `_idf`, read here: a key with postings is counted, so its rarity is there.
             vote = base - (term_rarity if df is term_df else entity_rarity)[key]
             for story_id in postings:
