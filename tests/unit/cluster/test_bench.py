@@ -3,7 +3,13 @@
 from datetime import UTC, datetime
 
 from schemas.articles import EnrichedArticleV1, EntityV1
-from services.cluster.bench import _article_in_world, _story_in_world, _suffix
+from services.cluster.bench import (
+    _article_in_world,
+    _live_stories,
+    _story_in_world,
+    _suffix,
+    _world_id,
+)
 from services.cluster.core import ClusterConfig, StoryClusterer
 
 T0 = datetime(2016, 3, 24, 9, 0, tzinfo=UTC)
@@ -48,7 +54,7 @@ def test_a_renamed_article_makes_the_renamed_story_of_the_original() -> None:
     clusterer = StoryClusterer({}, ClusterConfig())
     base = _story(clusterer, KERRY)
     for world in (0, 18, 400):  # suffixes of one and two letters
-        expected = _story_in_world(base, world, 0)
+        expected = _story_in_world(base, world, "bench-0")
         renamed = _story(clusterer, _article_in_world(KERRY, world, 0))
         for field in ("title", "title_terms", "terms", "headline", "members", "entities",
                       "months", "years", "dated"):
@@ -65,8 +71,42 @@ def test_worlds_share_no_story() -> None:
     """A second article about the event joins its story in the story's world, and starts
     one of its own in another world."""
     base = _story(StoryClusterer({}, ClusterConfig()), KERRY)
-    clusterer = StoryClusterer({"bench-0": _story_in_world(base, 3, 0)}, ClusterConfig())
+    clusterer = StoryClusterer({"bench-0": _story_in_world(base, 3, "bench-0")}, ClusterConfig())
     same_world = clusterer.add(_article_in_world(KERRY_2, 3, 1))
     assert [(e.event, e.story_id) for e in same_world] == [("updated", "bench-0")]
     other_world = clusterer.add(_article_in_world(KERRY_2, 4, 2))
     assert [e.event for e in other_world] == ["created"]
+
+
+LOHAN = _article(
+    "lohan-1", "Lindsay Lohan checks into rehab at Betty Ford Center",
+    "Actress Lindsay Lohan has checked into the Betty Ford Center in Rancho Mirage, her "
+    "lawyer said. The Mean Girls star entered the rehab facility under a court order.",
+)
+
+
+def test_live_worlds_are_the_clusterers_stories_with_their_records() -> None:
+    """Each world holds the stories the clusterer makes of the corpus, renamed, and every
+    article of a story of several has its record (what a split check reads; a one-article
+    story is its own), made when first read."""
+    config = ClusterConfig()
+    corpus = [KERRY, KERRY_2, LOHAN.model_copy(update={"entities": ()})]
+    stories, records, worlds, _ = _live_stories(corpus, 3, config)
+    assert worlds == 2  # two stories a world: the second world is partly live
+    assert sorted(len(s["article_ids"]) for s in stories.values()) == [1, 2, 2]
+    for story_id, story in stories.items():
+        world = int(story_id[1 : story_id.index("/")])
+        assert all(a.startswith(f"w{world}/") for a in story["article_ids"])
+        for article_id in story["article_ids"]:
+            if len(story["article_ids"]) == 1:
+                assert article_id not in records
+                continue
+            assert article_id in records
+            assert records[article_id]["article_ids"] == [article_id]
+    kerry = records[_world_id(1, "kerry-1")]
+    assert "putin" + _suffix(1) in kerry["terms"]
+    assert "query-1" not in records and _world_id(2, "kerry-1") not in records
+    del records[_world_id(1, "kerry-1")]
+    assert _world_id(1, "kerry-1") not in records
+    records[_world_id(1, "kerry-1")] = kerry
+    assert records[_world_id(1, "kerry-1")] is kerry
