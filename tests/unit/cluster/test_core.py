@@ -5,7 +5,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from schemas.articles import EnrichedArticleV1, EntityV1
-from services.cluster.core import FEATURES, ClusterConfig, StoryClusterer
+from services.cluster.core import FEATURES, ClusterConfig, StoryClusterer, story_id_for
 
 T0 = datetime(2013, 5, 2, 9, 0, tzinfo=UTC)
 
@@ -324,6 +324,25 @@ def test_the_right_story_is_found_among_many_naming_the_same_place() -> None:
         clusterer.add(article)
     assert {"reid-1", "reid-2"} in _members(stories)
     assert len(stories) == 31
+
+
+def test_index_look_ups_read_the_rarest_keys_first_within_the_postings_budget() -> None:
+    """With a budget of 5 postings, the names only Reid's story has vote and Malibu, named by
+    six council stories, does not: the councils are no candidates. Unbounded, they are."""
+    def candidates(budget: int) -> list[str]:
+        clusterer = StoryClusterer({}, ClusterConfig(postings_budget=budget))
+        for n in range(6):
+            council = _article(
+                f"council-{n}", f"Malibu council votes on zoning item {n}",
+                f"The Malibu city council voted on item {n}.", [("Malibu", "GPE")],
+            )
+            clusterer.place(council, None)
+        clusterer.place(REID_1, None)
+        return [story_id for story_id, _ in clusterer.scored_candidates(REID_2)]
+
+    assert candidates(5) == [story_id_for("reid-1")]
+    unbounded = candidates(10_000)
+    assert unbounded[0] == story_id_for("reid-1") and len(unbounded) == 4  # max_candidates
 
 
 def test_stored_weights_stay_rounded_as_articles_join_and_stories_merge() -> None:
