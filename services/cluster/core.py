@@ -975,15 +975,15 @@ class StoryClusterer:
         cfg = self.config
         terms = _summed(story["terms"], other["terms"])
         headline = _summed(story["headline"], other["headline"])
-        entities = {k: list(v) for k, v in story["entities"].items()}
+        entities = dict(story["entities"])  # entries are replaced below, never changed in place
         for k, v in other["entities"].items():
-            if k in entities:
-                entities[k][2] += v[2]
-                entities[k][3] = _round5(entities[k][3] + v[3])
-                entities[k][4] += v[4]
-            else:
+            e = entities.get(k)
+            if e is None:
                 entities[k] = list(v)
-        ranked = sorted(entities.items(), key=lambda kv: (-kv[1][2], -kv[1][3], kv[0]))
+            else:
+                entities[k] = [e[0], e[1], e[2] + v[2], _round5(e[3] + v[3]), e[4] + v[4]]
+        # As `_entities_with` ranks them: most articles, most weight, then by key.
+        ranked = sorted([(-e[2], -e[3], k) for k, e in entities.items()])
         firsts = [e for e in (story["event_first"], other["event_first"]) if e]
         lasts = [e for e in (story["event_last"], other["event_last"]) if e]
         return {
@@ -998,7 +998,7 @@ class StoryClusterer:
             "event_last": max(lasts) if lasts else None,
             "terms": _top(terms, cfg.story_terms, other["terms"].keys()),
             "headline": _top(headline, cfg.story_terms, other["headline"].keys()),
-            "entities": dict(ranked[: cfg.story_entities]),
+            "entities": {k: entities[k] for _, _, k in ranked[: cfg.story_entities]},
             "members": (story["members"] + other["members"])[: cfg.story_members],
             "years": sorted(set(story["years"]) | set(other["years"]))[-cfg.story_years :],
             "months": _counted(story.get("months", {}), other.get("months", {})),
@@ -1096,8 +1096,9 @@ def split_sides(
         keys += record["entities"]
         rows += [row] * (len(keys) - before)
     column = {key: k for k, key in enumerate(dict.fromkeys(keys))}
-    matrix = np.zeros((n, len(column)))
-    np.add.at(matrix, (rows, list(map(column.__getitem__, keys))), 1.0)
+    # Counted with bincount over the flat positions (`np.add.at` counts the same, slower).
+    flat = np.array(rows) * len(column) + np.array(list(map(column.__getitem__, keys)))
+    matrix = np.bincount(flat, minlength=n * len(column)).reshape(n, len(column)).astype(float)
     df = np.count_nonzero(matrix, axis=0)
     idf = np.where(df > 1, np.log((n + 1) / (df + 0.5)), 0.0)
     weighted = matrix * idf
