@@ -184,6 +184,9 @@ class _Article:
     text: str
     years: frozenset[int]
     months: frozenset[str]  # months of the days it writes out (`dated_months`)
+    # What a story's title is chosen by (`_title_terms`): read when it starts a story, joins
+    # one, and for its record.
+    title_terms: dict[str, float]
     event_time: float | None
     # When storywire saw the copy (its ingest time): what first_seen / last_seen track and what
     # closes a story. Event time (published_at) is a similarity signal only: copy about old
@@ -284,9 +287,9 @@ def _top(
     return {k: _round5(weights[k]) if k in changed else weights[k] for k in ranked}
 
 
-def _title_terms(article: _Article) -> dict[str, float]:
+def _title_terms(headline: TermFrequencies) -> dict[str, float]:
     """What a story's title is chosen by: the headline's unit TF vector, top 20 terms."""
-    terms, weights, length = article.headline
+    terms, weights, length = headline
     return _top({t: w / length for t, w in zip(terms, weights, strict=True)}, 20)
 
 
@@ -687,9 +690,10 @@ class StoryClusterer:
         lead = Counter(headline_terms + opening_terms)
         prominent = prominent_entities(article)
         compared = f"{article.headline}\n{article.body[: self.config.body_chars]}"
+        headline_tf = sublinear_tf(headline)
         return _Article(
             terms=sublinear_tf(body),
-            headline=sublinear_tf(headline),
+            headline=headline_tf,
             entities=article_entities(article),
             prominent=prominent,
             leads=_by_group(prominent),
@@ -697,6 +701,7 @@ class StoryClusterer:
             text=searchable(article.body[self.config.body_chars :]),
             years=dated_years(compared),
             months=dated_months(compared),
+            title_terms=_title_terms(headline_tf),
             event_time=published.timestamp() if published else None,
             seen=article.ingested_at,
         )
@@ -879,7 +884,7 @@ class StoryClusterer:
             "language": article.language,
             "version": 1,
             "title": article.headline,
-            "title_terms": _title_terms(comparable),
+            "title_terms": comparable.title_terms,
             "article_ids": [article.id],
             "sources": [article.source],
             "duplicate_count": 1 if article.duplicate_of else 0,
@@ -914,10 +919,7 @@ class StoryClusterer:
                 merged[key] = [
                     entry[0], entry[1], entry[2] + 1, _round5(entry[3] + weight), entry[4] + lead
                 ]
-        # Most articles first, then most weight, then by key; the sort keys are built in one
-        # comprehension, which is cheaper than a key function called per entity.
-        ranked = sorted([(-e[2], -e[3], key) for key, e in merged.items()])
-        return {key: merged[key] for _, _, key in ranked[: self.config.story_entities]}
+        return _ranked_entities(merged, self.config.story_entities)
 
     def _joined(
         self,
@@ -934,7 +936,7 @@ class StoryClusterer:
         )
         title, title_terms = story["title"], story["title_terms"]
         # The representative headline is the one closest to all the story's headlines so far.
-        candidate_terms = _title_terms(comparable)
+        candidate_terms = comparable.title_terms
         if _dot(candidate_terms, headline) > _dot(title_terms, headline):
             title, title_terms = article.headline, candidate_terms
         event_first, event_last = story["event_first"], story["event_last"]
@@ -982,8 +984,6 @@ class StoryClusterer:
                 entities[k] = list(v)
             else:
                 entities[k] = [e[0], e[1], e[2] + v[2], _round5(e[3] + v[3]), e[4] + v[4]]
-        # As `_entities_with` ranks them: most articles, most weight, then by key.
-        ranked = sorted([(-e[2], -e[3], k) for k, e in entities.items()])
         firsts = [e for e in (story["event_first"], other["event_first"]) if e]
         lasts = [e for e in (story["event_last"], other["event_last"]) if e]
         return {
@@ -998,7 +998,7 @@ class StoryClusterer:
             "event_last": max(lasts) if lasts else None,
             "terms": _top(terms, cfg.story_terms, other["terms"].keys()),
             "headline": _top(headline, cfg.story_terms, other["headline"].keys()),
-            "entities": {k: entities[k] for _, _, k in ranked[: cfg.story_entities]},
+            "entities": _ranked_entities(entities, cfg.story_entities),
             "members": (story["members"] + other["members"])[: cfg.story_members],
             "years": sorted(set(story["years"]) | set(other["years"]))[-cfg.story_years :],
             "months": _counted(story.get("months", {}), other.get("months", {})),
@@ -1054,6 +1054,13 @@ def _top_entities(entities: dict[str, list[Any]], n: int) -> list[dict[str, Any]
         if len(top) == n:
             break
     return top
+
+
+def _ranked_entities(entities: dict[str, list[Any]], n: int) -> dict[str, list[Any]]:
+    """A story's `n` first entities: most articles first, then most weight, then by key (the
+    sort keys are built in one comprehension, cheaper than a key function per entity)."""
+    ranked = sorted([(-e[2], -e[3], key) for key, e in entities.items()])
+    return {key: entities[key] for _, _, key in ranked[:n]}
 
 
 def _counted(counts: dict[str, int], more: dict[str, int]) -> dict[str, int]:
