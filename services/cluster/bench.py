@@ -190,7 +190,7 @@ class _WorldRecords(MutableMapping[str, Any]):
 
 
 def _article_in_world(article: EnrichedArticleV1, world: int, serial: int) -> EnrichedArticleV1:
-    """The article with every word and entity name renamed into world `world`."""
+    """The article as world `world` writes it (`_renamed`: its text and entity names)."""
     s = _suffix(world)
     return article.model_copy(
         update={
@@ -292,7 +292,7 @@ def bench_cluster(shared: Path = Path("../shared")) -> None:
                 corpus_story = live.story_of.get(article.id)  # (none: it joined a live one)
                 story = corpus_story and clusterer.stories.get(_world_id(world, corpus_story))
                 for article_id in story["article_ids"] if story else ():
-                    _ = article_id in live.records and live.records[article_id]
+                    live.records.get(article_id)
             created = 0
             started, cpu_started = time.perf_counter(), time.process_time()
             for article in queries:
