@@ -8,6 +8,7 @@ BIN := $(VENV)/bin
 KAFKA_DIR := .kafka
 RUN_DIR := .run
 STAMP := $(VENV)/.installed
+COMPILED := .compiled/services/cluster/SOURCES.json
 
 .PHONY: help install broker-fetch broker-start broker-stop broker-status topics demo run \
         test test-unit test-integration lint typecheck schemas eval-cleaning eval-clustering \
@@ -16,13 +17,19 @@ STAMP := $(VENV)/.installed
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[1m%-18s\033[0m %s\n",$$1,$$2}' $(MAKEFILE_LIST)
 
-install: $(STAMP) ## build .venv with every pinned dependency and the storywire CLI
+install: $(STAMP) $(COMPILED) ## build .venv with every pinned dependency, the storywire CLI and the compiled cluster core
 $(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.lock -r requirements-dev.lock
 	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $@
+
+# The cluster core compiled by mypyc (services/cluster/compiled.py): rebuilt when its sources
+# change; without a C compiler the script says so and the core runs interpreted.
+$(COMPILED): $(STAMP) services/cluster/core.py services/cluster/text.py \
+             services/cluster/compiled.py scripts/compile_cluster.py
+	$(BIN)/python scripts/compile_cluster.py
 
 broker-fetch: ## resolve the Apache Kafka 3.9.2 jars from Maven Central into .kafka/libs
 	@deploy/kafka/broker.sh fetch

@@ -373,7 +373,7 @@ class StoryClusterer:
             headline_norm=_length(story["headline"]),
             entities=story["entities"],
             prominent=prominent,
-            leads=_by_group(k for k, share in prominent.items() if share >= 0.5),
+            leads=_by_group([k for k, share in prominent.items() if share >= 0.5]),
             keys=keys,
             event_first=_ts(story["event_first"]),
             event_last=_ts(story["event_last"]),
@@ -825,7 +825,7 @@ class StoryClusterer:
         sides = split_sides(records, cfg)
         if sides is None:
             return []
-        keep, move = ([records[k] for k in side] for side in sides)
+        keep, move = [[records[k] for k in side] for side in sides]
         new_id = story_id_for(f"{story_id}/{move[0]['article_ids'][0]}")
         apart = story.get("apart", [])
         kept = self._rebuilt(story_id, keep, story["version"] + 1, _apart([*apart, new_id], cfg))
@@ -1119,7 +1119,7 @@ def split_sides(
     tree = linkage(squareform(distance, checks=False), "average")
     # The last merge joined the two sides: its two clusters' leaves (cluster c >= n is the
     # one made by row c - n of the tree).
-    first, other = (_leaves(tree, int(tree[-1, k]), n) for k in (0, 1))
+    first, other = [_leaves(tree, int(tree[-1, k]), n) for k in (0, 1)]
     if first[0] != 0:
         first, other = other, first
     if min(len(first), len(other)) < max(config.split_min, config.split_share * n):
