@@ -5,7 +5,6 @@ import math
 import re
 from collections import Counter
 from collections.abc import Collection
-from itertools import chain
 from typing import NamedTuple
 
 from spacy.lang.en.stop_words import STOP_WORDS
@@ -113,9 +112,15 @@ def terms_in(text: str) -> list[str]:
     a death toll, a magnitude or an age tells two events of one kind apart."""
     # No `TOKEN` match contains whitespace, and its look-arounds treat whitespace as they
     # treat the start or end of the text, so the text's terms are its words' terms in turn.
-    # Copy repeats its words (punctuation and all): each is looked up in a memo, in C, and
-    # only words never seen before are matched by the regex, which costs far more per word.
-    return list(chain.from_iterable(map(_word_terms_memo.__getitem__, text.split())))
+    # Copy repeats its words (punctuation and all): each is looked up in a memo, and only
+    # words never seen before are matched by the regex, which costs far more per word. A
+    # plain loop: compiled (`services/cluster/compiled.py`) it is a C loop of dict look-ups.
+    memo = _word_terms_memo
+    found: list[str] = []
+    for word in text.split():
+        terms = memo.get(word)
+        found.extend(memo[word] if terms is None else terms)
+    return found
 
 
 def term_counts(text: str) -> Counter[str]:
