@@ -120,7 +120,7 @@ class ClusterConfig:
     max_candidates: int = 4  # stories scored per article, best index votes first
     # Postings read per article at most, from its rarest index keys up: a key naming too many
     # live stories to fit is too common to vote (the cost per article stays bounded).
-    postings_budget: int = 1000
+    postings_budget: int = 400
     query_terms: int = 12  # the article's top TF-IDF terms looked up in the index
     index_terms: int = 20  # a story's top terms entered in the index
     story_terms: int = 40  # terms kept in a story's centroid
