@@ -37,10 +37,15 @@ def manifest(package_dir: Path) -> dict[str, object]:
     return {"python": sys.implementation.cache_tag, "sources": source_hashes(package_dir)}
 
 
+def turned_off() -> bool:
+    """Whether `STORYWIRE_INTERPRETED` asks for the sources even with a current build."""
+    return os.environ.get("STORYWIRE_INTERPRETED", "") not in ("", "0")
+
+
 def build_for(package_dir: Path, build_dir: Path = BUILD_DIR) -> Path | None:
     """`build_dir` if it holds a build of `package_dir`'s sources as they are now, for this
     interpreter; None (run interpreted) if not, or if `STORYWIRE_INTERPRETED=1`."""
-    if os.environ.get("STORYWIRE_INTERPRETED", "") not in ("", "0"):
+    if turned_off():
         return None
     try:
         recorded = json.loads((build_dir / MANIFEST).read_text())
