@@ -387,6 +387,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(
             f"  fold {fold}: topics {sorted(test_topics, key=int)} held-out worst-seed"
             f" B-cubed F1={f1:.3f} (join_threshold={fold_config.join_threshold},"
+            f" merge_threshold={fold_config.merge_threshold},"
             f" split_threshold={fold_config.split_threshold})"
         )
     if held_out_f1:
