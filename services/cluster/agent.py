@@ -9,16 +9,19 @@ waits for a tick instead of running in the timer.
 """
 
 import gc
+import logging
 from datetime import UTC, datetime
 
 import faust
 
+import services.cluster
 from schemas.articles import EnrichedArticleV1
 from schemas.stories import StoryEventV1
 from schemas.ticks import ClusterTickV1
 from schemas.topics import Topic
 from services import metrics
 from services.cluster.clock import ShardClock, closed_by_tick, shards_to_tick
+from services.cluster.compiled import describe
 from services.cluster.core import ClusterConfig, StoryClusterer
 from services.errors import InvalidArticle
 from services.settings import Settings
@@ -28,6 +31,7 @@ STAGE = "cluster"
 
 
 def register(app: faust.App, settings: Settings) -> None:
+    logging.getLogger("storywire").info("cluster core: %s", describe(services.cluster.COMPILED))
     ticks_name = settings.topic(Topic.CLUSTER_TICKS)
     # One stream over both: partition p of each goes to the worker holding the shard stories
     # of partition p (faust assigns the topics of one agent together).

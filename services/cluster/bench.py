@@ -305,14 +305,9 @@ def bench_cluster(shared: Path = Path("../shared")) -> None:
         each = "/".join(f"{p[0]:.0f}" for p in passes)
         rows.append((size, rate, 1000 / rate, wall_rate, rebuild, created, each))
     import services.cluster
-    from services.cluster.compiled import turned_off
+    from services.cluster.compiled import describe
 
-    if services.cluster.COMPILED:
-        print("cluster core: compiled (mypyc)")
-    elif turned_off():
-        print("cluster core: interpreted (STORYWIRE_INTERPRETED is set)")
-    else:
-        print("cluster core: interpreted (no current compiled build: `make install` makes one)")
+    print(f"cluster core: {describe(services.cluster.COMPILED)}")
     print(f"{'live stories':>14} {'articles/s':>11} {'ms/article':>11} {'wall art/s':>11} "
           f"{'rebuild s':>10} {'created':>8}  passes (articles/s)")
     for size, rate, ms, wall_rate, rebuild, created, each in rows:

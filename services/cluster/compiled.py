@@ -52,3 +52,12 @@ def build_for(package_dir: Path, build_dir: Path = BUILD_DIR) -> Path | None:
     except (OSError, ValueError):
         return None
     return build_dir if recorded == manifest(package_dir) else None
+
+
+def describe(compiled: bool) -> str:
+    """Which core runs, and why, for the worker's log and the bench's output."""
+    if compiled:
+        return "compiled (mypyc)"
+    if turned_off():
+        return "interpreted (STORYWIRE_INTERPRETED is set)"
+    return "interpreted (no current compiled build: `make install` makes one)"

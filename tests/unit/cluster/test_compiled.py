@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import services.cluster
-from services.cluster.compiled import MANIFEST, build_for, manifest
+from services.cluster.compiled import MANIFEST, build_for, describe, manifest
 
 REPO = Path(__file__).resolve().parents[3]
 PACKAGE = REPO / "services" / "cluster"
@@ -56,6 +56,16 @@ def test_storywire_interpreted_turns_a_current_build_off(
     assert build_for(PACKAGE, build) is None
     monkeypatch.setenv("STORYWIRE_INTERPRETED", "0")
     assert build_for(PACKAGE, build) == build
+
+
+def test_the_log_and_the_bench_say_which_core_runs_and_why(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert describe(True) == "compiled (mypyc)"
+    monkeypatch.delenv("STORYWIRE_INTERPRETED", raising=False)
+    assert "make install" in describe(False)
+    monkeypatch.setenv("STORYWIRE_INTERPRETED", "1")
+    assert "STORYWIRE_INTERPRETED" in describe(False)
 
 
 def test_the_modules_come_from_where_compiled_says() -> None:
