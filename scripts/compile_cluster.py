@@ -19,9 +19,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from services.cluster.compiled import BUILD_DIR, MANIFEST, MODULES, manifest  # noqa: E402
-
-PACKAGE = ROOT / "services" / "cluster"
+from services.cluster.compiled import (  # noqa: E402
+    BUILD_DIR,
+    MANIFEST,
+    MODULES,
+    SOURCE_DIR,
+    manifest,
+)
 
 
 def main() -> int:
@@ -36,8 +40,8 @@ def main() -> int:
     from mypyc.build import mypycify
     from setuptools import Distribution
 
-    recorded = manifest(PACKAGE)
-    sources = [f"services/cluster/{module}.py" for module in MODULES]
+    recorded = manifest(SOURCE_DIR)
+    sources = [str((SOURCE_DIR / f"{module}.py").relative_to(ROOT)) for module in MODULES]
     print(f"compile_cluster: compiling {', '.join(sources)} with mypyc ...", flush=True)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="storywire-mypyc-") as scratch:
@@ -52,7 +56,7 @@ def main() -> int:
         ]
         dist.parse_command_line()
         dist.run_commands()
-        if manifest(PACKAGE) != recorded:
+        if manifest(SOURCE_DIR) != recorded:
             print("compile_cluster: a source changed while compiling: run again", file=sys.stderr)
             return 1
         built = sorted((out / "services" / "cluster").glob("*.so"))

