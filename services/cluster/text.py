@@ -7,14 +7,11 @@ from collections import Counter
 from collections.abc import Collection
 from typing import NamedTuple
 
-from spacy.lang.en.stop_words import STOP_WORDS
-
 from schemas.articles import EnrichedArticleV1
-from services.enrich.core import NEWS_WORDS
 from services.memo import Memo
-from services.words import singular, without_possessive
+from services.words import ENGLISH_STOP_WORDS, NEWS_WORDS, singular, without_possessive
 
-STOPWORDS = frozenset(w.lower() for w in STOP_WORDS) | NEWS_WORDS
+STOPWORDS = ENGLISH_STOP_WORDS | NEWS_WORDS
 
 # Words and numbers in one pass over the text; a token starting with a digit is a number
 # not preceded by a digit, "." or ",". No capture groups (findall then builds one string per

@@ -27,7 +27,7 @@ from spacy.tokens import Doc, Span
 from schemas.articles import CleanArticleV1, EnrichedArticleV1, EntityV1
 from services.enrich.entities import Mention, canonicalise, mentions_beyond, normalise_mention
 from services.errors import InvalidArticle
-from services.words import singular, without_possessive
+from services.words import NEWS_WORDS, singular, without_possessive
 
 # Body characters the NER reads after the headline; `None` in `enrich_batch` reads it all.
 NER_BODY_CHARS = 1000
@@ -39,17 +39,6 @@ KEYWORDS = 20
 # tagger, parser, attribute ruler and lemmatizer are pure cost here (measured: NER alone runs
 # 2.5x faster than the full pipeline with identical entities). Keywords use token norms.
 _KEEP = ("ner",)
-
-# Words every news story uses: they say nothing about which story an article tells.
-NEWS_WORDS = frozenset(
-    {
-        "said", "says", "say", "told", "tell", "according", "report", "reported", "reports",
-        "news", "year", "years", "new", "time", "week", "day", "days", "today", "yesterday",
-        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "people",
-        "like", "just", "also", "including", "added", "statement", "percent", "would",
-        "could", "one", "two", "three", "first", "last", "month", "months",
-    }
-)
 
 _WORD = re.compile(r"[a-z][a-z'\-]*[a-z]")
 
