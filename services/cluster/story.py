@@ -1,0 +1,312 @@
+"""The stored story: what the cluster stage keeps per live story (a faust Table's JSON value),
+its typed definition, and how one is built, joined, merged and told as a `StoryEventV1`.
+
+A stored story is a plain dict (`StoredStory`, a TypedDict): the table writes it as JSON and
+reads it back as a dict, so the changelog holds exactly these keys. Its `format` says which
+definition wrote it: a change to the keys or their meaning is a new `STORY_FORMAT` and a
+migration in `load_story`, not a default at every read.
+
+Its vectors are stored IDF-weighted as the live stories stood when each article joined (see
+`services.cluster.core`), rounded by `heaviest`, so a replay writes the same numbers.
+"""
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any, TypedDict, cast
+
+from schemas.articles import EnrichedArticleV1
+from schemas.stories import StoryEventV1
+from services.cluster.config import ClusterConfig
+from services.cluster.features import Article, Query
+from services.cluster.text import entity_key
+from services.cluster.vectors import dot, heaviest, iso, round5, summed
+from services.memo import Memo
+
+# The stored story's format, written in every story (`StoredStory.format`).
+STORY_FORMAT = 1
+
+# One named entity of a story: [text, label, articles naming it, summed weight, articles
+# leading with it] (a list, as JSON stores it; `entity_key` names it).
+StoredEntity = list[Any]
+
+
+class StoredStory(TypedDict):
+    """One live story as stored (`StoryClusterer.stories[story_id]`), and one article's
+    one-article story as a split rebuilds from it (`StoryClusterer.records[article_id]`)."""
+
+    format: int  # STORY_FORMAT when written
+    id: str
+    language: str
+    version: int  # of the story's events: 1 when created, +1 per event after
+    title: str  # the headline closest to all the story's headlines
+    title_terms: dict[str, float]  # what `title` was chosen by (`title_terms_of`)
+    article_ids: list[str]  # in arrival order
+    sources: list[str]
+    duplicate_count: int
+    first_seen: str  # ISO, UTC: ingest time of the first copy
+    last_seen: str  # ... and of the latest (what closes the story)
+    event_first: str | None  # ISO, UTC: published times only (None: none had one)
+    event_last: str | None
+    # The sum of the articles' unit TF-IDF body vectors, top `story_terms`, heaviest first.
+    terms: dict[str, float]
+    headline: dict[str, float]  # the same for headlines
+    entities: dict[str, StoredEntity]  # by key, top `story_entities` (`ranked_entities`)
+    # The first `story_members` articles' unit TF-IDF lead vectors, top `member_terms` each.
+    members: list[dict[str, float]]
+    years: list[int]  # of the full dates the articles write, the latest `story_years`
+    months: dict[str, int]  # month -> articles writing a day of it
+    dated: int  # articles writing a day of any month
+    apart: list[str]  # stories a split parted from it, the latest `story_apart`
+
+
+def load_story(raw: Mapping[str, Any]) -> StoredStory:
+    """A stored story as read from the table, in the current format; a story of a format
+    this code does not know is an error (a newer release wrote it), never guessed at."""
+    story_format = raw.get("format")
+    if story_format == STORY_FORMAT:
+        return cast(StoredStory, raw)
+    if story_format is None:
+        # Accepted for the changelogs of releases before the key existed: they wrote format 1
+        # without saying so, and the oldest of those stories lack `months` and `dated` (stored
+        # before months were compared) or `apart` (never split or merged). Read as they were
+        # then (no month, no story apart); the story's next write stores the full form.
+        return cast(
+            StoredStory,
+            {
+                "format": STORY_FORMAT,
+                **raw,
+                "months": raw.get("months", {}),
+                "dated": raw.get("dated", 0),
+                "apart": raw.get("apart", []),
+            },
+        )
+    raise ValueError(
+        f"stored story {raw.get('id')!r} has format {story_format!r}; this release reads"
+        f" format {STORY_FORMAT} (a newer release wrote it: run that, or migrate the table)"
+    )
+
+
+def story_id_for(article_id: str) -> str:
+    """A story's id, derived from its first article's id: stable across replays and restarts."""
+    return "st-" + hashlib.blake2b(article_id.encode(), digest_size=8).hexdigest()
+
+
+def new_story(
+    story_id: str,
+    article: EnrichedArticleV1,
+    comparable: Article,
+    vectors: Query,
+    config: ClusterConfig,
+) -> StoredStory:
+    """The one-article story `article` starts (its comparable form and stored vectors)."""
+    cfg = config
+    event = iso(article.published_at) if article.published_at else None
+    seen = iso(comparable.seen)
+    return {
+        "format": STORY_FORMAT,
+        "id": story_id,
+        "language": article.language,
+        "version": 1,
+        "title": article.headline,
+        "title_terms": comparable.title_terms,
+        "article_ids": [article.id],
+        "sources": [article.source],
+        "duplicate_count": 1 if article.duplicate_of else 0,
+        "first_seen": seen,
+        "last_seen": seen,
+        "event_first": event,
+        "event_last": event,
+        "terms": heaviest(vectors.body, cfg.story_terms),
+        "headline": heaviest(vectors.headline, cfg.story_terms),
+        "entities": entities_with(article, comparable, {}, cfg),
+        "members": [vectors.lead],
+        "years": sorted(comparable.years)[-cfg.story_years :],
+        "months": dict.fromkeys(sorted(comparable.months), 1),
+        "dated": 1 if comparable.months else 0,
+        "apart": [],
+    }
+
+
+def entities_with(
+    article: EnrichedArticleV1,
+    comparable: Article,
+    entities: dict[str, StoredEntity],
+    config: ClusterConfig,
+) -> dict[str, StoredEntity]:
+    """A story's `entities` with `article`'s named entities counted in."""
+    merged = dict(entities)  # entries are replaced below, never changed in place
+    prominent = comparable.prominent
+    names: dict[str, tuple[str, str]] = {}
+    for e in reversed(article.entities):  # the first entity with a key names it
+        names[entity_key(e.text, e.label)] = (e.text, e.label)
+    for key, weight in comparable.entities.items():
+        entry = merged.get(key)
+        lead = 1 if key in prominent else 0
+        if entry is None:
+            text, label = names[key]
+            merged[key] = [text, label, 1, round5(weight), lead]
+        else:
+            merged[key] = [
+                entry[0], entry[1], entry[2] + 1, round5(entry[3] + weight), entry[4] + lead
+            ]
+    return ranked_entities(merged, config.story_entities)
+
+
+def joined(
+    story: StoredStory,
+    article: EnrichedArticleV1,
+    comparable: Article,
+    vectors: Query,
+    config: ClusterConfig,
+) -> StoredStory:
+    """`story` with `article` (its comparable form and stored vectors) joined."""
+    cfg = config
+    seen = iso(comparable.seen)
+    terms = summed(story["terms"], vectors.body)
+    headline = heaviest(
+        summed(story["headline"], vectors.headline), cfg.story_terms, vectors.headline.keys()
+    )
+    title, title_terms = story["title"], story["title_terms"]
+    # The representative headline is the one closest to all the story's headlines so far.
+    candidate_terms = comparable.title_terms
+    if dot(candidate_terms, headline) > dot(title_terms, headline):
+        title, title_terms = article.headline, candidate_terms
+    event_first, event_last = story["event_first"], story["event_last"]
+    if article.published_at is not None:
+        published = iso(article.published_at)
+        event_first = min(event_first or published, published)
+        event_last = max(event_last or published, published)
+    sources = story["sources"]
+    if article.source not in sources:
+        sources = [*sources, article.source]
+    return {
+        **story,
+        "version": story["version"] + 1,
+        "title": title,
+        "title_terms": title_terms,
+        "article_ids": [*story["article_ids"], article.id],
+        "sources": sources,
+        "duplicate_count": story["duplicate_count"] + (1 if article.duplicate_of else 0),
+        "first_seen": min(story["first_seen"], seen),
+        "last_seen": max(story["last_seen"], seen),
+        "event_first": event_first,
+        "event_last": event_last,
+        "terms": heaviest(terms, cfg.story_terms, vectors.body.keys()),
+        "headline": headline,
+        "entities": entities_with(article, comparable, story["entities"], cfg),
+        "members": (
+            story["members"]
+            if len(story["members"]) >= cfg.story_members
+            else [*story["members"], vectors.lead]
+        ),
+        "years": sorted(set(story["years"]) | comparable.years)[-cfg.story_years :],
+        "months": counted(story["months"], dict.fromkeys(comparable.months, 1)),
+        "dated": story["dated"] + (1 if comparable.months else 0),
+    }
+
+
+def absorbed(story: StoredStory, other: StoredStory, config: ClusterConfig) -> StoredStory:
+    """`story` with `other`'s articles, terms and entities folded in."""
+    cfg = config
+    terms = summed(story["terms"], other["terms"])
+    headline = summed(story["headline"], other["headline"])
+    entities = dict(story["entities"])  # entries are replaced below, never changed in place
+    for k, v in other["entities"].items():
+        e = entities.get(k)
+        if e is None:
+            entities[k] = list(v)
+        else:
+            entities[k] = [e[0], e[1], e[2] + v[2], round5(e[3] + v[3]), e[4] + v[4]]
+    firsts = [e for e in (story["event_first"], other["event_first"]) if e]
+    lasts = [e for e in (story["event_last"], other["event_last"]) if e]
+    return {
+        **story,
+        "article_ids": story["article_ids"] + other["article_ids"],
+        "sources": story["sources"]
+        + [s for s in other["sources"] if s not in story["sources"]],
+        "duplicate_count": story["duplicate_count"] + other["duplicate_count"],
+        "first_seen": min(story["first_seen"], other["first_seen"]),
+        "last_seen": max(story["last_seen"], other["last_seen"]),
+        "event_first": min(firsts) if firsts else None,
+        "event_last": max(lasts) if lasts else None,
+        "terms": heaviest(terms, cfg.story_terms, other["terms"].keys()),
+        "headline": heaviest(headline, cfg.story_terms, other["headline"].keys()),
+        "entities": ranked_entities(entities, cfg.story_entities),
+        "members": (story["members"] + other["members"])[: cfg.story_members],
+        "years": sorted(set(story["years"]) | set(other["years"]))[-cfg.story_years :],
+        "months": counted(story["months"], other["months"]),
+        "dated": story["dated"] + other["dated"],
+        "apart": apart_ids(story["apart"] + other["apart"], cfg),
+    }
+
+
+def story_event(
+    story: StoredStory,
+    event: str,
+    config: ClusterConfig,
+    datetimes: Memo,
+    merged_into: str | None = None,
+    split_into: str | None = None,
+) -> StoryEventV1:
+    """The `event` ("created", "updated", ...) that tells `story` as it is now; `datetimes`
+    parses its stored times (a memo: a story's first_seen recurs in every event of it)."""
+    cfg = config
+    # `model_validate` on a dict builds the same model as keyword arguments, for less (no
+    # Python-level `__init__`). Plain dicts for the entities too: pydantic builds their
+    # models in its validator, which costs less than one `StoryEntityV1(...)` call each.
+    return StoryEventV1.model_validate(
+        {
+            "story_id": story["id"],
+            "version": story["version"],
+            "event": event,
+            "language": story["language"],
+            "title": story["title"],
+            "article_ids": tuple(story["article_ids"]),
+            "sources": tuple(story["sources"]),
+            "top_entities": top_entities(story["entities"], cfg.top_entities),
+            # Stored terms are heaviest first (see `heaviest`).
+            "keywords": tuple(list(story["terms"])[: cfg.top_keywords]),
+            "article_count": len(story["article_ids"]),
+            "duplicate_count": story["duplicate_count"],
+            "first_seen": datetimes[story["first_seen"]],
+            "last_seen": datetimes[story["last_seen"]],
+            "merged_into": merged_into,
+            "split_into": split_into,
+        }
+    )
+
+
+def top_entities(entities: dict[str, StoredEntity], n: int) -> list[dict[str, Any]]:
+    """The first `n` stored entities (most articles first) as the event lists them, one per
+    name: the NER can label one name two ways ("Staunton" a place in one article and an
+    organisation in the next), and a reader of the story should see it once, under the label
+    most of its articles gave it (the entry that comes first)."""
+    top: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for text, label, articles, *_ in entities.values():
+        if text.casefold() in seen:
+            continue
+        seen.add(text.casefold())
+        top.append({"text": text, "label": label, "articles": articles})
+        if len(top) == n:
+            break
+    return top
+
+
+def ranked_entities(entities: dict[str, StoredEntity], n: int) -> dict[str, StoredEntity]:
+    """A story's `n` first entities: most articles first, then most weight, then by key (the
+    sort keys are built in one comprehension, cheaper than a key function per entity)."""
+    ranked = sorted([(-e[2], -e[3], key) for key, e in entities.items()])
+    return {key: entities[key] for _, _, key in ranked[:n]}
+
+
+def counted(counts: dict[str, int], more: dict[str, int]) -> dict[str, int]:
+    """Two month counts added up, months in calendar-name order (a replay writes the same)."""
+    return {k: counts.get(k, 0) + more.get(k, 0) for k in sorted(counts.keys() | more.keys())}
+
+
+def apart_ids(story_ids: list[str], config: ClusterConfig) -> list[str]:
+    """A story's `apart` list: each id once, the latest `story_apart`."""
+    return list(dict.fromkeys(reversed(story_ids)))[: config.story_apart][::-1]
+
+
