@@ -25,11 +25,12 @@ $(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $@
 
-# The cluster core compiled by mypyc (services/cluster/compiled.py): rebuilt when its sources
-# change; without a C compiler the script says so and the core runs interpreted.
-$(COMPILED): $(STAMP) services/cluster/core.py services/cluster/text.py \
-             services/cluster/compiled.py scripts/compile_cluster.py
-	$(BIN)/python scripts/compile_cluster.py
+# The cluster core compiled by mypyc (services/cluster/compiled.py, whose MODULES these are):
+# rebuilt when its sources change; without a C compiler it says so and the core runs interpreted.
+COMPILED_SOURCES := $(addprefix services/cluster/,fitted.py config.py vectors.py text.py \
+                    features.py story.py index.py split.py core.py)
+$(COMPILED): $(STAMP) $(COMPILED_SOURCES) services/cluster/compiled.py
+	$(BIN)/python -m services.cluster.compiled
 
 broker-fetch: ## resolve the Apache Kafka 3.9.2 jars from Maven Central into .kafka/libs
 	@deploy/kafka/broker.sh fetch

@@ -2,7 +2,7 @@
 
 Usage: .venv/bin/python scripts/fit_cluster.py [FILE.jsonl] [--folds 5] [--seeds 1 2 3]
        [--threshold-seeds 1 2 3 4 5 6] [--ner-body-chars N] [--drop FEATURE ...] [--jobs 2]
-       [--fold-seed 0]
+       [--fold-seed 0] [--write]
 
 1. Pairs. The articles are replayed in a shuffled order (per seed) through a clusterer whose
    stories are the true events (each article is placed into its event's story after its
@@ -27,7 +27,7 @@ Usage: .venv/bin/python scripts/fit_cluster.py [FILE.jsonl] [--folds 5] [--seeds
    articles, so the rest still act as distractors). The cross-validated figure is what to
    expect on unseen topics; the full fit is what ships.
 
-Paste the printed `FITTED_*` lines into services/cluster/core.py.
+`--write` writes the fitted numbers into services/cluster/fitted.py (`write_fitted`).
 
 `--ner-body-chars` fits for enrichment that reads that many body characters (0: all), as
 `services.cluster.evaluate --ner-body-chars` evaluates. `--drop` pins features' weights at 0
@@ -44,7 +44,8 @@ import math
 import multiprocessing
 import random
 import sys
-from collections.abc import Callable, Sequence
+import textwrap
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -348,6 +349,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--fold-seed", type=int, default=0,
         help="seed of the topics' shuffle into folds: rerun with others to see the spread",
     )
+    parser.add_argument(
+        "--write", action="store_true", help="write the full fit into services/cluster/fitted.py"
+    )
     args = parser.parse_args(argv)
     DROPPED.update(args.drop)
     extra = [SEEDS_DIR] if args.extra is None else args.extra
@@ -409,6 +413,44 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"FITTED_JOIN_THRESHOLD = {config.join_threshold}")
     print(f"FITTED_MERGE_THRESHOLD = {config.merge_threshold}")
     print(f"FITTED_SPLIT_THRESHOLD = {config.split_threshold}")
+    if args.write:
+        write_fitted(FITTED_PATH, fitted_values(config))
+        print(f"wrote {FITTED_PATH}")
+
+
+FITTED_PATH = Path(__file__).resolve().parents[1] / "services" / "cluster" / "fitted.py"
+FITTED_HEADER = """# written by `python -m lab.cluster.fit --write`; do not edit by hand
+\"\"\"The cluster core's fitted numbers: the join score's weights (in `config.FEATURES` order)
+and its thresholds, fitted on ECB+ dev topics.\"\"\"
+"""
+
+
+def fitted_values(config: ClusterConfig) -> dict[str, float | tuple[float, ...]]:
+    """The fitted numbers of `config`, by their names in services/cluster/fitted.py."""
+    return {
+        "FITTED_WEIGHTS": config.weights,
+        "FITTED_JOIN_THRESHOLD": config.join_threshold,
+        "FITTED_MERGE_THRESHOLD": config.merge_threshold,
+        "FITTED_SPLIT_THRESHOLD": config.split_threshold,
+    }
+
+
+def fitted_module(values: Mapping[str, float | tuple[float, ...]]) -> str:
+    """The text of services/cluster/fitted.py holding `values`: the same numbers, the same
+    bytes (reprs, a tuple wrapped at the line length)."""
+    lines = [FITTED_HEADER]
+    for name, value in values.items():
+        if isinstance(value, tuple):
+            numbers = textwrap.wrap(", ".join(map(repr, value)) + ",", 96)
+            lines += [f"{name}: tuple[float, ...] = (", *(f"    {n}" for n in numbers), ")"]
+        else:
+            lines.append(f"{name} = {value!r}")
+    return "\n".join(lines) + "\n"
+
+
+def write_fitted(path: Path, values: Mapping[str, float | tuple[float, ...]]) -> None:
+    """Write the fitted numbers where the cluster core reads them (`fitted_module`)."""
+    path.write_text(fitted_module(values), encoding="utf-8")
 
 
 if __name__ == "__main__":

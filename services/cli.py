@@ -239,6 +239,9 @@ def eval_clustering(
 
     Scores agree with shared/eval/score_clusters.py run on the written predictions.
     """
+    from services.cluster.compiled import use_build
+
+    use_build()  # before the cluster core's first import, as the worker does
     if through_kafka:
         from services.cluster.through_kafka import evaluate_through_kafka
 
@@ -254,6 +257,9 @@ def bench_cluster(
     shared: Annotated[Path, typer.Option(help="the shared data folder")] = Path("../shared"),
 ) -> None:
     """Cost per article of the cluster core with 1k, 10k and 100k live stories."""
+    from services.cluster.compiled import use_build
+
+    use_build()  # before the cluster core's first import: the bench measures the build
     from services.cluster.bench import bench_cluster as run
 
     run(shared)

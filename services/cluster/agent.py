@@ -14,15 +14,13 @@ from datetime import UTC, datetime
 
 import faust
 
-import services.cluster
 from schemas.articles import EnrichedArticleV1
 from schemas.stories import StoryEventV1
 from schemas.ticks import ClusterTickV1
 from schemas.topics import Topic
 from services import metrics
 from services.cluster.clock import ShardClock, closed_by_tick, shards_to_tick
-from services.cluster.compiled import describe
-from services.cluster.core import ClusterConfig, StoryClusterer
+from services.cluster.compiled import describe, use_build
 from services.errors import InvalidArticle
 from services.settings import Settings
 from services.stage import RAW_BYTES, dead_letter, decode, encode, json_table, observe_output, timed
@@ -31,7 +29,10 @@ STAGE = "cluster"
 
 
 def register(app: faust.App, settings: Settings) -> None:
-    logging.getLogger("storywire").info("cluster core: %s", describe(services.cluster.COMPILED))
+    # The compiled core, when current, is used from the core's first import, which is here.
+    logging.getLogger("storywire").info("cluster core: %s", describe(use_build()))
+    from services.cluster.core import ClusterConfig, StoryClusterer
+
     ticks_name = settings.topic(Topic.CLUSTER_TICKS)
     # One stream over both: partition p of each goes to the worker holding the shard stories
     # of partition p (faust assigns the topics of one agent together).

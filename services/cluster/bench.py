@@ -41,9 +41,8 @@ from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import services.cluster
 from schemas.articles import EnrichedArticleV1, EntityV1
-from services.cluster.compiled import describe
+from services.cluster.compiled import describe, use_build
 from services.cluster.core import ClusterConfig, StoryClusterer
 from services.cluster.text import MONTH_NAMES, TOKEN, term
 
@@ -306,7 +305,7 @@ def bench_cluster(shared: Path = Path("../shared")) -> None:
         rate, wall_rate, created = sorted(passes)[len(passes) // 2]
         each = "/".join(f"{p[0]:.0f}" for p in passes)
         rows.append((size, rate, 1000 / rate, wall_rate, rebuild, created, each))
-    print(f"cluster core: {describe(services.cluster.COMPILED)}")
+    print(f"cluster core: {describe(use_build())}")
     print(f"{'live stories':>14} {'articles/s':>11} {'ms/article':>11} {'wall art/s':>11} "
           f"{'rebuild s':>10} {'created':>8}  passes (articles/s)")
     for size, rate, ms, wall_rate, rebuild, created, each in rows:

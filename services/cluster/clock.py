@@ -11,10 +11,12 @@ keeps going, so a tick (`schemas.ticks`) can close the stories that copy no long
 import time
 from collections.abc import Callable, Mapping, MutableMapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from schemas.stories import StoryEventV1
-from services.cluster.core import StoryClusterer
+
+if TYPE_CHECKING:  # imported by the worker only after it chose the core (`use_build`)
+    from services.cluster.core import StoryClusterer
 
 
 class ShardClock:
@@ -37,7 +39,7 @@ class ShardClock:
 
 
 def shards_to_tick(
-    clusterers: Mapping[str, StoryClusterer], stories: Mapping[str, Any]
+    clusterers: Mapping[str, "StoryClusterer"], stories: Mapping[str, Any]
 ) -> list[str]:
     """The shards a worker ticks: those it has rebuilt; if none yet (just started or
     rebalanced, no copy since), those of the stories its table holds, so a quiet shard's
@@ -47,7 +49,7 @@ def shards_to_tick(
 
 def closed_by_tick(
     shard: str,
-    clusterer: StoryClusterer,
+    clusterer: "StoryClusterer",
     clocks: MutableMapping[str, ShardClock],
     new_clock: Callable[[], ShardClock] = ShardClock,
 ) -> list[StoryEventV1]:

@@ -47,7 +47,7 @@ def _story(clusterer: StoryClusterer, article: EnrichedArticleV1) -> dict[str, o
     """The one-article story the clusterer makes of `article`, as the bench makes its bases."""
     comparable = clusterer._comparable(article)
     vectors = clusterer._stored_vectors(comparable)
-    return clusterer._new_story("base", article, comparable, vectors)
+    return dict(clusterer._new_story("base", article, comparable, vectors))
 
 
 def test_a_renamed_article_makes_the_renamed_story_of_the_original() -> None:

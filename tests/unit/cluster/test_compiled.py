@@ -1,5 +1,6 @@
-"""The compiled cluster core: used only while current, and the same stories and events as the
-interpreted one."""
+"""The compiled cluster core: used only while current, only once the worker asks for it
+(`use_build`), and the same stories and events as the interpreted one. Which core a process
+runs is fixed by its first import of the core, so each side runs in a process of its own."""
 
 import hashlib
 import json
@@ -11,10 +12,18 @@ from pathlib import Path
 
 import pytest
 
-import services.cluster
-from services.cluster.bench import DEV, MODEL
-from services.cluster.compiled import MANIFEST, SOURCE_DIR, build_for, describe, manifest
+from services.cluster.compiled import (
+    MANIFEST,
+    MODULES,
+    SOURCE_DIR,
+    build_for,
+    describe,
+    manifest,
+    use_build,
+)
 from tests.conftest import REPO
+
+CURRENT = build_for() is not None  # a current build, and STORYWIRE_INTERPRETED not set
 
 DEV_LINES = 240  # the first topics of dev: joins, merges and split checks among them
 
@@ -67,17 +76,53 @@ def test_the_log_and_the_bench_say_which_core_runs_and_why(
     assert "STORYWIRE_INTERPRETED" in describe(False)
 
 
-def test_the_modules_come_from_where_compiled_says() -> None:
-    import services.cluster.core as core
-    import services.cluster.text as text
+def _run(code: str, **env: str) -> str:
+    return subprocess.run(
+        [sys.executable, "-c", code], env={**os.environ, **env},
+        cwd=REPO, capture_output=True, text=True, check=True,
+    ).stdout.strip()
 
-    for module in (core, text):
-        assert Path(module.__file__ or "").suffix == (".so" if services.cluster.COMPILED else ".py")
+
+def _module_files() -> str:
+    return (
+        "import importlib;"
+        f"print(*[importlib.import_module('services.cluster.' + m).__file__ for m in {MODULES}])"
+    )
+
+
+def test_importing_the_core_does_not_use_the_build() -> None:
+    files = _run(f"import services.cluster.agent; {_module_files()}").split()
+    assert len(files) == len(MODULES) and all(f.endswith(".py") for f in files), files
+
+
+def test_the_modules_come_from_where_use_build_says() -> None:
+    code = "from services.cluster.compiled import use_build; print(use_build());"
+    said, *files = _run(code + _module_files()).split()
+    assert said == str(CURRENT)
+    assert len(files) == len(MODULES)
+    assert all(Path(f).suffix == (".so" if CURRENT else ".py") for f in files), files
+    said, *files = _run(code + _module_files(), STORYWIRE_INTERPRETED="1").split()
+    assert said == "False" and all(f.endswith(".py") for f in files), files
+
+
+def test_a_core_imported_before_use_build_stays_interpreted() -> None:
+    code = "import services.cluster.core; from services.cluster.compiled import use_build;"
+    assert _run(code + "print(use_build())") == "False"
+
+
+def test_every_compiled_module_is_a_make_prerequisite() -> None:
+    makefile = (REPO / "Makefile").read_text()
+    sources = makefile.split("COMPILED_SOURCES :=", 1)[1].split(")", 1)[0]
+    assert sorted(sources.replace("\\", " ").split(",", 1)[1].split()) == sorted(
+        f"{module}.py" for module in MODULES
+    )
+    assert "python -m services.cluster.compiled" in makefile
 
 
 def _replay_digest(shared: Path, out: Path) -> str:
     """Cluster the first `DEV_LINES` dev articles in a seeded order; the hash of every event
     and of the final stories and records."""
+    from services.cluster.bench import DEV, MODEL
     from services.cluster.core import ClusterConfig, StoryClusterer
     from services.cluster.evaluate import enriched_articles
     from services.enrich.core import NER_BODY_CHARS
@@ -102,24 +147,27 @@ def _replay_digest(shared: Path, out: Path) -> str:
     return f"{digest.hexdigest()} {json.dumps(kinds, sort_keys=True)}"
 
 
-@pytest.mark.skipif(
-    not services.cluster.COMPILED, reason="no current compiled build (`make install` makes one)"
-)
+def _replay_in_process(shared: Path, out: Path, **env: str) -> list[str]:
+    """`_replay_digest` in a process of its own: which core ran, then the digest."""
+    return subprocess.run(
+        [sys.executable, "-m", "tests.unit.cluster.test_compiled", str(shared), str(out)],
+        env={**os.environ, **env}, cwd=REPO, capture_output=True, text=True, check=True,
+    ).stdout.strip().splitlines()
+
+
+@pytest.mark.skipif(not CURRENT, reason="no current compiled build (`make install` makes one)")
 def test_compiled_and_interpreted_cores_make_the_same_events(
     shared: Path, tmp_path: Path
 ) -> None:
-    compiled = _replay_digest(shared, tmp_path)
+    ran, compiled = _replay_in_process(shared, tmp_path)
+    assert ran == "compiled"
     kinds = json.loads(compiled.split(" ", 1)[1])
     assert kinds.get("merged") and kinds.get("split"), kinds  # the paths worth comparing ran
-    interpreted = subprocess.run(
-        [sys.executable, "-m", "tests.unit.cluster.test_compiled", str(shared), str(tmp_path)],
-        env={**os.environ, "STORYWIRE_INTERPRETED": "1"},
-        cwd=REPO, capture_output=True, text=True, check=True,
-    ).stdout.strip().splitlines()
-    assert interpreted[0] == "interpreted"
-    assert interpreted[1] == compiled
+    assert _replay_in_process(shared, tmp_path, STORYWIRE_INTERPRETED="1") == [
+        "interpreted", compiled
+    ]
 
 
-if __name__ == "__main__":  # the interpreted side of the comparison, in its own process
-    print("compiled" if services.cluster.COMPILED else "interpreted")
+if __name__ == "__main__":  # one side of the comparison, in its own process
+    print("compiled" if use_build() else "interpreted")
     print(_replay_digest(Path(sys.argv[1]), Path(sys.argv[2])))
