@@ -3,6 +3,7 @@
 import copy
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from schemas.articles import EnrichedArticleV1, EntityV1
 from services.cluster.core import FEATURES, ClusterConfig, StoryClusterer, story_id_for
@@ -517,3 +518,20 @@ def test_stories_a_split_parted_are_not_merged_again_by_one_bridging_article() -
     forgotten = {k: {**v, "apart": []} for k, v in stories.items()}
     events = StoryClusterer(forgotten, anything_merges).add(bridge.model_copy(update={"id": "b2"}))
     assert [e.event for e in events] == ["updated", "merged"]
+
+
+def test_a_stored_story_says_its_format_and_an_unknown_one_is_refused() -> None:
+    import pytest
+
+    from services.cluster.core import STORY_FORMAT
+    from services.cluster.story import load_story
+
+    stories: dict[str, Any] = {}
+    StoryClusterer(stories, ClusterConfig()).add(REID_1)
+    (story,) = stories.values()
+    assert story["format"] == STORY_FORMAT
+    # Stored by a release before the format key (and before months and splits): format 1.
+    older = {k: v for k, v in story.items() if k not in ("format", "months", "dated", "apart")}
+    assert load_story(older) == {**story, "months": {}, "dated": 0, "apart": []}
+    with pytest.raises(ValueError, match="has format 2"):
+        StoryClusterer({story["id"]: {**story, "format": 2}}, ClusterConfig())
