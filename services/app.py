@@ -62,6 +62,9 @@ def build_app(settings: Settings, stage: Stage) -> faust.App:
         # At least once: faust flushes the producer before it commits the input offsets,
         # and it commits only offsets whose events the agent finished with.
         producer_acks=-1,
+        # One size policy (settings.max_message_bytes): what ingest accepts, what every
+        # stage may write, what a dead letter is cut to.
+        producer_max_request_size=settings.max_message_bytes,
         broker_commit_interval=1.0,
         broker_session_timeout=settings.session_timeout_seconds,
         broker_heartbeat_interval=min(3.0, settings.session_timeout_seconds / 3),
