@@ -78,4 +78,6 @@ def build_app(settings: Settings, stage: Stage) -> faust.App:
     # a series that first appears already incremented (the no-output alert would misfire).
     metrics.MESSAGES_IN.labels(stage=stage)
     metrics.MESSAGES_OUT.labels(stage=stage)
+    metrics.UNEXPECTED_ERRORS.labels(stage=stage)
+    metrics.SEND_FAILURES.labels(stage=stage)
     return app
