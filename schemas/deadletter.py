@@ -16,5 +16,15 @@ class DeadLetterV1(BaseModel):
     partition: int
     offset: int
     key: Base64Bytes | None = None
-    original: Base64Bytes = Field(description="the original message value, byte for byte")
+    original: Base64Bytes = Field(
+        description="the original message value, byte for byte; only its first bytes when "
+        "`truncated` (a letter must fit the message size limit like any other message)"
+    )
+    # Set only on a truncated letter (a letter that fits is written without them, so it reads
+    # as before): what the whole original was, to find or verify it elsewhere.
+    truncated: bool = False
+    original_length: int | None = Field(default=None, ge=0, description="bytes of the whole")
+    original_sha256: str | None = Field(
+        default=None, pattern="^[0-9a-f]{64}$", description="sha256 of the whole original"
+    )
     failed_at: AwareDatetime

@@ -62,6 +62,9 @@ def build_app(settings: Settings, stage: Stage) -> faust.App:
         # At least once: faust flushes the producer before it commits the input offsets,
         # and it commits only offsets whose events the agent finished with.
         producer_acks=-1,
+        # One size policy (settings.max_message_bytes): what ingest accepts, what every
+        # stage may write, what a dead letter is cut to.
+        producer_max_request_size=settings.max_message_bytes,
         broker_commit_interval=1.0,
         broker_session_timeout=settings.session_timeout_seconds,
         broker_heartbeat_interval=min(3.0, settings.session_timeout_seconds / 3),
@@ -75,4 +78,6 @@ def build_app(settings: Settings, stage: Stage) -> faust.App:
     # a series that first appears already incremented (the no-output alert would misfire).
     metrics.MESSAGES_IN.labels(stage=stage)
     metrics.MESSAGES_OUT.labels(stage=stage)
+    metrics.UNEXPECTED_ERRORS.labels(stage=stage)
+    metrics.SEND_FAILURES.labels(stage=stage)
     return app

@@ -117,6 +117,8 @@ def tail(
     as_json: Annotated[bool, typer.Option("--json", help="print raw JSON, one a line")] = False,
 ) -> None:
     """Print story updates (and dead letters with --dlq) as they arrive."""
+    from rich.markup import escape
+
     from schemas.deadletter import DeadLetterV1
     from schemas.stories import StoryEventV1
     from schemas.topics import DEAD_LETTER_TOPICS, Topic
@@ -134,11 +136,20 @@ def tail(
             settings, topics, from_beginning=from_beginning, idle_seconds=idle_exit, group_id=group
         ):
             if as_json:
-                print(record.value.decode(), flush=True)
-            elif record.topic == stories_topic:
-                out.print(story_line(StoryEventV1.model_validate_json(record.value)))
-            else:
-                out.print(dead_letter_line(DeadLetterV1.model_validate_json(record.value)))
+                print((record.value or b"").decode(errors="replace"), flush=True)
+                continue
+            try:
+                if record.topic == stories_topic:
+                    line = story_line(StoryEventV1.model_validate_json(record.value or b""))
+                else:
+                    line = dead_letter_line(DeadLetterV1.model_validate_json(record.value or b""))
+            except (ValueError, RecursionError) as exc:  # ValidationError is a ValueError
+                # A message no contract reads: said, and the stream goes on.
+                line = (
+                    f"[red]unreadable message[/red] {escape(record.topic)}[{record.partition}]"
+                    f"@{record.offset}: {escape(type(exc).__name__)}"
+                )
+            out.print(line)
     except BrokerUnavailable as exc:
         _fail(str(exc), 3)
     except KeyboardInterrupt:

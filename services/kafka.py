@@ -16,6 +16,10 @@ class BrokerUnavailable(RuntimeError):
     """The configured Kafka bootstrap servers did not answer."""
 
 
+# Room a record batch's header and a record's framing take beyond the value, so a message of
+# exactly settings.max_message_bytes fits the topic.
+BATCH_FRAMING_BYTES = 16_384
+
 # What kafka-python raises when no bootstrap server answers.
 UNREACHABLE = (KafkaTimeoutError, KafkaConnectionError)
 
@@ -83,6 +87,9 @@ def create_topics(settings: Settings, changelogs: Iterable[str] = ()) -> list[st
             if name in existing:
                 continue
             configs = {"cleanup.policy": "compact"} if compacted else {}
+            # The size policy reaches the broker: a topic takes what storywire may write
+            # (settings.max_message_bytes) plus a record batch's framing.
+            configs["max.message.bytes"] = str(settings.max_message_bytes + BATCH_FRAMING_BYTES)
             if retention_ms is not None:
                 configs["retention.ms"] = str(retention_ms)
             wanted.append(

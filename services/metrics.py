@@ -21,6 +21,16 @@ DEAD_LETTERS = Counter(
     "storywire_dead_letters", "Messages sent to a dead-letter topic", ["stage", "reason"],
     registry=REGISTRY,
 )
+# Messages whose processing raised an unexpected error (a bug), each try counted; after its
+# last try the message is dead-lettered with reason `unexpected_<ExceptionType>`.
+UNEXPECTED_ERRORS = Counter(
+    "storywire_unexpected_errors", "Unexpected errors while processing a message", ["stage"],
+    registry=REGISTRY,
+)
+# Sends the broker refused or that timed out (each try; the producer's own retries inside).
+SEND_FAILURES = Counter(
+    "storywire_send_failures", "Failed sends to the broker", ["stage"], registry=REGISTRY
+)
 # Seconds a stage's core spent on one message (one batch for enrich, divided per article).
 PROCESSING_SECONDS = Histogram(
     "storywire_processing_seconds", "Core processing time per message", ["stage"],

@@ -21,6 +21,25 @@ class Settings(BaseSettings):
     topic_prefix: str = Field("", description="prepended to every topic name (tests, tenants)")
     group_prefix: str = Field("storywire", description="consumer group = <prefix>-<stage>")
 
+    # --- Sizes and time: one policy from ingest to every producer -------------------------
+    max_message_bytes: int = Field(
+        1_000_000, ge=100_000,
+        description="largest message storywire writes or accepts (ingest refuses bigger copy; "
+        "every producer is limited to it; the broker's message.max.bytes must be at least this)",
+    )
+    max_clock_skew_seconds: float = Field(
+        300.0, ge=0,
+        description="copy stamped (ingested_at) further in the future than this is refused",
+    )
+    max_copy_age_days: float = Field(
+        30.0, gt=0, description="copy stamped (ingested_at) longer ago than this is refused"
+    )
+    unexpected_error_attempts: int = Field(
+        3, ge=1, le=10,
+        description="tries of a message whose processing raised an unexpected error, before "
+        "it is dead-lettered with the error's type",
+    )
+
     # --- Workers -----------------------------------------------------------------------------
     session_timeout_seconds: float = Field(
         30.0, ge=6, description="how long a silent worker keeps its partitions from the others"

@@ -1,15 +1,32 @@
-"""What every stage's agent shares: decoding input, dead-lettering bad input, counting.
+"""What every stage's agent shares: decoding input, the one terminal place of each message,
+delivery that is confirmed before the input is committed, counting.
 
 The agents stay thin (decode -> core -> send -> count); this module holds the parts that
-would otherwise be copied into each of them.
+would otherwise be copied into each of them, and the guarantee they share: every message a
+stage reads ends in that stage's output or in its dead-letter topic with a reason.
+
+- Bad input raises `InvalidArticle(reason)`: the original goes to the dead-letter topic.
+- Anything else is a bug, and a bug still loses nothing: the message is tried again (up to
+  `unexpected_error_attempts` in all), then dead-lettered with the exception's type as its
+  reason (`unexpected_<Type>`) and its message in the detail, counted in
+  `storywire_unexpected_errors_total` and alerted on. No exception is left to faust, which
+  would ack the message an agent crashed on and commit past it.
+- Every send waits for the broker's acknowledgement. A send that still fails after retries
+  stops the worker before faust commits past the input (`halt`): the message is redelivered
+  to the restarted worker, never skipped.
 """
 
+import asyncio
 import base64
+import hashlib
+import logging
+import os
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from typing import Any, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import Any, NoReturn, TypeVar
 
 import faust
 from faust.types import TableT
@@ -18,9 +35,12 @@ from pydantic import BaseModel, ValidationError
 from schemas.deadletter import DeadLetterV1
 from services import metrics
 from services.errors import InvalidArticle
+from services.settings import Settings
 
 Model = TypeVar("Model", bound=BaseModel)
+Result = TypeVar("Result")
 
+log = logging.getLogger("storywire")
 
 # Topic options for byte-for-byte messages: the agent decodes them itself, so that a message
 # that is not even JSON still reaches it and can be dead-lettered, rather than being dropped
@@ -28,6 +48,20 @@ Model = TypeVar("Model", bound=BaseModel)
 RAW_BYTES: dict[str, Any] = {
     "key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"
 }
+
+# What a dead letter keeps of a failure's text and of the original message's key: enough to
+# read, never enough to push the letter past the size limit.
+DETAIL_CHARS = 2_000
+KEY_BYTES = 1_000
+# Room the letter's other fields take besides the base64 original (stage, reason, detail,
+# topic, offsets, key, times, JSON punctuation), with a margin.
+LETTER_OVERHEAD_BYTES = 8_000
+# A send is tried this many times (the producer itself retries inside each) before the worker
+# stops rather than commit past a message whose output never reached the broker.
+SEND_ATTEMPTS = 3
+SEND_BACKOFF_SECONDS = 1.0
+# The exit status of a worker halted on a failed send (EX_TEMPFAIL: try again later).
+HALT_STATUS = 75
 
 
 def json_table(app: faust.App, name: str, help_text: str) -> TableT[Any, Any]:
@@ -43,40 +77,192 @@ def json_table(app: faust.App, name: str, help_text: str) -> TableT[Any, Any]:
     )
 
 
-def decode(model: type[Model], value: bytes | None) -> Model:
-    """Parse one message value into its topic contract, or raise InvalidArticle."""
+def decode(model: type[Model], value: bytes | None, settings: Settings) -> Model:
+    """Parse one message value into its topic contract, or raise InvalidArticle.
+
+    Refused besides what the contract refuses: a message over the size limit (before any
+    parsing), and copy stamped outside the sane range of ingest times (`check_ingest_time`).
+    """
     if value is None:
         raise InvalidArticle("empty_message", "the message has no value")
+    if len(value) > settings.max_message_bytes:
+        raise InvalidArticle(
+            "message_too_large",
+            f"{len(value)} bytes; the limit is {settings.max_message_bytes} "
+            "(STORYWIRE_MAX_MESSAGE_BYTES)",
+        )
     try:
-        return model.model_validate_json(value)
+        parsed = model.model_validate_json(value)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first.get("loc", ())) or "message"
         # The reason names the kind of failure only (it is a metric label); the detail says
         # which field and why, for the person reading the dead letter.
         reason = "invalid_json" if first["type"] == "json_invalid" else "schema_violation"
-        raise InvalidArticle(reason, f"{where}: {first['msg']}") from exc
+        raise InvalidArticle(reason, f"{where}: {first['msg']}"[:DETAIL_CHARS]) from exc
+    except RecursionError as exc:  # pydantic's own depth guard raises ValidationError; this
+        raise InvalidArticle("invalid_json", "nested too deeply") from exc  # is a backstop
+    ingested_at = getattr(parsed, "ingested_at", None)
+    if isinstance(ingested_at, datetime):
+        check_ingest_time(ingested_at, settings)
+    return parsed
+
+
+def check_ingest_time(
+    ingested_at: datetime, settings: Settings, now: datetime | None = None
+) -> None:
+    """Raise InvalidArticle when `ingested_at` is not a time storywire could have stamped.
+
+    Ingest time drives when stories close, so it is storywire's, not the writer's: copy from
+    the future (beyond `max_clock_skew_seconds`) would close every live story of its shard,
+    and copy older than `max_copy_age_days` would be compared with stories long closed.
+    """
+    now = now or datetime.now(UTC)
+    if ingested_at - now > timedelta(seconds=settings.max_clock_skew_seconds):
+        raise InvalidArticle(
+            "ingest_time_in_future",
+            f"ingested_at {ingested_at.isoformat()} is after {now.isoformat()} "
+            f"(+{settings.max_clock_skew_seconds:g} s allowed)",
+        )
+    if now - ingested_at > timedelta(days=settings.max_copy_age_days):
+        raise InvalidArticle(
+            "ingest_time_too_old",
+            f"ingested_at {ingested_at.isoformat()} is more than "
+            f"{settings.max_copy_age_days:g} days before {now.isoformat()}",
+        )
 
 
 def encode(model: BaseModel) -> bytes:
     return model.model_dump_json().encode()
 
 
-def dead_letter(stage: str, error: InvalidArticle, message: Any) -> DeadLetterV1:
-    """The dead letter for a message a stage rejected; `message` is faust's Message."""
-    metrics.DEAD_LETTERS.labels(stage=stage, reason=error.reason).inc()
+def dead_letter(
+    stage: str, error: InvalidArticle, message: Any, max_bytes: int = 1_000_000
+) -> DeadLetterV1:
+    """The dead letter for a message a stage rejected; `message` is faust's Message.
+
+    It always fits `max_bytes`: an original too big to carry whole (base64 makes it 4/3
+    larger) is cut, and the letter says so with the whole's length and sha256.
+    """
+    original = message.value or b""
+    key = message.key
+    budget = (max_bytes - LETTER_OVERHEAD_BYTES) * 3 // 4  # base64: 4 bytes per 3
+    truncated = len(original) > budget
     return DeadLetterV1(
         stage=stage,  # type: ignore[arg-type]  # checked by the model: a known stage id
         reason=error.reason,
-        detail=error.detail,
+        detail=error.detail[:DETAIL_CHARS],
         topic=message.topic,
         partition=message.partition,
         offset=message.offset,
         # Base64Bytes fields take base64 on input and give the original bytes back.
-        key=base64.b64encode(message.key) if message.key is not None else None,
-        original=base64.b64encode(message.value or b""),
+        key=base64.b64encode(key[:KEY_BYTES]) if key is not None else None,
+        original=base64.b64encode(original[:budget]),
+        truncated=truncated,
+        original_length=len(original) if truncated else None,
+        original_sha256=hashlib.sha256(original).hexdigest() if truncated else None,
         failed_at=datetime.now(UTC),
     )
+
+
+def encode_letter(letter: DeadLetterV1) -> bytes:
+    """A letter's bytes; the fields of a truncated letter only where it is one, so a letter
+    that fits whole reads exactly as letters always have."""
+    exclude = set() if letter.truncated else {"truncated", "original_length", "original_sha256"}
+    return letter.model_dump_json(exclude=exclude).encode()
+
+
+def halt(stage: str, why: str) -> NoReturn:
+    """Stop the worker now, before faust commits past the message being handled.
+
+    Used when a send failed for good: carrying on would commit the input offset of a message
+    whose output never reached the broker. The process exits without the clean shutdown
+    (which would commit); the restarted worker reads the message again.
+    """
+    log.critical("stage=%s halting before committing past a message: %s", stage, why)
+    for handler in logging.getLogger().handlers + log.handlers:
+        handler.flush()
+    sys.stderr.flush()
+    os._exit(HALT_STATUS)
+
+
+async def deliver(
+    stage: str, topic: Any, key: bytes | None, value: bytes, settings: Settings
+) -> None:
+    """Send one message and wait until the broker has it (acks=all).
+
+    Output over the size limit is the input's fault (InvalidArticle: dead-lettered). A send
+    the broker refuses is tried `SEND_ATTEMPTS` times; then the worker halts (`halt`).
+    """
+    if len(value) > settings.max_message_bytes:
+        raise InvalidArticle(
+            "output_too_large",
+            f"the {topic.get_topic_name()} message would be {len(value)} bytes; "
+            f"the limit is {settings.max_message_bytes}",
+        )
+    failure: BaseException | None = None
+    for attempt in range(SEND_ATTEMPTS):
+        try:
+            pending = await topic.send(key=key, value=value, force=True)
+            await pending
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every send failure is retried, then halts
+            failure = exc
+            metrics.SEND_FAILURES.labels(stage=stage).inc()
+            log.warning(
+                "stage=%s send to %s failed (attempt %d of %d): %s: %s", stage,
+                topic.get_topic_name(), attempt + 1, SEND_ATTEMPTS, type(exc).__name__, exc,
+            )
+            await asyncio.sleep(SEND_BACKOFF_SECONDS * (attempt + 1))
+    halt(stage, f"send to {topic.get_topic_name()} failed: {type(failure).__name__}: {failure}")
+
+
+async def reject(
+    stage: str, dead_letters: Any, error: InvalidArticle, message: Any, settings: Settings
+) -> None:
+    """Dead-letter `message` with `error`'s reason (confirmed, like every send), and count it
+    once the broker has the letter."""
+    letter = dead_letter(stage, error, message, settings.max_message_bytes)
+    await deliver(stage, dead_letters, message.key[:KEY_BYTES] if message.key else None,
+                  encode_letter(letter), settings)
+    metrics.DEAD_LETTERS.labels(stage=stage, reason=error.reason).inc()
+
+
+def unexpected(exc: BaseException) -> InvalidArticle:
+    """The dead-letter reason and detail for an exception no core raises on purpose."""
+    return InvalidArticle(f"unexpected_{type(exc).__name__}", f"{type(exc).__name__}: {exc}")
+
+
+async def handled(
+    stage: str,
+    message: Any,
+    work: Callable[[], Awaitable[Result]],
+    dead_letters: Any,
+    settings: Settings,
+) -> Result | None:
+    """Run `work` for one message; return its result, or None once the message is
+    dead-lettered (bad input at once; an unexpected error after its retries)."""
+    for attempt in range(settings.unexpected_error_attempts):
+        try:
+            return await work()
+        except InvalidArticle as error:
+            await reject(stage, dead_letters, error, message, settings)
+            return None
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug: retried, then dead-lettered, counted
+            metrics.UNEXPECTED_ERRORS.labels(stage=stage).inc()
+            log.exception(
+                "stage=%s unexpected error on %s[%s]@%s (attempt %d of %d)", stage,
+                message.topic, message.partition, message.offset, attempt + 1,
+                settings.unexpected_error_attempts,
+            )
+            if attempt + 1 == settings.unexpected_error_attempts:
+                await reject(stage, dead_letters, unexpected(exc), message, settings)
+                return None
+    return None  # not reached: the last attempt returns or rejects
 
 
 @contextmanager

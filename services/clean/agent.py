@@ -1,17 +1,27 @@
 """The clean stage on Kafka: articles.raw -> clean core -> articles.clean (or dlq.clean)."""
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import faust
 
-from schemas.articles import RawArticleV1
+from schemas.articles import CleanArticleV1, RawArticleV1
 from schemas.topics import Topic
 from services import metrics
-from services.clean.core import clean, warm_up
+from services.clean.core import extract, remember, warm_up
 from services.clean.memory import SourceMemory
-from services.errors import InvalidArticle
 from services.settings import Settings
-from services.stage import RAW_BYTES, dead_letter, decode, encode, json_table, observe_output, timed
+from services.stage import (
+    RAW_BYTES,
+    decode,
+    deliver,
+    encode,
+    handled,
+    json_table,
+    observe_output,
+    timed,
+)
 
 STAGE = "clean"
 
@@ -25,6 +35,10 @@ def register(app: faust.App, settings: Settings) -> None:
     templates = json_table(app, "clean-templates", "per-source template line counts")
     fingerprints = json_table(app, "clean-fingerprints", "MinHash of every article seen")
     memory = SourceMemory(templates, fingerprints, fingerprint_hours=settings.dedup_window_hours)
+    # Parsing and line classification run in this one thread, never on the event loop: a
+    # large or deeply nested page would otherwise stall heartbeats and commits. One thread,
+    # so pages are cleaned in order and the GIL is shared with the loop alone.
+    parser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="storywire-clean")
 
     @app.on_rebalance_complete.connect  # type: ignore[arg-type]  # mode's stub rejects async receivers it runs
     async def _forget_derived(sender: faust.App, **_: object) -> None:
@@ -32,26 +46,35 @@ def register(app: faust.App, settings: Settings) -> None:
         # cache runs ahead of the templates it holds: a rebalance changes both.
         memory.forget_derived()
 
+    async def cleaned(message: faust.types.Message) -> CleanArticleV1:
+        raw = decode(RawArticleV1, message.value, settings)
+        # Fingerprints this article may delete must be its partition's (memory.py).
+        memory.partition = message.partition
+        template = memory.template_lines(raw.source)  # a snapshot the thread may read
+        found = await asyncio.get_running_loop().run_in_executor(
+            parser, lambda: extract(raw, template, max_body_chars=settings.max_body_chars)
+        )
+        article = remember(raw, found, memory)
+        # Keyed by article id, not language: with all English copy on one partition only
+        # one enrich worker would work. The enrich stage re-keys by language for the
+        # cluster stage's per-language shards.
+        await deliver(STAGE, clean_copy, article.id.encode(), encode(article), settings)
+        return article
+
     @app.agent(raw_copy, name=STAGE)
     async def clean_articles(stream: faust.StreamT) -> None:
         # The language model and the rest, once per worker process, off the event loop.
-        await asyncio.get_running_loop().run_in_executor(None, warm_up)
+        await asyncio.get_running_loop().run_in_executor(parser, warm_up)
         async for event in stream.events():
             metrics.MESSAGES_IN.labels(stage=STAGE).inc()
-            try:
-                with timed(STAGE):
-                    raw = decode(RawArticleV1, event.message.value)
-                    # Fingerprints this article may delete must be its partition's (memory.py).
-                    memory.partition = event.message.partition
-                    article = clean(raw, memory, max_body_chars=settings.max_body_chars)
-            except InvalidArticle as error:
-                letter = dead_letter(STAGE, error, event.message)
-                await dead_letters.send(key=event.message.key, value=encode(letter))
+            message = event.message
+            with timed(STAGE):
+                article = await handled(
+                    STAGE, message, partial(cleaned, message), dead_letters, settings
+                )
+            if article is None:
                 continue
             if article.duplicate_of:
                 metrics.DUPLICATES.inc()
-            # Keyed by article id, not language: with all English copy on one partition only
-            # one enrich worker would work. The enrich stage re-keys by language for the
-            # cluster stage's per-language shards.
-            await clean_copy.send(key=article.id.encode(), value=encode(article))
             observe_output(STAGE, article.ingested_at)
+

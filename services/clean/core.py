@@ -5,6 +5,7 @@ fingerprints) comes in as a `SourceMemory` over two key-value stores.
 """
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from schemas.articles import CleanArticleV1, RawArticleV1
@@ -41,18 +42,54 @@ def clean(
     max_body_chars: int,
     now: datetime | None = None,
 ) -> CleanArticleV1:
+    """`extract` then `remember`: the whole clean stage for one article, in one call."""
+    found = extract(raw, memory.template_lines(raw.source), max_body_chars=max_body_chars,
+                    now=now)
+    return remember(raw, found, memory)
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What `extract` found in one article's copy, before the memory has seen it."""
+
+    article: CleanArticleV1  # duplicate_of not yet known
+    line_keys: list[str]  # the page's line keys, toward the source's template
+    body_words: list[str]  # the body's words, for its duplicate fingerprint
+
+
+def remember(raw: RawArticleV1, found: Extracted, memory: SourceMemory) -> CleanArticleV1:
+    """The article `found` in `raw`, with `duplicate_of` from the memory, which learns it.
+
+    The part of the clean stage that reads and writes state (faust tables in a worker): it
+    runs on the worker's event loop, while `extract`, which needs only a snapshot of the
+    source's template, may run in a thread.
+    """
+    duplicate = check_duplicate(
+        memory, raw.id, found.body_words, raw.ingested_at.timestamp()
+    )
+    if duplicate.original is None and not duplicate.redelivered:
+        memory.learn_template(raw.source, found.line_keys)
+    if duplicate.original is None:
+        return found.article
+    return found.article.model_copy(update={"duplicate_of": duplicate.original})
+
+
+def extract(
+    raw: RawArticleV1,
+    template: frozenset[str],
+    *,
+    max_body_chars: int,
+    now: datetime | None = None,
+) -> Extracted:
     """The article in `raw`, without the page around it, with its headline and facts.
 
     In: plain text (a scraper's flattened page: menus, captions, share buttons and all) or HTML
     (preferred when both are given: its markup says more). Out: the body as repaired paragraphs
     separated by blank lines; the headline (`raw.title`, else the page's); dateline place and
-    agency; publication time (`raw.published_at`, else printed in the copy, as UTC); language;
-    `duplicate_of` when the same story was seen before under another id (it still flows on: the
-    clusterer wants every outlet's copy).
-
-    Learns as it goes: each article's lines count toward its source's template (lines the source
-    prints on every page) unless the article is a duplicate, whose lines would otherwise teach
-    the story itself as template.
+    agency; publication time (`raw.published_at` when it is a plausible one, else printed in
+    the copy, as UTC); language. `template` is the source's template lines (a snapshot: this
+    function reads no state, so it can run off the event loop); `remember` then adds
+    `duplicate_of` and teaches the source's template.
 
     Raises `InvalidArticle` with reason:
     - `body_too_large`: the article found is bigger than `max_body_chars`, or the copy is so
@@ -68,7 +105,6 @@ def clean(
     if "\x00" in copy or junk_ratio(copy) > _MAX_JUNK_RATIO:
         raise InvalidArticle("undecodable", "replacement or control characters in the copy")
 
-    template = memory.template_lines(raw.source)
     page_title: str | None = None
     page_date: str | None = None
     language: str | None = None
@@ -134,27 +170,24 @@ def clean(
         candidates = (line for line in before if not text.is_furniture(line))
         headline = facts.pick_headline(candidates, body_lines)
     place, agency = facts.find_dateline(body_lines[0], before)
-    published_at = raw.published_at or facts.find_published_at(
+    given = raw.published_at if facts.plausible_time(raw.published_at, now) else None
+    published_at = given or facts.find_published_at(
         [*([page_date] if page_date else []), *before[-_DATE_SEARCH_LINES:], body_lines[0]], now
     )
 
-    duplicate = check_duplicate(memory, raw.id, body_words, raw.ingested_at.timestamp())
-    if duplicate.original is None and not duplicate.redelivered:
-        memory.learn_template(raw.source, keys)
-
-    return CleanArticleV1(
+    article = CleanArticleV1(
         id=raw.id,
         source=raw.source,
         url=raw.url,
-        headline=repair_line(headline),
+        headline=facts.bounded_headline(repair_line(headline)),
         body=body,
         language=language,
         dateline_place=place,
         dateline_agency=agency,
         published_at=published_at,
         ingested_at=raw.ingested_at,
-        duplicate_of=duplicate.original,
     )
+    return Extracted(article, keys, body_words)
 
 
 # A wire brief can be a single sentence or two; shorter than that is a caption or a button,

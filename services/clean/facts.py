@@ -162,6 +162,29 @@ def find_published_at(lines: Sequence[str], now: datetime) -> datetime | None:
     return None
 
 
+# Headlines are a line; a longer "headline" is copy that lost its line breaks, cut to this.
+HEADLINE_LIMIT_CHARS = 500
+# Publication times storywire believes: from the first newspapers' era to a day ahead (time
+# zones, embargoed copy). Outside it a given time is a feed's error, not news.
+_EARLIEST_PUBLISHED = datetime(1800, 1, 1, tzinfo=UTC)
+_PUBLISHED_AHEAD = timedelta(days=1)
+
+
+def plausible_time(published_at: datetime | None, now: datetime) -> bool:
+    """Whether a feed's publication time is one to keep (else the copy's own is looked for)."""
+    return published_at is not None and (
+        _EARLIEST_PUBLISHED <= published_at <= now + _PUBLISHED_AHEAD
+    )
+
+
+def bounded_headline(headline: str) -> str:
+    """`headline`, cut at a word to `HEADLINE_LIMIT_CHARS` when it is longer."""
+    if len(headline) <= HEADLINE_LIMIT_CHARS:
+        return headline
+    cut = headline[:HEADLINE_LIMIT_CHARS]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[HEADLINE_LIMIT_CHARS // 2 :] else cut).rstrip()
+
+
 def clean_headline(title: str) -> str:
     """A page title without the site's name ("Putin meets Kerry - Reuters" -> "Putin meets
     Kerry"), when what is left still reads as a headline."""

@@ -11,6 +11,7 @@ waits for a tick instead of running in the timer.
 import gc
 import logging
 from datetime import UTC, datetime
+from functools import partial
 
 import faust
 
@@ -19,11 +20,22 @@ from schemas.stories import StoryEventV1
 from schemas.ticks import ClusterTickV1
 from schemas.topics import Topic
 from services import metrics
+from services.cluster import members
 from services.cluster.clock import ShardClock, closed_by_tick, shards_to_tick
 from services.cluster.compiled import describe, use_build
+from services.cluster.limits import admissible
 from services.errors import InvalidArticle
 from services.settings import Settings
-from services.stage import RAW_BYTES, dead_letter, decode, encode, json_table, observe_output, timed
+from services.stage import (
+    RAW_BYTES,
+    decode,
+    deliver,
+    encode,
+    handled,
+    json_table,
+    observe_output,
+    timed,
+)
 
 STAGE = "cluster"
 
@@ -47,6 +59,8 @@ def register(app: faust.App, settings: Settings) -> None:
     # both sides from (`StoryClusterer.records`): written once per article, dropped with the
     # story's close or once it has grown past the last check.
     records = json_table(app, "cluster-records", "one-article stories a split rebuilds from")
+    # Which story each article is in (`members`): a redelivered article changes nothing.
+    placements = json_table(app, "cluster-members", "the story of each article of the window")
     config = ClusterConfig(window_hours=settings.story_window_hours)
     # The clusterer's in-memory indexes derive from the table; they are rebuilt whenever the
     # worker's partitions (and so the table's contents) change.
@@ -75,41 +89,66 @@ def register(app: faust.App, settings: Settings) -> None:
 
     async def publish(story_events: list[StoryEventV1]) -> None:
         for story in story_events:
-            await stories_topic.send(key=story.story_id.encode(), value=encode(story))
+            await deliver(
+                STAGE, stories_topic, story.story_id.encode(), encode(story), settings
+            )
             metrics.STORY_EVENTS.labels(event=story.event).inc()
             metrics.STORY_SIZE.observe(story.article_count)
         metrics.LIVE_STORIES.set(sum(c.live_count for c in clusterers.values()))
 
+    async def on_tick(message: faust.types.Message) -> None:
+        tick = decode(ClusterTickV1, message.value, settings)
+        # A tick for a shard this worker neither holds stories of nor has seen copy of has
+        # nothing to close: no clusterer is built for it (a stray tick must not grow state).
+        if tick.shard not in clusterers and not any(
+            story["language"] == tick.shard for story in stories.values()
+        ):
+            return
+        # A restarted worker's quiet shard is rebuilt here, by its first tick.
+        closed = closed_by_tick(tick.shard, clusterer_for(tick.shard), clocks)
+        members.follow(placements, closed, {})
+        await publish(closed)
+
+    async def on_article(message: faust.types.Message) -> EnrichedArticleV1:
+        article = admissible(decode(EnrichedArticleV1, message.value, settings))
+        shard = article.language
+        clusterer = clusterer_for(shard)
+        clock = clocks.get(shard)
+        if clock is None:
+            clock = clocks[shard] = ShardClock()
+        clock.saw(article.ingested_at)
+        copy_print = members.fingerprint(article)
+        placed = members.story_of(placements, article.id)
+        if placed is not None:
+            story_id, known = placed
+            if known and known != copy_print:
+                raise InvalidArticle(
+                    "reused_id",
+                    f"id {article.id!r} already names another article (in story {story_id}); "
+                    "ids must be unique per source",
+                )
+            # Delivered again: its story as it stands, in case that event never went out.
+            if story_id in stories:
+                await publish([clusterer.current_event(story_id)])
+            return article
+        # Closing follows ingest time: no new copy for the window closes a story.
+        story_events = clusterer.close_inactive(article.ingested_at) + clusterer.add(article)
+        members.follow(placements, story_events, {article.id: copy_print})
+        await publish(story_events)
+        return article
+
     @app.agent(inbound, name=STAGE)
     async def cluster_articles(stream: faust.StreamT) -> None:
         async for event in stream.events():
-            if event.message.topic == ticks_name:
-                try:
-                    tick = decode(ClusterTickV1, event.message.value)
-                except InvalidArticle as error:
-                    letter = dead_letter(STAGE, error, event.message)
-                    await dead_letters.send(key=event.message.key, value=encode(letter))
-                    continue
-                # A restarted worker's quiet shard is rebuilt here, by its first tick.
-                await publish(closed_by_tick(tick.shard, clusterer_for(tick.shard), clocks))
+            message = event.message
+            if message.topic == ticks_name:
+                await handled(STAGE, message, partial(on_tick, message), dead_letters,
+                              settings)
                 continue
             metrics.MESSAGES_IN.labels(stage=STAGE).inc()
-            try:
-                with timed(STAGE):
-                    article = decode(EnrichedArticleV1, event.message.value)
-                    shard = article.language
-                    clusterer = clusterer_for(shard)
-                    clock = clocks.get(shard)
-                    if clock is None:
-                        clock = clocks[shard] = ShardClock()
-                    clock.saw(article.ingested_at)
-                    # Closing follows ingest time: no new copy for the window closes a story.
-                    story_events = (
-                        clusterer.close_inactive(article.ingested_at) + clusterer.add(article)
-                    )
-            except InvalidArticle as error:
-                letter = dead_letter(STAGE, error, event.message)
-                await dead_letters.send(key=event.message.key, value=encode(letter))
-                continue
-            await publish(story_events)
-            observe_output(STAGE, article.ingested_at)
+            with timed(STAGE):
+                article = await handled(
+                    STAGE, message, partial(on_article, message), dead_letters, settings
+                )
+            if article is not None:
+                observe_output(STAGE, article.ingested_at)

@@ -195,7 +195,7 @@ class StoryClusterer:
 
         One `created` (new story) or `updated` (joined) event for the article's story, then
         one `merged` event per story the article bridged into it. An article already in a
-        live story (a redelivery) changes nothing and returns [].
+        live story (a redelivery) changes nothing and returns that story's current event.
         """
         if self.language is not None and article.language != self.language:
             raise ValueError(f"a {article.language} article in the {self.language} shard")
@@ -211,7 +211,8 @@ class StoryClusterer:
         )
         for _, story_id in scored:
             if article.id in self._story(story_id)["article_ids"]:
-                return []
+                # Already placed: the story as it stands, in case its event never went out.
+                return [self.current_event(story_id)]
         if not scored or scored[0][0] < self.config.join_threshold:
             return self.place(article, None, comparable, query=query)
         story_id = scored[0][1]
@@ -224,6 +225,13 @@ class StoryClusterer:
                 bridged.append(other_id)
                 apart.update(self._story(other_id)["apart"])
         return self.place(article, story_id, comparable, merge=bridged, query=query)
+
+    def current_event(self, story_id: str) -> StoryEventV1:
+        """Live story `story_id` as it stands (its current version, nothing changed), for a
+        redelivered article of it: published again, it brings out an event a crash may have
+        kept from the broker, and a subscriber keeping the highest version sees nothing new."""
+        story = self._story(story_id)
+        return self._event(story, "created" if story["version"] == 1 else "updated")
 
     def place(
         self,

@@ -1,16 +1,32 @@
-"""The enrich stage on Kafka: articles.clean -> spaCy NER in batches -> articles.enriched."""
+"""The enrich stage on Kafka: articles.clean -> spaCy NER in batches -> articles.enriched.
+
+A batch that fails as a whole (a library error on one member) is run again one article at a
+time, so the good members still go through and only the failing one reaches the dead-letter
+topic (`services.stage.handled`: retried, then dead-lettered with the error's type).
+"""
 
 import asyncio
+from functools import partial
+from typing import Any
 
 import faust
 
-from schemas.articles import CleanArticleV1
+from schemas.articles import CleanArticleV1, EnrichedArticleV1
 from schemas.topics import Topic
 from services import metrics
-from services.enrich.core import enrich_batch, load_nlp
+from services.enrich.core import admissible, enrich_batch, load_nlp
 from services.errors import InvalidArticle
 from services.settings import Settings
-from services.stage import RAW_BYTES, dead_letter, decode, encode, observe_output, timed
+from services.stage import (
+    RAW_BYTES,
+    decode,
+    deliver,
+    encode,
+    handled,
+    log,
+    observe_output,
+    timed,
+)
 
 STAGE = "enrich"
 
@@ -20,34 +36,66 @@ def register(app: faust.App, settings: Settings) -> None:
     enriched = app.topic(settings.topic(Topic.ENRICHED), **RAW_BYTES)
     dead_letters = app.topic(settings.topic(Topic.DLQ_ENRICH), **RAW_BYTES)
 
+    async def send_on(result: EnrichedArticleV1 | InvalidArticle) -> EnrichedArticleV1:
+        if isinstance(result, InvalidArticle):
+            raise result
+        await deliver(STAGE, enriched, result.language.encode(), encode(result), settings)
+        return result
+
     @app.agent(clean_copy, name=STAGE)
     async def enrich_articles(stream: faust.StreamT) -> None:
         loop = asyncio.get_running_loop()
         # Loaded once per worker process, off the event loop so heartbeats keep going.
         nlp = await loop.run_in_executor(None, load_nlp, settings.spacy_model)
+
+        async def enriched_one(article: CleanArticleV1) -> EnrichedArticleV1:
+            [result] = await loop.run_in_executor(None, enrich_batch, [article], nlp)
+            return await send_on(result)
+
         # faust.Stream has take_events; the StreamT protocol it is typed as does not list it.
         batches = stream.take_events(  # type: ignore[attr-defined]
             settings.enrich_batch_size, within=settings.enrich_batch_seconds
         )
         async for events in batches:
             metrics.MESSAGES_IN.labels(stage=STAGE).inc(len(events))
-            decoded = []  # (event, article) pairs that passed the contract
+            decoded: list[tuple[Any, CleanArticleV1]] = []  # those that passed the contract
+
+            async def admitted(message: Any) -> CleanArticleV1:
+                return admissible(decode(CleanArticleV1, message.value, settings))
+
             for event in events:
-                try:
-                    decoded.append((event, decode(CleanArticleV1, event.message.value)))
-                except InvalidArticle as error:
-                    letter = dead_letter(STAGE, error, event.message)
-                    await dead_letters.send(key=event.message.key, value=encode(letter))
+                article = await handled(
+                    STAGE, event.message, partial(admitted, event.message), dead_letters,
+                    settings,
+                )
+                if article is not None:
+                    decoded.append((event, article))
             if not decoded:
                 continue
             articles = [article for _, article in decoded]
-            with timed(STAGE, len(articles)), metrics.SPACY_BATCH_SECONDS.time():
-                # spaCy releases the GIL in its hot loops; the thread keeps the loop responsive.
-                results = await loop.run_in_executor(None, enrich_batch, articles, nlp)
+            try:
+                with timed(STAGE, len(articles)), metrics.SPACY_BATCH_SECONDS.time():
+                    # spaCy releases the GIL in its hot loops; the thread keeps the loop
+                    # responsive.
+                    results = await loop.run_in_executor(None, enrich_batch, articles, nlp)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the batch again, one article at a time
+                log.warning(
+                    "stage=%s a batch of %d failed (%s: %s): enriching one at a time",
+                    STAGE, len(articles), type(exc).__name__, exc,
+                )
+                for event, article in decoded:
+                    done = await handled(
+                        STAGE, event.message, partial(enriched_one, article), dead_letters,
+                        settings,
+                    )
+                    if done is not None:
+                        observe_output(STAGE, done.ingested_at)
+                continue
             for (event, _), result in zip(decoded, results, strict=True):
-                if isinstance(result, InvalidArticle):
-                    letter = dead_letter(STAGE, result, event.message)
-                    await dead_letters.send(key=event.message.key, value=encode(letter))
-                    continue
-                await enriched.send(key=result.language.encode(), value=encode(result))
-                observe_output(STAGE, result.ingested_at)
+                done = await handled(
+                    STAGE, event.message, partial(send_on, result), dead_letters, settings
+                )
+                if done is not None:
+                    observe_output(STAGE, done.ingested_at)

@@ -67,6 +67,20 @@ def _bounded(body: str, limit: int | None) -> str:
     return body[: cut if cut > limit // 2 else limit]
 
 
+# A headline is a line (the clean stage cuts longer ones to 500 characters); longer is not a
+# headline, and spaCy refuses a text over its `max_length` for the whole batch it is in.
+MAX_HEADLINE_CHARS = 2_000
+
+
+def admissible(article: CleanArticleV1) -> CleanArticleV1:
+    """`article`, or InvalidArticle("headline_too_long") for a headline no clean stage made."""
+    if len(article.headline) > MAX_HEADLINE_CHARS:
+        raise InvalidArticle(
+            "headline_too_long", f"{len(article.headline)} > {MAX_HEADLINE_CHARS} characters"
+        )
+    return article
+
+
 def ner_text(article: CleanArticleV1, body_chars: int | None = NER_BODY_CHARS) -> str:
     """The text the NER reads: headline, a blank line, then a bounded slice of the body."""
     return f"{article.headline}\n\n{_bounded(article.body, body_chars)}"

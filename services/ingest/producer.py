@@ -6,6 +6,7 @@ from pathlib import Path
 
 from kafka import KafkaProducer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from schemas.topics import Topic
@@ -36,7 +37,7 @@ def make_producer(settings: Settings) -> KafkaProducer:
             enable_idempotence=True,
             linger_ms=10,
             compression_type=None,
-            max_request_size=8 * 1024 * 1024,
+            max_request_size=settings.max_message_bytes,
         )
     except UNREACHABLE as exc:
         raise BrokerUnavailable(unreachable_message(settings)) from exc
@@ -82,14 +83,24 @@ def ingest(
                     last_file = current_file
                 if isinstance(item, Rejected):
                     report.rejected.append(item)
-                    console.print(f"[yellow]skipped[/yellow] {item.where}: {item.reason}")
+                    console.print(
+                        f"[yellow]skipped[/yellow] {escape(item.where)}: {escape(item.reason)}"
+                    )
                     continue
                 assert isinstance(item, Accepted)
-                future = producer.send(
-                    topic,
-                    key=item.article.source.encode(),
-                    value=item.article.model_dump_json().encode(),
-                )
+                value = item.article.model_dump_json().encode()
+                if len(value) > settings.max_message_bytes:
+                    # Refused at the door: no stage could pass it on, nor dead-letter it whole.
+                    too_big = Rejected(
+                        item.where,
+                        f"the article is {len(value):,} bytes as a message; the limit is "
+                        f"{settings.max_message_bytes:,} (STORYWIRE_MAX_MESSAGE_BYTES)",
+                    )
+                    report.rejected.append(too_big)
+                    console.print(f"[yellow]skipped[/yellow] {escape(too_big.where)}: "
+                                  f"{escape(too_big.reason)}")
+                    continue
+                future = producer.send(topic, key=item.article.source.encode(), value=value)
                 pending.append((item.where, item.article.id, future))
             if last_file is not None:
                 progress.advance(task)
