@@ -4,7 +4,7 @@ import ssl
 from collections.abc import Iterable
 from typing import Any
 
-from kafka import KafkaAdminClient
+from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.admin import NewTopic
 from kafka.errors import KafkaConnectionError, KafkaTimeoutError, TopicAlreadyExistsError
 
@@ -59,6 +59,21 @@ def admin_client(settings: Settings, timeout_s: float = 10.0) -> KafkaAdminClien
             **client_config(settings),
             client_id="storywire-admin",
             request_timeout_ms=int(timeout_s * 1000),
+        )
+    except UNREACHABLE as exc:
+        raise BrokerUnavailable(unreachable_message(settings)) from exc
+
+
+def reader_consumer(settings: Settings, client_id: str, timeout_s: float = 10.0) -> KafkaConsumer:
+    """A consumer in no group that commits nothing, for a command that reads topics to report
+    on them (it assigns partitions itself). Gives up after `timeout_s` without a broker."""
+    try:
+        return KafkaConsumer(
+            **client_config(settings),
+            client_id=client_id,
+            group_id=None,
+            enable_auto_commit=False,
+            bootstrap_timeout_ms=int(timeout_s * 1000),
         )
     except UNREACHABLE as exc:
         raise BrokerUnavailable(unreachable_message(settings)) from exc

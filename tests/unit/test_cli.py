@@ -8,7 +8,9 @@ from typer.testing import CliRunner
 from services.cli import app
 
 WIDTH = 80
-COMMANDS = [[], ["ingest"], ["worker"], ["demo"], ["bench", "pipeline"], ["eval", "clustering"]]
+COMMANDS = [
+    [], ["ingest"], ["worker"], ["demo"], ["bench", "pipeline"], ["eval", "clustering"], ["audit"]
+]
 
 
 def _prose(args: list[str]) -> list[list[str]]:
