@@ -14,6 +14,7 @@ from services.clean.dedup import check_duplicate
 from services.clean.memory import SourceMemory
 from services.clean.repair import junk_ratio, repair_line
 from services.errors import InvalidArticle
+from services.identity import article_key
 
 # Copy this many times bigger than the largest allowed body is refused before any parsing: a
 # page is rarely more than ~10x its article, and parsing megabytes stalls the partition.
@@ -65,7 +66,7 @@ def remember(raw: RawArticleV1, found: Extracted, memory: SourceMemory) -> Clean
     source's template, may run in a thread.
     """
     duplicate = check_duplicate(
-        memory, raw.id, found.body_words, raw.ingested_at.timestamp()
+        memory, found.article.id, found.body_words, raw.ingested_at.timestamp()
     )
     if duplicate.original is None and not duplicate.redelivered:
         memory.learn_template(raw.source, found.line_keys)
@@ -176,7 +177,7 @@ def extract(
     )
 
     article = CleanArticleV1(
-        id=raw.id,
+        id=article_key(raw.source, raw.id),  # unique per source from here on
         source=raw.source,
         url=raw.url,
         headline=facts.bounded_headline(repair_line(headline)),

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from schemas.topics import Topic
+from services.identity import article_key
 from services.ingest.core import Accepted, Rejected, find_files, read_articles
 from services.kafka import (
     UNREACHABLE,
@@ -23,7 +24,9 @@ from services.settings import Settings
 
 @dataclass
 class IngestReport:
-    sent: list[str] = field(default_factory=list)  # article ids the broker acknowledged
+    # Keys (`services.identity.article_key`: source and id) of the articles the broker
+    # acknowledged: the ids they go by in stories and dead letters downstream.
+    sent: list[str] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (where, broker error)
 
@@ -101,7 +104,8 @@ def ingest(
                                   f"{escape(too_big.reason)}")
                     continue
                 future = producer.send(topic, key=item.article.source.encode(), value=value)
-                pending.append((item.where, item.article.id, future))
+                key = article_key(item.article.source, item.article.id)
+                pending.append((item.where, key, future))
             if last_file is not None:
                 progress.advance(task)
             producer.flush()

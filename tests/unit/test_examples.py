@@ -21,6 +21,7 @@ from services.clean.core import clean
 from services.clean.memory import SourceMemory
 from services.cluster.clock import ShardClock, closed_by_tick
 from services.cluster.core import ClusterConfig, StoryClusterer
+from services.identity import article_key
 from services.enrich.core import enrich_batch, load_nlp
 from services.settings import Settings
 from services.stage import encode_letter
@@ -54,7 +55,7 @@ def test_example_is_valid_and_passes_its_stage(path: Path, nlp: Language) -> Non
     if topic is Topic.RAW:
         assert isinstance(message, RawArticleV1)
         article = clean(message, SourceMemory({}, {}), max_body_chars=200_000)
-        assert article.id == message.id and article.body
+        assert article.id == article_key(message.source, message.id) and article.body
     elif topic is Topic.CLEAN:
         assert isinstance(message, CleanArticleV1)
         [enriched] = enrich_batch([message], nlp)

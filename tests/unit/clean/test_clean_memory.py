@@ -117,7 +117,7 @@ def test_stores_are_written_by_assignment_with_json_values_and_bounded() -> None
     # Written for the source's first article and when its lines reach the cut (the third),
     # not for the second, which changed no cut.
     assert templates.assigned == ["valley-news", "valley-news"]
-    assert fingerprints.assigned == ["a0", "a1", "a2"]
+    assert fingerprints.assigned == ["valley-news/a0", "valley-news/a1", "valley-news/a2"]
     assert PROMO not in clean(_raw("a3", _page(STORIES[3])), memory, max_body_chars=10_000).body
 
     many = "\n".join(
@@ -169,8 +169,8 @@ def test_a_republished_copy_points_at_the_first_and_an_unrelated_story_does_not(
         memory, max_body_chars=10_000,
     )
     assert first.duplicate_of is None
-    assert second.duplicate_of == "wire-1"
-    assert exact.duplicate_of == "wire-1"
+    assert second.duplicate_of == "agency/wire-1"
+    assert exact.duplicate_of == "agency/wire-1"
     assert other.duplicate_of is None
 
 
@@ -183,7 +183,7 @@ def test_duplicates_are_found_after_a_restart_and_a_redelivery_keeps_its_answer(
         json.loads(json.dumps(templates)), json.loads(json.dumps(fingerprints))
     )
     again = clean(_raw("wire-2", story), restarted, max_body_chars=10_000)
-    assert again.duplicate_of == "wire-1"
+    assert again.duplicate_of == "valley-news/wire-1"
     # The first copy delivered twice (a replay) is still the original, not its own duplicate.
     replay = clean(_raw("wire-1", story), restarted, max_body_chars=10_000)
     assert replay.duplicate_of is None
@@ -217,20 +217,22 @@ def test_fingerprints_older_than_the_window_are_deleted_and_no_longer_match() ->
     clean(_at("wire-1", story, 0), memory, max_body_chars=10_000)
     clean(_at("wire-2", other, 20), memory, max_body_chars=10_000)
     within = clean(_at("paper-1", story, 23), memory, max_body_chars=10_000)
-    assert within.duplicate_of == "wire-1"
+    assert within.duplicate_of == "agency/wire-1"
     assert fingerprints.deleted == []
 
     # 30 hours after the first copy: it and its republication at hour 23 are 7 hours apart,
     # so the republication's fingerprint is still there and this copy points at its original.
     later = clean(_at("paper-2", story, 30), memory, max_body_chars=10_000)
-    assert fingerprints.deleted == ["wire-1"]
-    assert later.duplicate_of == "wire-1"
+    assert fingerprints.deleted == ["agency/wire-1"]
+    assert later.duplicate_of == "agency/wire-1"
 
     # A week on, every earlier fingerprint is gone: the same body is news again.
     week = clean(_at("paper-3", story, 24 * 7), memory, max_body_chars=10_000)
     assert week.duplicate_of is None
-    assert sorted(fingerprints) == ["paper-3"]
-    assert sorted(fingerprints.deleted) == ["paper-1", "paper-2", "wire-1", "wire-2"]
+    assert sorted(fingerprints) == ["agency/paper-3"]
+    assert sorted(fingerprints.deleted) == [
+        "agency/paper-1", "agency/paper-2", "agency/wire-1", "agency/wire-2"
+    ]
 
 
 def test_a_restarted_memory_forgets_by_the_stored_ingest_times() -> None:
@@ -243,7 +245,7 @@ def test_a_restarted_memory_forgets_by_the_stored_ingest_times() -> None:
         id="paper-9", source="paper", text=story, ingested_at=NOW + timedelta(hours=25)
     )
     assert clean(late, restarted, max_body_chars=10_000).duplicate_of is None
-    assert sorted(restarted.fingerprints) == ["paper-9"]
+    assert sorted(restarted.fingerprints) == ["paper/paper-9"]
 
 
 def test_only_the_current_partitions_fingerprints_are_deleted() -> None:
@@ -259,11 +261,11 @@ def test_only_the_current_partitions_fingerprints_are_deleted() -> None:
     memory.partition = 1
     clean(_at("p1-new", other, 48), memory, max_body_chars=10_000)
     assert fingerprints.deleted == []
-    assert fingerprints["p1-new"]["partition"] == 1
+    assert fingerprints["agency/p1-new"]["partition"] == 1
     memory.partition = 0
     third = " ".join(" ".join(paragraphs) for paragraphs in STORIES[3:])
     clean(_at("p0-new", third, 49), memory, max_body_chars=10_000)
-    assert fingerprints.deleted == ["p0-old"]
+    assert fingerprints.deleted == ["agency/p0-old"]
 
 
 _EVICTION_RUN = """

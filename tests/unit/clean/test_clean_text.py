@@ -133,7 +133,7 @@ def test_a_republished_copy_matches_a_fingerprint_stored_by_an_earlier_release()
     raw = RawArticleV1(id="copy", source="other-outlet", text=page, ingested_at=NOW)
     article = clean(raw, memory, max_body_chars=100_000, now=NOW)
     assert article.duplicate_of == "first"
-    assert memory.fingerprints["copy"]["minhash"] == STORED_FINGERPRINT
+    assert memory.fingerprints["other-outlet/copy"]["minhash"] == STORED_FINGERPRINT
 
 
 MENU = ["Home", "World", "Sport", "Share on Facebook", "Contact us"]
@@ -219,7 +219,7 @@ def test_the_fingerprint_is_of_the_body_as_published() -> None:
     body = clean(raw, memory, max_body_chars=100_000, now=NOW).body
     assert "reopened" in body and "Monday. Three" in body and "ΚΛΕΙΣΤΟΣ" in body
     expected = dedup.signature(words(body.lower())).hashvalues.tolist()
-    assert memory.fingerprints["page"]["minhash"] == expected
+    assert memory.fingerprints["harbour-news/page"]["minhash"] == expected
 
 
 def test_every_blank_but_the_space_makes_a_line_unprintable() -> None:
