@@ -78,8 +78,11 @@ def run(broker: Settings, shared: Path, tmp_path_factory: pytest.TempPathFactory
         ), "the pipeline did not place every article"
         # Let counters settle (the last messages' metrics are updated after their send).
         time.sleep(1.0)
-        yield Run(settings, pipeline, board, {p.stem for p in seeds.glob("*.txt")},
-                  set(report.sent))
+        # Ids downstream are keys (source/id): the seeds' are those whose id is a seed file's.
+        stems = {p.stem for p in seeds.glob("*.txt")}
+        seed_ids = {key for key in report.sent if key.split("/", 1)[1] in stems}
+        assert len(seed_ids) == len(stems)
+        yield Run(settings, pipeline, board, seed_ids, set(report.sent))
         board.close()
 
 
