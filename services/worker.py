@@ -9,6 +9,7 @@ from pathlib import Path
 import faust
 from prometheus_client import start_http_server
 
+from services import faust_patches
 from services.app import Stage, build_app
 from services.kafka import create_topics
 from services.metrics import REGISTRY
@@ -34,6 +35,8 @@ def run_worker(stage: Stage, settings: Settings, loglevel: str = "info") -> None
     has the configured partitions even when no one ran `storywire topics create`, and the
     stage's table changelogs with them.
     """
+    # Before faust starts: its table recovery can otherwise drop copy waiting at a restart.
+    faust_patches.apply()
     app = build_app(settings, stage)  # builds only: nothing connects before the worker runs
     changelogs = [table.changelog_topic.get_topic_name() for table in app.tables.values()]
     create_topics(settings, changelogs)
