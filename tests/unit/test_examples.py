@@ -21,8 +21,8 @@ from services.clean.core import clean
 from services.clean.memory import SourceMemory
 from services.cluster.clock import ShardClock, closed_by_tick
 from services.cluster.core import ClusterConfig, StoryClusterer
-from services.identity import article_key
 from services.enrich.core import enrich_batch, load_nlp
+from services.identity import article_key
 from services.settings import Settings
 from services.stage import encode_letter
 from services.tail.render import dead_letter_line, story_line
