@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import services.cluster
-from services.cluster.bench import DEV, MODEL
+from lab.bench.cluster import DEV, MODEL
 from services.cluster.compiled import MANIFEST, SOURCE_DIR, build_for, describe, manifest
 from tests.conftest import REPO
 
@@ -78,8 +78,8 @@ def test_the_modules_come_from_where_compiled_says() -> None:
 def _replay_digest(shared: Path, out: Path) -> str:
     """Cluster the first `DEV_LINES` dev articles in a seeded order; the hash of every event
     and of the final stories and records."""
+    from lab.cluster.evaluate import enriched_articles
     from services.cluster.core import ClusterConfig, StoryClusterer
-    from services.cluster.evaluate import enriched_articles
     from services.enrich.core import NER_BODY_CHARS
 
     subset = out / "dev-head.jsonl"

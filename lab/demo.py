@@ -14,12 +14,12 @@ from pathlib import Path
 
 from rich.console import Console
 
+from lab.pipeline import LocalPipeline, free_port_block
+from lab.story_view import StoryBoard
 from schemas.stories import StoryEventV1
 from services.ingest.producer import ingest
 from services.kafka import create_topics
-from services.pipeline import LocalPipeline, free_port_block
 from services.settings import Settings
-from services.story_view import StoryBoard
 
 
 def sample_ecb(path: Path, count: int, seed: int = 7) -> list[dict[str, object]]:

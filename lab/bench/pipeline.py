@@ -34,6 +34,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from lab.pipeline import LocalPipeline, WorkerFailed, free_port_block
+from lab.story_view import StoryBoard, article_id_of
 from schemas.articles import CleanArticleV1, EnrichedArticleV1, RawArticleV1
 from schemas.topics import Topic
 from services.clean.core import clean
@@ -41,9 +43,7 @@ from services.clean.memory import SourceMemory
 from services.enrich.core import NER_BODY_CHARS, enrich_batch, load_nlp, ner_text
 from services.errors import InvalidArticle
 from services.kafka import admin_client, create_topics, delete_run_topics, run_topic_marks
-from services.pipeline import LocalPipeline, WorkerFailed, free_port_block
 from services.settings import Settings
-from services.story_view import StoryBoard, article_id_of
 
 TARGET_WORDS = 500
 SOURCES = 32  # outlets the benchmark copy is spread over (articles.raw is keyed by source)
@@ -905,8 +905,9 @@ def write_markdown(figures: dict[str, Any], path: Path) -> None:
         lines += [
             "# Benchmarks",
             "",
-            "Written by `storywire bench --write-docs` (`python -m services.bench`): real broker,",
-            "real worker processes, ~500-word articles from `shared/data`. Newest run last.",
+            "Written by `storywire bench --write-docs` (`python -m lab.bench.pipeline`):",
+            "real broker, real worker processes, ~500-word articles from `shared/data`. Newest run",
+            "last.",
             "",
         ]
     lines += [
@@ -928,7 +929,7 @@ def write_markdown(figures: dict[str, Any], path: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.bench", description=__doc__.split(
+    parser = argparse.ArgumentParser(prog="python -m lab.bench.pipeline", description=__doc__.split(
         "\n\n")[0])
     parser.add_argument("--shared", type=Path, default=Path("../shared"),
                         help="the shared data folder (default ../shared)")

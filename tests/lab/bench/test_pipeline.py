@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.bench import TARGET_WORDS, compose_articles, percentile, summary_line, word_count
+from lab.bench.pipeline import TARGET_WORDS, compose_articles, percentile, summary_line, word_count
 
 # Literal copy: one short wire item, one long feature of several paragraphs, one without title.
 SHORT = ("Kerry meets Putin in Moscow", "John Kerry met Vladimir Putin in Moscow on Thursday. "
