@@ -30,7 +30,7 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import NewTopic
 
-from lab.bench.pipeline import broker_pid, cpu_seconds
+from lab.bench.measure import broker_pid, cpu_seconds
 from services.ingest.producer import make_producer
 from services.kafka import admin_client, client_config
 from services.settings import Settings
