@@ -16,11 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from lab.bench.articles import BenchArticle
+from lab.chain import clean_all, enrich_all
 from schemas.articles import CleanArticleV1, EnrichedArticleV1
-from services.clean.core import clean
-from services.clean.memory import SourceMemory
-from services.enrich.core import NER_BODY_CHARS, enrich_batch, load_nlp, ner_text
-from services.errors import InvalidArticle
+from services.enrich.core import NER_BODY_CHARS, load_nlp, ner_text
 from services.kafka import admin_client, run_topic_marks
 from services.settings import Settings
 
@@ -44,30 +42,6 @@ def percentile(values: Sequence[float], q: float) -> float:
 # --- bare NLP ------------------------------------------------------------------------------
 
 
-def clean_all(articles: Sequence[BenchArticle], max_body_chars: int) -> list[CleanArticleV1]:
-    """The articles through the clean core (one memory, as one clean worker would hold)."""
-    memory = SourceMemory(templates={}, fingerprints={})
-    now = datetime.now(UTC)
-    cleaned = []
-    for article in articles:
-        try:
-            cleaned.append(clean(article.raw(now), memory, max_body_chars=max_body_chars))
-        except InvalidArticle:
-            continue  # counted by the caller: len(cleaned) < len(articles)
-    return cleaned
-
-
-def _enrich_in_batches(
-    articles: Sequence[CleanArticleV1], nlp: Any, batch_size: int, body_chars: int | None
-) -> list[EnrichedArticleV1 | InvalidArticle]:
-    results: list[EnrichedArticleV1 | InvalidArticle] = []
-    for start in range(0, len(articles), batch_size):
-        results.extend(
-            enrich_batch(articles[start : start + batch_size], nlp, body_chars=body_chars)
-        )
-    return results
-
-
 def _bare_process(
     model: str,
     articles: list[CleanArticleV1],
@@ -78,11 +52,12 @@ def _bare_process(
 ) -> None:
     """One process of the multi-process bare measurement: load, wait for all, time the share."""
     nlp = load_nlp(model)
-    _enrich_in_batches(articles[:batch_size], nlp, batch_size, body_chars)  # warm caches
+    # Warm the caches first.
+    enrich_all(articles[:batch_size], nlp, batch_size=batch_size, body_chars=body_chars)
     ready.wait()
     started = time.monotonic()  # CLOCK_MONOTONIC: one clock for every process on the machine
     cpu_started = time.process_time()
-    _enrich_in_batches(articles, nlp, batch_size, body_chars)
+    enrich_all(articles, nlp, batch_size=batch_size, body_chars=body_chars)
     out.put((started, time.monotonic(), len(articles), time.process_time() - cpu_started))
 
 
@@ -138,26 +113,21 @@ class CoreCosts:
 def core_costs(
     articles: Sequence[BenchArticle], cleaned: list[CleanArticleV1], settings: Settings
 ) -> CoreCosts:
-    memory = SourceMemory(templates={}, fingerprints={})
     now = datetime.now(UTC)
     started = time.process_time()
-    for article in articles:
-        try:
-            clean(article.raw(now), memory, max_body_chars=settings.max_body_chars)
-        except InvalidArticle:
-            continue
+    clean_all([article.raw(now) for article in articles], max_body_chars=settings.max_body_chars)
     clean_ms = (time.process_time() - started) * 1000 / len(articles)
 
     nlp = load_nlp(settings.spacy_model)
     size = settings.enrich_batch_size
-    _enrich_in_batches(cleaned[:size], nlp, size, NER_BODY_CHARS)  # warm caches
+    enrich_all(cleaned[:size], nlp, batch_size=size)  # warm caches
     texts = [ner_text(article) for article in cleaned]
     started = time.process_time()
     for start in range(0, len(texts), size):
         list(nlp.pipe(texts[start : start + size], batch_size=size))
     ner_s = time.process_time() - started
     started = time.process_time()
-    enriched = _enrich_in_batches(cleaned, nlp, size, NER_BODY_CHARS)
+    enriched = enrich_all(cleaned, nlp, batch_size=size)
     enrich_s = time.process_time() - started
     good = [article for article in enriched if isinstance(article, EnrichedArticleV1)]
     started = time.process_time()
@@ -179,11 +149,11 @@ def body_chars_sweep(
     milliseconds per article, entities per article (what a shorter slice gives up)."""
     nlp = load_nlp(settings.spacy_model)
     size = settings.enrich_batch_size
-    _enrich_in_batches(cleaned[:size], nlp, size, NER_BODY_CHARS)  # warm caches
+    enrich_all(cleaned[:size], nlp, batch_size=size)  # warm caches
     rows = []
     for chars in values:
         started, cpu_started = time.perf_counter(), time.process_time()
-        enriched = _enrich_in_batches(cleaned, nlp, size, chars)
+        enriched = enrich_all(cleaned, nlp, batch_size=size, body_chars=chars)
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         good = [a for a in enriched if isinstance(a, EnrichedArticleV1)]
         rows.append({

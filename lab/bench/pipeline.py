@@ -35,7 +35,6 @@ from lab.bench.measure import (
     bare_throughput,
     body_chars_sweep,
     broker_pid,
-    clean_all,
     core_costs,
     cpu_seconds,
     machine,
@@ -43,6 +42,7 @@ from lab.bench.measure import (
     percentile,
     topic_bytes,
 )
+from lab.chain import clean_all
 from lab.pipeline import LocalPipeline, WorkerFailed, free_port_block
 from lab.story_view import StoryBoard, article_id_of
 from schemas.topics import Topic
@@ -373,7 +373,8 @@ def run_bench(
     words = sum(word_count(a.text) for a in articles) / len(articles)
 
     say(f"{len(articles)} articles of {words:.0f} words on average; bare NLP ...")
-    cleaned = clean_all(bare_set, settings.max_body_chars)
+    now = datetime.now(UTC)
+    cleaned = clean_all([a.raw(now) for a in bare_set], max_body_chars=settings.max_body_chars)
     costs = core_costs(bare_set, cleaned, settings)
     bare_1, bare_cpu_ms = bare_throughput(
         cleaned, settings.spacy_model, settings.enrich_batch_size
@@ -594,7 +595,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.sweep_body_chars:
         settings = Settings()
         articles = compose_articles(load_copy(args.shared), 200, run="sweep")
-        cleaned = clean_all(articles, settings.max_body_chars)
+        now = datetime.now(UTC)
+        cleaned = clean_all([a.raw(now) for a in articles], max_body_chars=settings.max_body_chars)
         for row in body_chars_sweep(cleaned, settings, [0, 300, 600, 1000, 2000, None]):
             print(f"body_chars={row['body_chars']}: {row['articles_per_s']:.1f} articles/s, "
                   f"{row['cpu_ms']:.1f} CPU ms/article, {row['entities']:.1f} entities/article")
