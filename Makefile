@@ -53,17 +53,17 @@ demo: install broker-start ## the whole pipeline on the seeds + unrelated ECB+ c
 test: install broker-start prometheus-install ## the whole suite: lint, types, schemas, unit and integration tests on the real broker
 	$(MAKE) --no-print-directory lint typecheck
 	$(BIN)/storywire schemas check
-	$(BIN)/pytest tests/unit -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no unit tests ran: failing" >&2; exit 1; fi; exit $$rc
+	$(BIN)/pytest tests/unit tests/lab -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no unit tests ran: failing" >&2; exit 1; fi; exit $$rc
 	$(BIN)/pytest tests/integration -q -m integration; rc=$$?; if [ $$rc -eq 5 ]; then echo "no integration tests ran: failing" >&2; exit 1; fi; exit $$rc
 
-test-unit: install ## unit tests only (no broker)
-	$(BIN)/pytest tests/unit -q
+test-unit: install ## unit tests of services/ and lab/ only (no broker)
+	$(BIN)/pytest tests/unit tests/lab -q
 
 lint: install ## ruff
 	$(BIN)/ruff check .
 
-typecheck: install ## mypy over services/, schemas/, scripts/ and tests/
-	$(BIN)/mypy services schemas scripts tests
+typecheck: install ## mypy over services/, schemas/, lab/ and tests/
+	$(BIN)/mypy services schemas lab tests
 
 schemas: install ## regenerate the checked-in JSON Schema files from the pydantic models
 	$(BIN)/storywire schemas write

@@ -2,7 +2,7 @@
 
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NoReturn
 
 import typer
 from rich.console import Console
@@ -41,6 +41,16 @@ out = Console()
 def _fail(message: str, code: int = 1) -> None:
     err.print(f"[red]error:[/red] {message}")
     raise typer.Exit(code)
+
+
+def _without_lab(error: ModuleNotFoundError) -> NoReturn:
+    """Exit with a clear word when `lab/` is not importable (the Docker image ships only what a
+    deployment runs); any other missing module is a real error and raised as it is."""
+    if error.name != "lab" and not (error.name or "").startswith("lab."):
+        raise error
+    err.print("[red]error:[/red] storywire eval/bench/demo need the lab package of a source "
+              "checkout (`make install` in a clone); this installation has only the services")
+    raise typer.Exit(2)
 
 
 @app.command()
@@ -242,7 +252,10 @@ def demo(
     Starts the three workers on fresh demo topics, feeds the copy in, shows progress while the
     stories form, prints them and the seeds' story in full, and stops the workers.
     """
-    from services.demo import run_demo
+    try:
+        from lab.demo import run_demo
+    except ModuleNotFoundError as error:
+        _without_lab(error)
     from services.kafka import BrokerUnavailable
 
     try:
@@ -265,7 +278,10 @@ def eval_cleaning(
     ] = 3,
 ) -> None:
     """Run the clean core over a folder of pages; print precision/recall/F1 and pages/s."""
-    from services.clean.evaluate import evaluate_cleaning
+    try:
+        from lab.clean.evaluate import evaluate_cleaning
+    except ModuleNotFoundError as error:
+        _without_lab(error)
 
     if input_kind not in ("text", "html"):
         _fail("--input must be text or html", 2)
@@ -295,11 +311,17 @@ def eval_clustering(
 
     use_build()  # before the cluster core's first import, as the worker does
     if through_kafka:
-        from services.cluster.through_kafka import evaluate_through_kafka
+        try:
+            from lab.cluster.through_kafka import evaluate_through_kafka
+        except ModuleNotFoundError as error:
+            _without_lab(error)
 
         evaluate_through_kafka(jsonl, out_path, seed, Settings(), extra=extra or ())
     else:
-        from services.cluster.evaluate import evaluate_clustering
+        try:
+            from lab.cluster.evaluate import evaluate_clustering
+        except ModuleNotFoundError as error:
+            _without_lab(error)
 
         evaluate_clustering(jsonl, out_path, seed, Settings().spacy_model, extra=extra or ())
 
@@ -312,7 +334,10 @@ def bench_cluster(
     from services.cluster.compiled import use_build
 
     use_build()  # before the cluster core's first import: the bench measures the build
-    from services.cluster.bench import bench_cluster as run
+    try:
+        from lab.bench.cluster import bench_cluster as run
+    except ModuleNotFoundError as error:
+        _without_lab(error)
 
     run(shared)
 
@@ -330,7 +355,10 @@ def bench_pipeline(
     Bare NLP vs end to end (1 and 2 enrich workers), ingest-to-story latency at a fixed load,
     peak RSS per worker; the last line sums it up for CI history.
     """
-    from services.bench import run_bench
+    try:
+        from lab.bench.pipeline import run_bench
+    except ModuleNotFoundError as error:
+        _without_lab(error)
     from services.kafka import BrokerUnavailable
 
     try:

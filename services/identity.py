@@ -12,3 +12,8 @@ def article_key(source: str, article_id: str) -> str:
     """
     escaped_source = source.replace("%", "%25").replace("/", "%2F")
     return f"{escaped_source}/{article_id}"
+
+
+def article_id_of(key: str) -> str:
+    """The id a source gave the article whose key is `key` (`article_key`'s inverse, part)."""
+    return key.split("/", 1)[1]

@@ -33,7 +33,7 @@ def split_sides(
     alike. Average linkage over those cosines cuts the articles in two; the story splits when
     the smaller side holds at least `split_min` articles and `split_share` of them, and the
     two sides' mean cross similarity is below `split_threshold` (fitted by
-    scripts/fit_cluster.py)."""
+    python -m lab.cluster.fit)."""
     n = len(records)
     if n < 2 * config.split_min:
         return None

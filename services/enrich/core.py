@@ -9,8 +9,8 @@ clustering within 0.01 B-cubed F1 of full-text NER. Measured on ECB+ dev, 2026-1
 core, fitted clusterer, orders 1/2/3): full text 0.878 / 0.892 / 0.887, 2000 characters
 0.880 / 0.890 / 0.885, 1000 characters 0.877 / 0.871 / 0.886 (worst order -0.007, mean
 -0.008), 600 characters 0.865 / 0.884 / 0.883 (worst order -0.013: too short). On ~500-word
-articles 1000 characters costs the NER about 40% of the full text (`python -m services.bench
---sweep-body-chars`). Reproduce with `python -m services.cluster.evaluate FILE --seed N
+articles 1000 characters costs the NER about 40% of the full text (`python -m lab.bench.pipeline
+--sweep-body-chars`). Reproduce with `python -m lab.cluster.evaluate FILE --seed N
 --ner-body-chars 0|1000`.
 """
 

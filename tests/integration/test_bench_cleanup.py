@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from kafka import KafkaAdminClient
 
-from services import bench
-from services.pipeline import WorkerFailed
+from lab.bench import pipeline as bench
+from lab.pipeline import WorkerFailed
 from services.settings import Settings
 
 pytestmark = pytest.mark.integration

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from services.cluster.evaluate import evaluate_clustering
-from services.cluster.through_kafka import evaluate_through_kafka
-from services.pipeline import free_port_block
+from lab.cluster.evaluate import evaluate_clustering
+from lab.cluster.through_kafka import evaluate_through_kafka
+from lab.pipeline import free_port_block
 from services.settings import Settings
 from tests.integration.conftest import ecb_sample
 

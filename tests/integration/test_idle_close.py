@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
+from lab.pipeline import LocalPipeline, free_port_block
+from lab.story_view import StoryBoard
 from services.ingest.producer import ingest
-from services.pipeline import LocalPipeline, free_port_block
 from services.settings import Settings
-from services.story_view import StoryBoard
 from tests.integration.conftest import fresh_settings
 
 pytestmark = pytest.mark.integration

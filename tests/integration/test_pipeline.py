@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from kafka import KafkaProducer
 
+from lab.pipeline import LocalPipeline, free_port_block
+from lab.story_view import StoryBoard
 from schemas.topics import Topic
 from services.ingest.producer import ingest
 from services.kafka import client_config
-from services.pipeline import LocalPipeline, free_port_block
 from services.settings import Settings
-from services.story_view import StoryBoard
 from tests.integration.conftest import ecb_sample, fresh_settings
 
 pytestmark = pytest.mark.integration

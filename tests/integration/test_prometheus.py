@@ -21,11 +21,11 @@ import pytest
 import yaml
 from kafka import KafkaProducer
 
+from lab.pipeline import LocalPipeline, free_port_block
 from schemas.topics import Topic
 from services.app import STAGES
 from services.ingest.producer import ingest
 from services.kafka import client_config
-from services.pipeline import LocalPipeline, free_port_block
 from services.settings import Settings
 from tests.conftest import REPO
 from tests.integration.conftest import fresh_settings

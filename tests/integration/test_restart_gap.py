@@ -20,8 +20,8 @@ import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 
+from lab.pipeline import settings_env
 from services.kafka import client_config
-from services.pipeline import settings_env
 from services.settings import Settings
 from tests.conftest import REPO
 from tests.integration import gap_worker

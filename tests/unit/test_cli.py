@@ -1,6 +1,7 @@
 """`storywire --help` and each command's: their prose reads as paragraphs in a terminal."""
 
 import re
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -38,3 +39,26 @@ def test_help_paragraphs_fill_the_terminal_width(args: list[str]) -> None:
         # breaks kept in the output leave short lines followed by a longer one.
         for line in paragraph[:-1]:
             assert len(line) > WIDTH - 20, paragraph
+
+
+LAB_COMMANDS = [
+    ["demo"],
+    ["eval", "cleaning", "."],
+    ["eval", "clustering", "gold.jsonl"],
+    ["eval", "clustering", "gold.jsonl", "--through-kafka"],
+    ["bench", "cluster"],
+    ["bench", "pipeline"],
+]
+
+
+@pytest.mark.parametrize("args", LAB_COMMANDS, ids=" ".join)
+def test_lab_commands_say_the_lab_is_missing_where_it_is(
+    args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As in the Docker image, which ships services/ but no lab/."""
+    for name in [name for name in sys.modules if name == "lab" or name.startswith("lab.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "lab", None)  # `import lab...` now fails as if absent
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "need the lab package of a source checkout" in " ".join(result.output.split())

@@ -122,9 +122,9 @@ def test_every_compiled_module_is_a_make_prerequisite() -> None:
 def _replay_digest(shared: Path, out: Path) -> str:
     """Cluster the first `DEV_LINES` dev articles in a seeded order; the hash of every event
     and of the final stories and records."""
-    from services.cluster.bench import DEV, MODEL
+    from lab.bench.cluster import DEV, MODEL
+    from lab.cluster.evaluate import enriched_articles
     from services.cluster.core import ClusterConfig, StoryClusterer
-    from services.cluster.evaluate import enriched_articles
     from services.enrich.core import NER_BODY_CHARS
 
     subset = out / "dev-head.jsonl"

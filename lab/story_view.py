@@ -13,6 +13,7 @@ from kafka import KafkaConsumer, TopicPartition
 from schemas.deadletter import DeadLetterV1
 from schemas.stories import StoryEventV1
 from schemas.topics import DEAD_LETTER_TOPICS, Topic
+from services.identity import article_key
 from services.kafka import UNREACHABLE, BrokerUnavailable, client_config, unreachable_message
 from services.settings import Settings
 
@@ -43,6 +44,7 @@ class StoryBoard:
             for p in sorted(self._consumer.partitions_for_topic(topic) or ())
         ]
         self._partitions = partitions
+        self.unreadable = 0  # messages on the topics that are no story event or dead letter
         self._consumer.assign(partitions)
         self._consumer.seek_to_beginning(*partitions)
 
@@ -53,7 +55,11 @@ class StoryBoard:
         for records in batches.values():
             for record in records:
                 if record.topic == self._stories_topic:
-                    story = StoryEventV1.model_validate_json(record.value)
+                    try:
+                        story = StoryEventV1.model_validate_json(record.value or b"")
+                    except ValueError:  # no story event: nothing storywire wrote; skipped
+                        self.unreadable += 1
+                        continue
                     events.append(story)
                     self._accounted.update(story.article_ids)
                     # The earliest event wins, whatever order the partitions are read in: after
@@ -67,7 +73,11 @@ class StoryBoard:
                     if known is None or known.version < story.version:
                         self.stories[story.story_id] = story
                 else:
-                    letter = DeadLetterV1.model_validate_json(record.value)
+                    try:
+                        letter = DeadLetterV1.model_validate_json(record.value or b"")
+                    except ValueError:
+                        self.unreadable += 1
+                        continue
                     self.dead_letters.append(letter)
                     self._accounted.add(article_id_of(letter))
         return events
@@ -117,8 +127,13 @@ class StoryBoard:
 
 
 def article_id_of(letter: DeadLetterV1) -> str:
-    """The id inside a dead letter's original message, if it has one."""
+    """The id inside a dead letter's original message, if it has one: as the pipeline names
+    the article (`article_key`), which for copy the clean stage refused is its source and id."""
     try:
-        return str(json.loads(letter.original).get("id", ""))
-    except (ValueError, AttributeError):
+        original = json.loads(letter.original)
+        article_id = str(original.get("id", ""))
+        if letter.stage == "clean" and original.get("source"):
+            return article_key(str(original["source"]), article_id)
+        return article_id
+    except (ValueError, AttributeError, RecursionError):
         return ""

@@ -19,10 +19,10 @@ from urllib.parse import urlparse
 from rich.console import Console
 from rich.progress import Progress
 
+from lab.clean.scoring import score_pages
 from schemas.articles import RawArticleV1
 from services.clean.core import clean, warm_up
 from services.clean.memory import SourceMemory
-from services.clean.scoring import score_pages
 from services.errors import InvalidArticle
 
 # The stage's default (services.settings); the eval must not read the environment.

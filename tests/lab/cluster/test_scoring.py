@@ -1,4 +1,4 @@
-"""services.cluster.scoring agrees with the shared referee (run as a subprocess)."""
+"""lab.cluster.scoring agrees with the shared referee (run as a subprocess)."""
 
 import json
 import random
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from services.cluster.scoring import bcubed, pairwise
+from lab.cluster.scoring import bcubed, pairwise
 
 
 def _referee_lines(shared: Path, gold: Path, predictions: Path) -> list[str]:

@@ -1,7 +1,7 @@
 """How fast one cluster shard assigns articles with 1k, 10k and 100k live stories.
 
 Live stories are synthesised from the real enriched ECB+ dev articles (cached by
-`services.cluster.evaluate`; the first run enriches them once). The clusterer first makes its
+`lab.cluster.evaluate`; the first run enriches them once). The clusterer first makes its
 stories of the corpus (fed once, in a seeded order): that is one "world", about 80 stories of
 1 to 60 articles each, the state a shard that took in that copy holds. Copy `w` of the world
 gives every word that makes a term a name of its own (a suffix: "quake" is "quakeqa" in world
@@ -29,7 +29,7 @@ CPU time moves with the neighbours' load (measured: the same code 1.4 to 2.1 ms 
 from one run to the next), so each size is timed over `PASSES` passes of fresh articles and the
 median pass is reported, every pass printed beside it.
 
-Usage: python -m services.cluster.bench [SHARED]  (the shared data folder, default ../shared)
+Usage: python -m lab.bench.cluster [SHARED]  (the shared data folder, default ../shared)
 (last line: `bench-cluster: live=100000 articles_per_s=N`)
 """
 
@@ -267,7 +267,7 @@ def bench_cluster(shared: Path = Path("../shared")) -> None:
     """Print the cost per article at 1k, 10k and 100k live stories, side by side; the last
     line is `bench-cluster: live=100000 articles_per_s=<n>`. `shared`: the shared data
     folder, which holds the ECB+ dev articles."""
-    from services.cluster.evaluate import enriched_articles
+    from lab.cluster.evaluate import enriched_articles
     from services.enrich.core import NER_BODY_CHARS
 
     articles, _, _ = enriched_articles([shared / DEV], MODEL, NER_BODY_CHARS, "fallback")

@@ -1,6 +1,7 @@
 """What three faust stages cost per message when they do nothing: the floor under `make bench`.
 
-Usage: .venv/bin/python scripts/faust_floor.py [--messages 3000] [--rate 0] [--tables] [--stages 3]
+Usage: .venv/bin/python -m lab.bench.faust_floor [--messages 3000] [--rate 0] [--tables]
+       [--stages 3]
 
 Three pass-through stages (`--stages`: fewer), each its own worker process as storywire's
 are (topic a -> b -> c -> d, raw bytes, two partitions, acks=all, the same faust settings
@@ -29,13 +30,11 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import NewTopic
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from services.bench import broker_pid, cpu_seconds  # noqa: E402 - after the sys.path line
-from services.ingest.producer import make_producer  # noqa: E402
-from services.kafka import admin_client, client_config  # noqa: E402
-from services.settings import Settings  # noqa: E402
-from services.worker import make_worker  # noqa: E402
+from lab.bench.measure import broker_pid, cpu_seconds
+from services.ingest.producer import make_producer
+from services.kafka import admin_client, client_config
+from services.settings import Settings
+from services.worker import make_worker
 
 MAX_STAGES = 3  # storywire's hops: clean, enrich, cluster
 TOPICS = "abcd"  # stage n reads TOPICS[n - 1] and writes TOPICS[n]
@@ -90,7 +89,7 @@ def measure(
     log_dir.mkdir(parents=True, exist_ok=True)
     workers = {
         stage: subprocess.Popen(
-            [sys.executable, __file__, "--stage", stage, "--prefix", prefix,
+            [sys.executable, "-m", "lab.bench.faust_floor", "--stage", stage, "--prefix", prefix,
              *(["--tables"] if tables else [])],
             stdout=(log_dir / f"{stage}.log").open("w"), stderr=subprocess.STDOUT,
         )

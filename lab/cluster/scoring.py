@@ -1,7 +1,7 @@
 """Story clustering scores: B-cubed and pairwise precision, recall and F1.
 
 The same definitions as the shared referee (`shared/eval/score_clusters.py`), so figures printed
-by `services.cluster.evaluate` can be quoted against it: an article the predictions miss counts
+by `lab.cluster.evaluate` can be quoted against it: an article the predictions miss counts
 as a story of its own; pairwise precision (recall) is 1.0 when there are no predicted (gold)
 pairs, and F1 is 0.0 when no pair is right.
 """

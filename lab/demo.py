@@ -14,12 +14,13 @@ from pathlib import Path
 
 from rich.console import Console
 
+from lab.pipeline import LocalPipeline, free_port_block
+from lab.story_view import StoryBoard
 from schemas.stories import StoryEventV1
+from services.identity import article_id_of
 from services.ingest.producer import ingest
 from services.kafka import create_topics
-from services.pipeline import LocalPipeline, free_port_block
 from services.settings import Settings
-from services.story_view import StoryBoard
 
 
 def sample_ecb(path: Path, count: int, seed: int = 7) -> list[dict[str, object]]:
@@ -74,7 +75,9 @@ def run_demo(settings: Settings, *, shared: Path, ecb_articles: int, console: Co
             return 1
         elapsed = time.monotonic() - started
         board.close()
-    seed_ids = {path.stem for path in seeds.glob("*.txt")}
+    # Ids downstream are keys (source/id): the seeds' are those whose id is a seed file's.
+    stems = {path.stem for path in seeds.glob("*.txt")}
+    seed_ids = {key for key in expected if article_id_of(key) in stems}
     print_stories(console, board.latest(), seed_ids, elapsed, len(expected))
     return 0
 

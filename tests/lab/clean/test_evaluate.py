@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from services.clean.evaluate import evaluate_cleaning
+from lab.clean.evaluate import evaluate_cleaning
 
 BODY = (
     "Russian President Vladimir Putin met U.S. Secretary of State John Kerry in Moscow on "

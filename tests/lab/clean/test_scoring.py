@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from services.clean.scoring import page_score, score_pages
+from lab.clean.scoring import page_score, score_pages
 
 REFEREE = Path(__file__).resolve().parents[3] / ".." / "shared" / "eval" / "score_extraction.py"
 GOLD = {

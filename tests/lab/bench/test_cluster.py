@@ -2,14 +2,14 @@
 
 from datetime import UTC, datetime
 
-from schemas.articles import EnrichedArticleV1, EntityV1
-from services.cluster.bench import (
+from lab.bench.cluster import (
     _article_in_world,
     _live_stories,
     _story_in_world,
     _suffix,
     _world_id,
 )
+from schemas.articles import EnrichedArticleV1, EntityV1
 from services.cluster.core import ClusterConfig, StoryClusterer
 
 T0 = datetime(2016, 3, 24, 9, 0, tzinfo=UTC)

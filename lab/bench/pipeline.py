@@ -18,11 +18,7 @@ Everything goes to fresh topics (a per-run prefix), so runs never see each other
 
 import argparse
 import json
-import multiprocessing
 import os
-import platform
-import random
-import re
 import subprocess
 import sys
 import threading
@@ -34,380 +30,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from schemas.articles import CleanArticleV1, EnrichedArticleV1, RawArticleV1
+from lab.bench.articles import BenchArticle, compose_articles, load_copy, word_count
+from lab.bench.measure import (
+    bare_throughput,
+    body_chars_sweep,
+    broker_pid,
+    core_costs,
+    cpu_seconds,
+    machine,
+    peak_rss_mb,
+    percentile,
+    topic_bytes,
+)
+from lab.chain import clean_all
+from lab.pipeline import LocalPipeline, WorkerFailed, free_port_block
+from lab.story_view import StoryBoard, article_id_of
 from schemas.topics import Topic
-from services.clean.core import clean
-from services.clean.memory import SourceMemory
-from services.enrich.core import NER_BODY_CHARS, enrich_batch, load_nlp, ner_text
-from services.errors import InvalidArticle
-from services.kafka import admin_client, create_topics, delete_run_topics, run_topic_marks
-from services.pipeline import LocalPipeline, WorkerFailed, free_port_block
+from services.kafka import admin_client, create_topics, delete_run_topics
 from services.settings import Settings
-from services.story_view import StoryBoard, article_id_of
-
-TARGET_WORDS = 500
-SOURCES = 32  # outlets the benchmark copy is spread over (articles.raw is keyed by source)
-_SENTENCE_END = re.compile(r"(?<=[.!?\"”])\s+")
-
-
-# --- benchmark copy ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BenchArticle:
-    """One benchmark article before ingest (`ingested_at` is stamped when it is sent)."""
-
-    id: str
-    source: str
-    title: str
-    text: str
-
-    def raw(self, ingested_at: datetime) -> RawArticleV1:
-        return RawArticleV1(
-            id=self.id, source=self.source, title=self.title, text=self.text,
-            ingested_at=ingested_at,
-        )
-
-
-def word_count(text: str) -> int:
-    return len(text.split())
-
-
-def load_copy(shared: Path) -> list[tuple[str, str]]:
-    """(headline, body) of every ECB+ dev article and every extraction ground-truth body."""
-    copy: list[tuple[str, str]] = []
-    with (shared / "data" / "ecbplus" / "articles.dev.jsonl").open(encoding="utf-8") as ecb:
-        for line in ecb:
-            if line.strip():
-                record = json.loads(line)
-                copy.append((record.get("title") or "", record["text"]))
-    truth = json.loads((shared / "data" / "extraction" / "ground-truth.json").read_text())
-    for page in truth.values():
-        body = page["articleBody"]
-        copy.append(("", body))
-    return [(title, body) for title, body in copy if word_count(body) >= 20]
-
-
-def _headline(title: str, body: str) -> str:
-    """The copy's own headline, else its first sentence (at most 14 words)."""
-    if title.strip():
-        return title.strip()
-    first = _SENTENCE_END.split(body.strip(), 1)[0]
-    return " ".join(first.split()[:14])
-
-
-def _cut(paragraph: str, words_wanted: int) -> str:
-    """The paragraph's leading sentences holding about `words_wanted` words (at least one)."""
-    kept: list[str] = []
-    count = 0
-    for sentence in _SENTENCE_END.split(paragraph):
-        if kept and count + word_count(sentence) / 2 > words_wanted:
-            break
-        kept.append(sentence)
-        count += word_count(sentence)
-    return " ".join(kept)
-
-
-def compose_articles(
-    copy: Sequence[tuple[str, str]],
-    count: int,
-    *,
-    run: str,
-    target_words: int = TARGET_WORDS,
-    seed: int = 6,
-) -> list[BenchArticle]:
-    """`count` articles of about `target_words` words each, with ids unique to `run`.
-
-    Each starts from a random piece of copy (its headline is that copy's) and goes on with the
-    paragraphs of further random pieces until it reaches the target, the last paragraph cut at
-    a sentence end. Short ECB+ articles and long feature bodies thus both become wire-length
-    articles, and no two articles share all their text.
-    """
-    chooser = random.Random(seed)
-    articles = []
-    for number in range(count):
-        title, body = copy[chooser.randrange(len(copy))]
-        paragraphs: list[str] = []
-        words = 0
-        piece = body
-        while words < target_words:
-            for paragraph in piece.split("\n\n"):
-                paragraph = " ".join(paragraph.split())
-                if not paragraph:
-                    continue
-                wanted = target_words - words
-                if word_count(paragraph) > wanted:
-                    paragraph = _cut(paragraph, wanted)
-                paragraphs.append(paragraph)
-                words += word_count(paragraph)
-                if words >= target_words:
-                    break
-            piece = copy[chooser.randrange(len(copy))][1]
-        articles.append(
-            BenchArticle(
-                id=f"bench-{run}-{number:06d}",
-                source=f"bench-wire-{number % SOURCES:02d}",
-                title=_headline(title, body),
-                text="\n\n".join(paragraphs),
-            )
-        )
-    return articles
-
-
-# --- figures -------------------------------------------------------------------------------
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The q-th percentile (0..100) with linear interpolation between closest ranks.
-
-    The same definition as numpy's default ("linear"), without numpy for a handful of floats.
-    """
-    if not values:
-        raise ValueError("percentile of no values")
-    if not 0 <= q <= 100:
-        raise ValueError(f"percentile {q} is outside 0..100")
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def summary_line(e2e: float, bare: float, p99_ms: float, rss_mb: float) -> str:
-    """The one line a script greps: throughputs in articles/s, latency in ms, RSS in MiB."""
-    ratio = e2e / bare if bare else 0.0
-    return (
-        f"bench: e2e={e2e:.1f} bare={bare:.1f} ratio={ratio:.2f} "
-        f"p99_ms={p99_ms:.0f} rss_mb={rss_mb:.0f}"
-    )
-
-
-# --- bare NLP ------------------------------------------------------------------------------
-
-
-def clean_all(articles: Sequence[BenchArticle], max_body_chars: int) -> list[CleanArticleV1]:
-    """The articles through the clean core (one memory, as one clean worker would hold)."""
-    memory = SourceMemory(templates={}, fingerprints={})
-    now = datetime.now(UTC)
-    cleaned = []
-    for article in articles:
-        try:
-            cleaned.append(clean(article.raw(now), memory, max_body_chars=max_body_chars))
-        except InvalidArticle:
-            continue  # counted by the caller: len(cleaned) < len(articles)
-    return cleaned
-
-
-def _enrich_in_batches(
-    articles: Sequence[CleanArticleV1], nlp: Any, batch_size: int, body_chars: int | None
-) -> list[EnrichedArticleV1 | InvalidArticle]:
-    results: list[EnrichedArticleV1 | InvalidArticle] = []
-    for start in range(0, len(articles), batch_size):
-        results.extend(
-            enrich_batch(articles[start : start + batch_size], nlp, body_chars=body_chars)
-        )
-    return results
-
-
-def _bare_process(
-    model: str,
-    articles: list[CleanArticleV1],
-    batch_size: int,
-    body_chars: int | None,
-    ready: Any,
-    out: Any,
-) -> None:
-    """One process of the multi-process bare measurement: load, wait for all, time the share."""
-    nlp = load_nlp(model)
-    _enrich_in_batches(articles[:batch_size], nlp, batch_size, body_chars)  # warm caches
-    ready.wait()
-    started = time.monotonic()  # CLOCK_MONOTONIC: one clock for every process on the machine
-    cpu_started = time.process_time()
-    _enrich_in_batches(articles, nlp, batch_size, body_chars)
-    out.put((started, time.monotonic(), len(articles), time.process_time() - cpu_started))
-
-
-def bare_throughput(
-    articles: list[CleanArticleV1],
-    model: str,
-    batch_size: int,
-    *,
-    processes: int = 1,
-    body_chars: int | None = NER_BODY_CHARS,
-) -> tuple[float, float]:
-    """Articles/s of `enrich_batch` over `articles` in `processes` processes (one model each),
-    and the CPU milliseconds it spent per article.
-
-    Wall time runs from the moment every process has its model loaded and warm to the moment
-    the last one finishes, so the figure compares with workers that are already up. The CPU
-    figure does not depend on what else the machine runs: set against an enrich worker's CPU
-    per article, it shows what the worker adds around the NLP.
-    """
-    context = multiprocessing.get_context("spawn")  # no forked copy of this process's state
-    ready = context.Barrier(processes)
-    out = context.Queue()
-    shares = [articles[index::processes] for index in range(processes)]
-    workers = [
-        context.Process(
-            target=_bare_process, args=(model, share, batch_size, body_chars, ready, out)
-        )
-        for share in shares
-    ]
-    for worker in workers:
-        worker.start()
-    timings = [out.get(timeout=1800) for _ in workers]
-    for worker in workers:
-        worker.join(timeout=60)
-    started = min(t[0] for t in timings)
-    finished = max(t[1] for t in timings)
-    count = sum(t[2] for t in timings)
-    return count / (finished - started), sum(t[3] for t in timings) * 1000 / count
-
-
-@dataclass
-class CoreCosts:
-    """CPU milliseconds per article of the in-process parts, one process, no broker.
-
-    CPU time rather than wall time, so the figures hold on a machine that is also busy."""
-
-    clean_ms: float
-    ner_ms: float  # nlp.pipe alone over the text the NER reads
-    enrich_ms: float  # the whole enrich_batch: nlp.pipe plus entities, keywords, the model
-    json_ms: float  # one decode + one encode of an enriched article (what each hop pays)
-
-
-def core_costs(
-    articles: Sequence[BenchArticle], cleaned: list[CleanArticleV1], settings: Settings
-) -> CoreCosts:
-    memory = SourceMemory(templates={}, fingerprints={})
-    now = datetime.now(UTC)
-    started = time.process_time()
-    for article in articles:
-        try:
-            clean(article.raw(now), memory, max_body_chars=settings.max_body_chars)
-        except InvalidArticle:
-            continue
-    clean_ms = (time.process_time() - started) * 1000 / len(articles)
-
-    nlp = load_nlp(settings.spacy_model)
-    size = settings.enrich_batch_size
-    _enrich_in_batches(cleaned[:size], nlp, size, NER_BODY_CHARS)  # warm caches
-    texts = [ner_text(article) for article in cleaned]
-    started = time.process_time()
-    for start in range(0, len(texts), size):
-        list(nlp.pipe(texts[start : start + size], batch_size=size))
-    ner_s = time.process_time() - started
-    started = time.process_time()
-    enriched = _enrich_in_batches(cleaned, nlp, size, NER_BODY_CHARS)
-    enrich_s = time.process_time() - started
-    good = [article for article in enriched if isinstance(article, EnrichedArticleV1)]
-    started = time.process_time()
-    for enriched_article in good:
-        EnrichedArticleV1.model_validate_json(enriched_article.model_dump_json().encode())
-    json_ms = (time.process_time() - started) * 1000 / max(len(good), 1)
-    return CoreCosts(
-        clean_ms=clean_ms,
-        ner_ms=ner_s * 1000 / len(cleaned),
-        enrich_ms=enrich_s * 1000 / len(cleaned),
-        json_ms=json_ms,
-    )
-
-
-def body_chars_sweep(
-    cleaned: list[CleanArticleV1], settings: Settings, values: Sequence[int | None]
-) -> list[dict[str, Any]]:
-    """Bare NLP (one process) for each body slice the NER could read: articles/s, CPU
-    milliseconds per article, entities per article (what a shorter slice gives up)."""
-    nlp = load_nlp(settings.spacy_model)
-    size = settings.enrich_batch_size
-    _enrich_in_batches(cleaned[:size], nlp, size, NER_BODY_CHARS)  # warm caches
-    rows = []
-    for chars in values:
-        started, cpu_started = time.perf_counter(), time.process_time()
-        enriched = _enrich_in_batches(cleaned, nlp, size, chars)
-        wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-        good = [a for a in enriched if isinstance(a, EnrichedArticleV1)]
-        rows.append({
-            "body_chars": chars,
-            "articles_per_s": len(cleaned) / wall,
-            "cpu_ms": cpu * 1000 / len(cleaned),
-            "entities": sum(len(a.entities) for a in good) / max(len(good), 1),
-        })
-    return rows
-
-
-# --- processes: RSS and CPU from /proc -----------------------------------------------------
-
-_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def peak_rss_mb(pid: int) -> float:
-    """The process's peak resident set (VmHWM) in MiB, from /proc (no psutil needed)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmHWM for process {pid}")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds the process has used so far."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2 :].split()  # the command name may hold spaces
-    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
-
-
-def broker_pid() -> int | None:
-    """The local Kafka broker's process, if it runs on this machine."""
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            command = (proc / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if b"kafka.Kafka" in command:
-            return int(proc.name)
-    return None
-
-
-def topic_bytes(settings: Settings) -> dict[str, int]:
-    """Bytes the broker holds for each of this run's topics (storywire's and faust's
-    changelogs), from the broker's log directories."""
-    run_marks = run_topic_marks(settings)
-    admin = admin_client(settings)
-    try:
-        sizes: dict[str, int] = {}
-        for broker in admin.describe_log_dirs():
-            for log_dir in broker["log_dirs"]:
-                for topic in log_dir["topics"]:
-                    name = topic["name"]
-                    if name.startswith(run_marks):
-                        size = sum(p["partition_size"] for p in topic["partitions"])
-                        short = name.removeprefix(run_marks[0]).removeprefix(run_marks[1])
-                        sizes[short] = sizes.get(short, 0) + size
-        return sizes
-    finally:
-        admin.close()
-
-
-def machine() -> dict[str, str]:
-    """nproc, CPU model and RAM, as the docs table names the machine."""
-    model = platform.processor() or "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            model = line.split(":", 1)[1].strip()
-            break
-    memory_kb = 0
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemTotal:"):
-            memory_kb = int(line.split()[1])
-    return {
-        "nproc": str(os.cpu_count()),
-        "cpu": model,
-        "ram": f"{memory_kb / 1024 / 1024:.1f} GiB",
-        "load": " ".join(f"{value:.2f}" for value in os.getloadavg()),
-    }
-
 
 # --- the pipeline --------------------------------------------------------------------------
 
@@ -581,7 +221,7 @@ def run_burst(
         processes["broker"] = broker
     cpu_before = {name: cpu_seconds(pid) for name, pid in processes.items()}
     bench_before = sum(os.times()[:2])
-    ids = [article.id for article in articles]
+    ids = [article.key for article in articles]
     messages_before = clock.messages()
     sender_result: list[tuple[float, float]] = []
     sender = threading.Thread(
@@ -649,7 +289,7 @@ def run_latency(
                     topic, key=article.source.encode(), value=raw.model_dump_json().encode()
                 )
                 with lock:
-                    sent[article.id] = ingested_at.timestamp()
+                    sent[article.key] = ingested_at.timestamp()
             producer.flush()
         finally:
             producer.close(timeout=10)
@@ -662,7 +302,7 @@ def run_latency(
         pipeline.check()
         sender.join(timeout=0.5)
     missing = clock.wait_for(
-        [a.id for a in articles], pipeline, timeout_s=60, messages_before=messages_before
+        [a.key for a in articles], pipeline, timeout_s=60, messages_before=messages_before
     )
     latencies = [
         (clock.first_seen[article_id] - ingested) * 1000
@@ -733,7 +373,8 @@ def run_bench(
     words = sum(word_count(a.text) for a in articles) / len(articles)
 
     say(f"{len(articles)} articles of {words:.0f} words on average; bare NLP ...")
-    cleaned = clean_all(bare_set, settings.max_body_chars)
+    now = datetime.now(UTC)
+    cleaned = clean_all([a.raw(now) for a in bare_set], max_body_chars=settings.max_body_chars)
     costs = core_costs(bare_set, cleaned, settings)
     bare_1, bare_cpu_ms = bare_throughput(
         cleaned, settings.spacy_model, settings.enrich_batch_size
@@ -763,7 +404,7 @@ def run_bench(
             clock = StoryClock(settings)
             try:
                 send_all(settings, warmup[:8])
-                if clock.wait_for([a.id for a in warmup[:8]], pipeline, timeout_s=300):
+                if clock.wait_for([a.key for a in warmup[:8]], pipeline, timeout_s=300):
                     raise WorkerFailed("the warm-up articles reached no story in 300 s")
                 wait_for_group(settings, "enrich", 1)
                 idle = idle_cpu_percent(pipeline)
@@ -773,7 +414,7 @@ def run_bench(
                 pipeline.add_enrich_worker()
                 wait_for_group(settings, "enrich", 2, timeout_s=180)
                 send_all(settings, warmup[8:])
-                if clock.wait_for([a.id for a in warmup[8:]], pipeline, timeout_s=300):
+                if clock.wait_for([a.key for a in warmup[8:]], pipeline, timeout_s=300):
                     raise WorkerFailed("the second warm-up reached no story in 300 s")
                 time.sleep(3)  # the new worker's model is loaded off the loop after it joins
                 results.append(run_burst(settings, pipeline, clock, bursts[1], timeout_s=900))
@@ -821,6 +462,15 @@ def run_bench(
 
 
 # --- output --------------------------------------------------------------------------------
+
+
+def summary_line(e2e: float, bare: float, p99_ms: float, rss_mb: float) -> str:
+    """The one line a script greps: throughputs in articles/s, latency in ms, RSS in MiB."""
+    ratio = e2e / bare if bare else 0.0
+    return (
+        f"bench: e2e={e2e:.1f} bare={bare:.1f} ratio={ratio:.2f} "
+        f"p99_ms={p99_ms:.0f} rss_mb={rss_mb:.0f}"
+    )
 
 
 def table_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
@@ -905,8 +555,9 @@ def write_markdown(figures: dict[str, Any], path: Path) -> None:
         lines += [
             "# Benchmarks",
             "",
-            "Written by `storywire bench --write-docs` (`python -m services.bench`): real broker,",
-            "real worker processes, ~500-word articles from `shared/data`. Newest run last.",
+            "Written by `storywire bench --write-docs` (`python -m lab.bench.pipeline`):",
+            "real broker, real worker processes, ~500-word articles from `shared/data`. Newest run",
+            "last.",
             "",
         ]
     lines += [
@@ -928,7 +579,7 @@ def write_markdown(figures: dict[str, Any], path: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.bench", description=__doc__.split(
+    parser = argparse.ArgumentParser(prog="python -m lab.bench.pipeline", description=__doc__.split(
         "\n\n")[0])
     parser.add_argument("--shared", type=Path, default=Path("../shared"),
                         help="the shared data folder (default ../shared)")
@@ -944,7 +595,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.sweep_body_chars:
         settings = Settings()
         articles = compose_articles(load_copy(args.shared), 200, run="sweep")
-        cleaned = clean_all(articles, settings.max_body_chars)
+        now = datetime.now(UTC)
+        cleaned = clean_all([a.raw(now) for a in articles], max_body_chars=settings.max_body_chars)
         for row in body_chars_sweep(cleaned, settings, [0, 300, 600, 1000, 2000, None]):
             print(f"body_chars={row['body_chars']}: {row['articles_per_s']:.1f} articles/s, "
                   f"{row['cpu_ms']:.1f} CPU ms/article, {row['entities']:.1f} entities/article")

@@ -1,6 +1,6 @@
 """How far the clusterer's signals can go when the decision procedure is not the limit.
 
-Usage: .venv/bin/python scripts/cluster_ceiling.py [FILE.jsonl] [--seed 1] [--split]
+Usage: .venv/bin/python -m lab.cluster.ceiling [FILE.jsonl] [--seed 1] [--split]
 
 Every article becomes a one-article story of one clusterer (IDF over all of them), and every
 ordered pair of articles gets the join score's features (`StoryClusterer.features`), symmetrised.
@@ -28,7 +28,6 @@ story's articles apart from each other.)
 
 import argparse
 import random
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -37,17 +36,15 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 from sklearn.linear_model import LogisticRegression
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from schemas.articles import EnrichedArticleV1  # noqa: E402 - after the sys.path line above
-from services.cluster.core import ClusterConfig, StoryClusterer, story_id_for  # noqa: E402
-from services.cluster.evaluate import (  # noqa: E402
+from lab.cluster.evaluate import (
     SEED_EVENT,
     cluster_in_order,
     enriched_articles,
 )
-from services.cluster.scoring import bcubed  # noqa: E402
-from services.enrich.core import NER_BODY_CHARS  # noqa: E402
+from lab.cluster.scoring import bcubed
+from schemas.articles import EnrichedArticleV1
+from services.cluster.core import ClusterConfig, StoryClusterer, story_id_for
+from services.enrich.core import NER_BODY_CHARS
 
 SHARED = Path("../shared")  # run from the repo root
 DEV = SHARED / "data/ecbplus/articles.dev.jsonl"

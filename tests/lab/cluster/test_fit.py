@@ -2,7 +2,7 @@
 holds, it comes out byte for byte the same (so a fit that gives the same numbers changes
 nothing, and a hand edit shows here)."""
 
-from scripts.fit_cluster import FITTED_PATH, fitted_module, fitted_values
+from lab.cluster.fit import FITTED_PATH, fitted_module, fitted_values
 from services.cluster.compiled import SOURCE_DIR
 from services.cluster.config import ClusterConfig
 

@@ -1,6 +1,6 @@
 """Fit the story clusterer's join score on ECB+ dev and report cross-validated figures.
 
-Usage: .venv/bin/python scripts/fit_cluster.py [FILE.jsonl] [--folds 5] [--seeds 1 2 3]
+Usage: .venv/bin/python -m lab.cluster.fit [FILE.jsonl] [--folds 5] [--seeds 1 2 3]
        [--threshold-seeds 1 2 3 4 5 6] [--ner-body-chars N] [--drop FEATURE ...] [--jobs 2]
        [--fold-seed 0] [--write]
 
@@ -30,7 +30,7 @@ Usage: .venv/bin/python scripts/fit_cluster.py [FILE.jsonl] [--folds 5] [--seeds
 `--write` writes the fitted numbers into services/cluster/fitted.py (`write_fitted`).
 
 `--ner-body-chars` fits for enrichment that reads that many body characters (0: all), as
-`services.cluster.evaluate --ner-body-chars` evaluates. `--drop` pins features' weights at 0
+`lab.cluster.evaluate --ner-body-chars` evaluates. `--drop` pins features' weights at 0
 (an ablation: what the others do without them). `--jobs` fits the folds in parallel processes.
 
 `--baseline` instead replays the README's reference clusterer on the same cached articles and
@@ -43,7 +43,6 @@ import argparse
 import math
 import multiprocessing
 import random
-import sys
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -52,24 +51,22 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from schemas.articles import EnrichedArticleV1  # noqa: E402 - after the sys.path line above
-from services.cluster.core import (  # noqa: E402
-    FEATURES,
-    ClusterConfig,
-    StoryClusterer,
-    _Article,
-)
-from services.cluster.evaluate import (  # noqa: E402
+from lab.cluster.evaluate import (
     SEED_EVENT,
     cluster_in_order,
     enriched_articles,
     seeds_check,
 )
-from services.cluster.scoring import bcubed  # noqa: E402
-from services.cluster.text import term_counts  # noqa: E402
-from services.enrich.core import NER_BODY_CHARS  # noqa: E402
+from lab.cluster.scoring import bcubed
+from schemas.articles import EnrichedArticleV1
+from services.cluster.core import (
+    FEATURES,
+    ClusterConfig,
+    StoryClusterer,
+    _Article,
+)
+from services.cluster.text import term_counts
+from services.enrich.core import NER_BODY_CHARS
 
 SHARED = Path("../shared")  # run from the repo root, as the Makefile does
 DEV = SHARED / "data/ecbplus/articles.dev.jsonl"
@@ -331,7 +328,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--cleaner", choices=["core", "fallback"], default="core")
     parser.add_argument(
         "--extra", type=Path, action="append", default=None,
-        help="copy mixed in as `services.cluster.evaluate --extra` does (default: the seeds),"
+        help="copy mixed in as `lab.cluster.evaluate --extra` does (default: the seeds),"
         " so the fitted orders are the evaluated ones; always in the training folds",
     )
     parser.add_argument(
@@ -418,7 +415,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"wrote {FITTED_PATH}")
 
 
-FITTED_PATH = Path(__file__).resolve().parents[1] / "services" / "cluster" / "fitted.py"
+FITTED_PATH = Path(__file__).resolve().parents[2] / "services" / "cluster" / "fitted.py"
 FITTED_HEADER = """# written by `python -m lab.cluster.fit --write`; do not edit by hand
 \"\"\"The cluster core's fitted numbers: the join score's weights (in `config.FEATURES` order)
 and its thresholds, fitted on ECB+ dev topics.\"\"\"

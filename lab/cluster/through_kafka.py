@@ -17,13 +17,13 @@ from typing import Any
 
 from rich.console import Console
 
-from services.cluster.evaluate import read_gold, seeds_check
-from services.cluster.scoring import bcubed, pairwise
+from lab.cluster.evaluate import read_gold, referee_ids, seeds_check
+from lab.cluster.scoring import bcubed, pairwise
+from lab.pipeline import LocalPipeline, free_port_block
+from lab.story_view import StoryBoard
 from services.ingest.producer import ingest
 from services.kafka import create_topics, delete_run_topics
-from services.pipeline import LocalPipeline, free_port_block
 from services.settings import Settings
-from services.story_view import StoryBoard
 
 
 def evaluate_through_kafka(
@@ -81,7 +81,9 @@ def evaluate_through_kafka(
     predicted = board.assignments()
     b, p = bcubed(gold, predicted), pairwise(gold, predicted)
     if out is not None:
-        out.write_text(json.dumps(predicted, indent=0, sort_keys=True), encoding="utf-8")
+        out.write_text(
+            json.dumps(referee_ids(predicted), indent=0, sort_keys=True), encoding="utf-8"
+        )
     result: dict[str, Any] = {
         "bcubed": b._asdict(), "pairwise": p._asdict(), "predicted": predicted
     }

@@ -1,0 +1,1 @@
+"""Speed benchmarks: the whole pipeline on the broker, the cluster core, faust's own floor."""

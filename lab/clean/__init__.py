@@ -1,0 +1,1 @@
+"""The clean stage measured: the extraction benchmark, its referee and threshold fitting."""

@@ -1,0 +1,1 @@
+"""The cluster stage measured: ECB+ replays, the referee, weight fitting and the ceiling."""
