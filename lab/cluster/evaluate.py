@@ -146,7 +146,8 @@ def enriched_articles(
         for file in files:
             digest.update(file.name.encode())
             digest.update(file.read_bytes())
-    code = _code_hash("enrich") + (_code_hash("clean") if cleaner == "core" else "fallback")
+    # services/*.py too: the shared modules (identity, words, errors) shape the articles.
+    code = _code_hash(".", "enrich") + (_code_hash("clean") if cleaner == "core" else "fallback")
     code += hashlib.sha256(Path(chain.__file__).read_bytes()).hexdigest()  # how they are chained
     digest.update(f"{model}|{ner_body_chars}|{code}".encode())
     raws, gold = read_gold(paths)
