@@ -77,7 +77,8 @@ class Findings:
         found = [f"lost: {item}" for item in self.lost]
         found += [f"doubled: {item}" for item in self.doubled]
         found += [f"misplaced: {item}" for item in self.misplaced]
-        found += [f"closed early: {item}" for item in self.closed]
+        if self.closed:
+            found.append(f"closed early: {len(self.closed)} stories, e.g. {self.closed[:3]}")
         found += [f"stalled: {item}" for item in self.stalled]
         found += [f"crash: {item}" for item in self.crashes]
         if self.audit is not None and self.audit.get("exit_code") not in (0, None):
@@ -143,8 +144,9 @@ def lag(settings: Settings) -> dict[str, int]:
                 for p in sorted(consumer.partitions_for_topic(settings.topic(topic)) or ())
             ]
             ends = consumer.end_offsets(partitions)
+            group = settings.group(stage)
             committed: dict[TopicPartition, OffsetAndMetadata] = (
-                admin.list_consumer_group_offsets(settings.group(stage))
+                admin.list_group_offsets({group: None}).get(group, {})
             )
             behind[stage] = sum(
                 end - (committed[tp].offset if tp in committed else 0) for tp, end in ends.items()
@@ -283,20 +285,22 @@ def account(
 
 
 def worker_crashes(log_dir: Path) -> list[str]:
-    """Tracebacks and faust agent crashes in the worker logs: `file:line: text`, the first
-    line of each, with the exception line that ends a traceback."""
+    """Tracebacks and faust agent crashes in the worker logs, one line each:
+    `file:line: the log line | the exception the traceback ended with`."""
     found = []
     for log in sorted(log_dir.glob("*.log")):
         lines = log.read_text(errors="replace").splitlines()
         for number, line in enumerate(lines, 1):
-            if "Traceback" in line or "crashed" in line.lower():
-                # The exception a traceback ends with: the first unindented line after it.
-                tail = next(
-                    (later for later in lines[number:number + 200]
-                     if later and not later.startswith((" ", "Traceback", "\t"))),
-                    "",
-                )
-                found.append(f"{log.name}:{number}: {line.strip()[:200]} | {tail.strip()[:300]}")
+            if "Traceback" not in line and "crashed" not in line.lower():
+                continue
+            # A traceback ends with its first unindented line that is not its own header.
+            ending = ""
+            for later in lines[number:number + 400]:
+                if later and not later.startswith((" ", "\t", "Traceback")):
+                    ending = later
+                    if not later.startswith(("During handling", "The above exception")):
+                        break
+            found.append(f"{log.name}:{number}: {line.strip()[:200]} | {ending.strip()[:300]}")
     return found
 
 
