@@ -157,6 +157,20 @@ def lag(settings: Settings) -> dict[str, int]:
         admin.close()
 
 
+def input_end(settings: Settings, stage: str) -> int:
+    """How many messages `stage`'s input topics hold (the sum of their end offsets)."""
+    consumer = KafkaConsumer(**client_config(settings), group_id=None)
+    try:
+        partitions = [
+            TopicPartition(settings.topic(topic), p)
+            for topic in STAGE_INPUTS[stage]
+            for p in sorted(consumer.partitions_for_topic(settings.topic(topic)) or ())
+        ]
+        return sum(consumer.end_offsets(partitions).values())
+    finally:
+        consumer.close()
+
+
 def settle(
     settings: Settings, check: Callable[[], None], timeout_s: float = 240.0, stall_s: float = 30.0
 ) -> list[str]:

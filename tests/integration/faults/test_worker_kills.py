@@ -10,27 +10,25 @@ from services.app import STAGES, Stage
 from services.pipeline import LocalPipeline
 from services.settings import Settings
 from tests.integration.conftest import fresh_settings
-from tests.integration.faults.check import lag
+from tests.integration.faults.check import input_end, lag
 from tests.integration.faults.conftest import GoodCopy, feed_good
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
 
-def _kill_in_flight(pipeline: LocalPipeline, settings: Settings, stage: Stage) -> int:
-    """SIGKILL `stage`'s worker half a second into its input (or, for a later stage, once its
-    input has started to arrive), while its group still has input it has not committed: that
-    input is redelivered to the restarted worker, whatever of it was already sent on. Return
-    the group's lag at the kill (0: it had finished, nothing was in flight)."""
-    started = time.monotonic()
-    behind = 0
-    while time.monotonic() - started < 30:
+def _kill_in_flight(
+    pipeline: LocalPipeline, settings: Settings, stage: Stage, before: int
+) -> int:
+    """SIGKILL `stage`'s worker as soon as new input (beyond `before` messages) reaches its
+    topics (the clean stage keeps up with ingest, so any later and it may be done): what it has not committed by then is redelivered to the restarted worker,
+    whatever of it was already sent on. Return the group's lag after the kill (0: it had
+    finished, nothing was in flight)."""
+    deadline = time.monotonic() + 60
+    while input_end(settings, stage) <= before and time.monotonic() < deadline:
         pipeline.check()
-        behind = lag(settings)[stage]
-        if behind and time.monotonic() - started >= 0.5:
-            break
-        time.sleep(0.1)
+        time.sleep(0.05)
     pipeline.stop(stage, kill=True)
-    return behind
+    return lag(settings)[stage]
 
 
 def test_each_stage_killed_mid_stream(
@@ -44,9 +42,10 @@ def test_each_stage_killed_mid_stream(
         for stage, part in zip(STAGES, good_copy.parts, strict=True):
             # Fed while the kill happens: the clean stage keeps up with ingest, so copy is in
             # flight in it only while copy is still coming.
+            before = input_end(settings, stage)
             with ThreadPoolExecutor(1) as feeder:
                 fed = feeder.submit(feed_good, part, settings)
-                in_flight[stage] = _kill_in_flight(pipeline, settings, stage)
+                in_flight[stage] = _kill_in_flight(pipeline, settings, stage, before)
                 run.good_ids += fed.result()
             pipeline.start(stage)
             pipeline.wait_until_ready(stage)
