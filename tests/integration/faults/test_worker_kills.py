@@ -20,9 +20,9 @@ def _kill_in_flight(
     pipeline: LocalPipeline, settings: Settings, stage: Stage, before: int
 ) -> int:
     """SIGKILL `stage`'s worker as soon as new input (beyond `before` messages) reaches its
-    topics (the clean stage keeps up with ingest, so any later and it may be done): what it has not committed by then is redelivered to the restarted worker,
-    whatever of it was already sent on. Return the group's lag after the kill (0: it had
-    finished, nothing was in flight)."""
+    topics (the clean stage keeps up with ingest: any later and it may be done). What it has
+    not committed by then is redelivered to the restarted worker, whatever of it was already
+    sent on. Return the group's lag after the kill (0: nothing was in flight)."""
     deadline = time.monotonic() + 60
     while input_end(settings, stage) <= before and time.monotonic() < deadline:
         pipeline.check()
