@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 COMPILED := .compiled/services/cluster/SOURCES.json
 
 .PHONY: help install broker-fetch broker-start broker-stop broker-status topics demo run \
-        test test-unit test-integration lint typecheck schemas eval-cleaning eval-clustering \
+        test test-unit test-faults test-integration lint typecheck schemas eval-cleaning eval-clustering \
         bench bench-cluster clean-state prometheus-install up down up-status
 
 help: ## list the targets
@@ -55,6 +55,9 @@ test: install broker-start prometheus-install ## the whole suite: lint, types, s
 	$(BIN)/storywire schemas check
 	$(BIN)/pytest tests/unit tests/lab -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no unit tests ran: failing" >&2; exit 1; fi; exit $$rc
 	$(BIN)/pytest tests/integration -q -m integration; rc=$$?; if [ $$rc -eq 5 ]; then echo "no integration tests ran: failing" >&2; exit 1; fi; exit $$rc
+
+test-faults: install broker-start ## the fault suite only: hostile input, killed workers, a second worker, a restarted private broker; figures in .run/faults-report.json
+	$(BIN)/pytest tests/integration/faults -q -m faults; rc=$$?; if [ $$rc -eq 5 ]; then echo "no fault tests ran: failing" >&2; exit 1; fi; exit $$rc
 
 test-unit: install ## unit tests of services/ and lab/ only (no broker)
 	$(BIN)/pytest tests/unit tests/lab -q

@@ -4,18 +4,24 @@
 # Kafka's bin/kafka-storage.sh and bin/kafka-server-start.sh would do.
 #   broker.sh fetch|start|stop|status
 # Every verb is idempotent. State lives in .kafka/ (git-ignored).
+# A second, private broker (the fault suite stops and starts one without touching the shared
+# one) takes its ports and state from the environment:
+#   STORYWIRE_BROKER_PORT (9092), STORYWIRE_CONTROLLER_PORT (9093),
+#   STORYWIRE_KAFKA_DIR (.kafka: data, logs, pid), STORYWIRE_KAFKA_LIBS ($STORYWIRE_KAFKA_DIR/libs,
+#   so a private broker can reuse jars already fetched).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 kafka_dir="${STORYWIRE_KAFKA_DIR:-$root/.kafka}"
-libs="$kafka_dir/libs"
+libs="${STORYWIRE_KAFKA_LIBS:-$kafka_dir/libs}"
 data="$kafka_dir/data"
 logs="$kafka_dir/logs"
 conf="$kafka_dir/server.properties"
 pidfile="$kafka_dir/broker.pid"
 host=127.0.0.1
-port=9092
+port="${STORYWIRE_BROKER_PORT:-9092}"
+controller_port="${STORYWIRE_CONTROLLER_PORT:-9093}"
 start_timeout="${STORYWIRE_BROKER_START_TIMEOUT:-90}"
 
 java_args=(-Xms256m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true
@@ -43,7 +49,8 @@ start() {
     echo "broker: something else already listens on $host:$port; using it" >&2; return 0
   fi
   mkdir -p "$data" "$logs"
-  sed "s#@LOG_DIRS@#$data#" "$here/server.properties" > "$conf"
+  sed -e "s#@LOG_DIRS@#$data#" -e "s#@BROKER_PORT@#$port#g" \
+    -e "s#@CONTROLLER_PORT@#$controller_port#g" "$here/server.properties" > "$conf"
   if [[ ! -f $data/meta.properties ]]; then
     cluster_id=$(java_cmd kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
     java_cmd kafka.tools.StorageTool format -t "$cluster_id" -c "$conf" >"$logs/format.log" 2>&1 \
