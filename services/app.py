@@ -12,6 +12,7 @@ from typing import Literal
 import faust
 
 from services import metrics
+from services.gap import register_gap_timer
 from services.kafka import ssl_context
 from services.lag import register_lag_timer
 from services.settings import Settings
@@ -74,10 +75,13 @@ def build_app(settings: Settings, stage: Stage) -> faust.App:
     )
     _registrars()[stage](app, settings)
     register_lag_timer(app, stage)
+    # The restart gap's safety net (faust-streaming#596): see services/gap.py.
+    register_gap_timer(app, stage, settings.gap_seekback_seconds)
     # Export the stage's counters at 0 from the start: rate() cannot see the first increase of
     # a series that first appears already incremented (the no-output alert would misfire).
     metrics.MESSAGES_IN.labels(stage=stage)
     metrics.MESSAGES_OUT.labels(stage=stage)
     metrics.UNEXPECTED_ERRORS.labels(stage=stage)
     metrics.SEND_FAILURES.labels(stage=stage)
+    metrics.GAP_SEEKBACKS.labels(stage=stage)
     return app

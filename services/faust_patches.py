@@ -20,6 +20,20 @@ the next restart re-reads it.
 
 The fix keeps the stream partitions paused until the queues are empty and the position is
 back at the committed offset: clear, seek, then resume. Nothing else changes.
+
+The same issue, second way in (found with the restart-gap test once the first was closed):
+faust's fetcher hands aiokafka its *live* set of active partitions
+(`AIOKafkaConsumerThread._fetch_records`, faust/transport/drivers/aiokafka.py:1088, running
+in the consumer's thread), and aiokafka's `Fetcher.fetched_records` re-reads it each time its
+wait for records wakes, taking an empty set to mean every partition
+(aiokafka/consumer/fetcher.py:1221). At the end of a recovery the changelog partitions are
+paused (the set empties) while the stream partitions are still paused: a fetch that was
+waiting then returns the stream partitions' records, from the committed offset the recovery
+has just sought to, and aiokafka's position moves past them; faust's `getmany` drops them as
+not active (faust/transport/consumer.py:758). Nothing was delivered, the read offset stays at
+the commit, and the fetcher goes on from the end: the partition's commit stops there with
+nothing in flight. The fix gives aiokafka a copy of the set taken when the fetch starts, and
+fetches nothing when it is empty (as faust's own `_wait_next_records` intends).
 """
 
 import asyncio
@@ -27,7 +41,11 @@ import logging
 from typing import Any
 
 import faust
+from aiokafka import AIOKafkaConsumer
 from faust.tables.recovery import Recovery
+from faust.transport.consumer import RecordMap
+from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+from faust.types import TP
 
 log = logging.getLogger("storywire")
 
@@ -89,8 +107,34 @@ async def _on_recovery_completed(self: Recovery, generation_id: int = 0) -> None
     self.log.info("Worker ready")
 
 
+_upstream_fetch_records = AIOKafkaConsumerThread._fetch_records
+
+
+async def _fetch_records(
+    self: AIOKafkaConsumerThread,
+    consumer: AIOKafkaConsumer,
+    active_partitions: set[TP] | None,
+    timeout: float | None = None,
+    max_records: int | None = None,
+) -> RecordMap:
+    """`AIOKafkaConsumerThread._fetch_records` of faust 0.15.3, handing aiokafka a copy of the
+    active partitions as they are now: the live set may be emptied while aiokafka waits for
+    records, and aiokafka reads an empty set as "all partitions" (faust-streaming#596)."""
+    if active_partitions is not None:
+        active_partitions = set(active_partitions)  # copied in one step under the GIL
+        if not active_partitions:
+            return {}
+    return await _upstream_fetch_records(
+        self, consumer, active_partitions,  # type: ignore[arg-type]
+        timeout=timeout, max_records=max_records,
+    )
+
+
 def applied() -> bool:
-    return Recovery.on_recovery_completed is _on_recovery_completed  # type: ignore[comparison-overlap]
+    return (
+        Recovery.on_recovery_completed is _on_recovery_completed  # type: ignore[comparison-overlap]
+        and AIOKafkaConsumerThread._fetch_records is _fetch_records  # type: ignore[comparison-overlap]
+    )
 
 
 def apply() -> bool:
@@ -109,5 +153,9 @@ def apply() -> bool:
         )
         return False
     Recovery.on_recovery_completed = _on_recovery_completed  # type: ignore[method-assign]
-    log.info("faust patched: faust-streaming#596 (stream partitions resume after the seek)")
+    AIOKafkaConsumerThread._fetch_records = _fetch_records  # type: ignore[method-assign,assignment]
+    log.info(
+        "faust patched: faust-streaming#596 (stream partitions resume after the seek; "
+        "fetches ask aiokafka for a copy of the active partitions)"
+    )
     return True

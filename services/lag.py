@@ -31,7 +31,7 @@ def partition_lag(highwater: int, committed: int | None, earliest: int) -> int:
     return max(highwater - position, 0)
 
 
-def _input_topics(app: faust.App) -> set[str]:
+def input_topics(app: faust.App) -> set[str]:
     # The topics the stage's agents subscribe to; changelog topics are not among them, and
     # are excluded again in case an agent ever reads a table's changelog directly.
     topics = {name for agent in app.agents.values() for name in agent.get_topic_names()}
@@ -54,7 +54,7 @@ def register_lag_timer(app: faust.App, stage: str, interval_s: float = 5.0) -> N
         # faust keeps the offsets it last committed on its Consumer, with no public accessor;
         # every faust transport's consumer derives from this class.
         assert isinstance(consumer, Consumer), type(consumer)
-        inputs = _input_topics(app)
+        inputs = input_topics(app)
         try:
             partitions = [tp for tp in consumer.assignment() if tp.topic in inputs]
             if partitions:

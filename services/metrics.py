@@ -70,3 +70,9 @@ CONSUMER_LAG = Gauge(
     "storywire_consumer_lag_messages", "Consumer lag per input partition",
     ["stage", "topic", "partition"], registry=REGISTRY,
 )
+# Partitions sought back to their committed offset because the commit had stalled below the
+# end with nothing in flight (the restart gap, faust-streaming#596; services/gap.py).
+GAP_SEEKBACKS = Counter(
+    "storywire_gap_seekbacks", "Stalled input partitions sought back to their commit",
+    ["stage"], registry=REGISTRY,
+)

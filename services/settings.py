@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     session_timeout_seconds: float = Field(
         30.0, ge=6, description="how long a silent worker keeps its partitions from the others"
     )
+    gap_seekback_seconds: float = Field(
+        30.0, ge=0, description="seek an input partition back to its commit when the commit has"
+        " stayed below its end this long with nothing in flight (the restart gap); 0 = off"
+    )
     metrics_port: int = Field(9464, ge=0, description="Prometheus /metrics port; 0 = none")
     metrics_host: str = Field("127.0.0.1", description="address /metrics listens on")
     data_dir: str = Field(".run/faust", description="faust's local table state")

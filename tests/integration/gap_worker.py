@@ -7,7 +7,9 @@ faust's queues. Each article's key is counted in the table and the article is se
 `<topic_prefix>gap-placed`.
 
 Run as `python -m tests.integration.gap_worker` with the run's STORYWIRE_* settings;
-`STORYWIRE_GAP_PATCH=0` starts it without services.faust_patches (to show the gap), and
+`STORYWIRE_GAP_PATCH=0` starts it without services.faust_patches and
+`STORYWIRE_GAP_SEEKBACK_SECONDS=0` without the safety net of services.gap (both off: to show
+the gap), and
 `STORYWIRE_GAP_SEEK_DELAY=<seconds>` holds back the answer of faust's seek to the committed
 offsets (after the seek) that long: the race's window is that seek's broker round trip, a few
 milliseconds on an idle local broker (where the gap shows at about one restart in four), more
@@ -24,6 +26,7 @@ from faust.transport.consumer import ThreadDelegateConsumer
 from faust.types import TP
 
 from services import faust_patches
+from services.gap import register_gap_timer
 from services.settings import Settings
 from services.stage import RAW_BYTES
 from services.worker import make_worker
@@ -75,6 +78,8 @@ def build_app(settings: Settings) -> faust.App:
             await asyncio.sleep(AGENT_SECONDS)
             await placed.send(key=event.key, value=event.value)
 
+    # As services.app.build_app does for every stage.
+    register_gap_timer(app, "gap", settings.gap_seekback_seconds)
     return app
 
 
