@@ -23,7 +23,7 @@ from services import metrics
 from services.cluster import members
 from services.cluster.clock import ShardClock, closed_by_tick, shards_to_tick
 from services.cluster.compiled import describe, use_build
-from services.cluster.limits import admissible
+from services.cluster.limits import LANGUAGE, admissible
 from services.errors import InvalidArticle
 from services.settings import Settings
 from services.stage import (
@@ -33,6 +33,7 @@ from services.stage import (
     encode,
     handled,
     json_table,
+    log,
     observe_output,
     timed,
 )
@@ -84,8 +85,13 @@ def register(app: faust.App, settings: Settings) -> None:
     @app.timer(interval=settings.story_close_check_seconds)
     async def _tick() -> None:
         for shard in shards_to_tick(clusterers, stories):
+            if not LANGUAGE.fullmatch(shard):
+                continue  # no article of such a shard is admitted; nothing to close
             tick = ClusterTickV1(shard=shard, sent_at=datetime.now(UTC))
-            await ticks.send(key=shard.encode(), value=encode(tick))
+            try:
+                await ticks.send(key=shard.encode(), value=encode(tick))
+            except Exception as exc:  # noqa: BLE001 - a lost tick is sent again next interval
+                log.warning("stage=%s tick for %s not sent: %s", STAGE, shard, exc)
 
     async def publish(story_events: list[StoryEventV1]) -> None:
         for story in story_events:

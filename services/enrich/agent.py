@@ -61,7 +61,9 @@ def register(app: faust.App, settings: Settings) -> None:
             decoded: list[tuple[Any, CleanArticleV1]] = []  # those that passed the contract
 
             async def admitted(message: Any) -> CleanArticleV1:
-                return admissible(decode(CleanArticleV1, message.value, settings))
+                return admissible(
+                    decode(CleanArticleV1, message.value, settings), settings.max_body_chars
+                )
 
             for event in events:
                 article = await handled(

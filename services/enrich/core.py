@@ -72,8 +72,13 @@ def _bounded(body: str, limit: int | None) -> str:
 MAX_HEADLINE_CHARS = 2_000
 
 
-def admissible(article: CleanArticleV1) -> CleanArticleV1:
-    """`article`, or InvalidArticle("headline_too_long") for a headline no clean stage made."""
+def admissible(article: CleanArticleV1, max_body_chars: int) -> CleanArticleV1:
+    """`article`, or InvalidArticle for what no clean stage makes: `headline_too_long`, or
+    `body_too_large` (over the clean stage's own `max_body_chars`)."""
+    if len(article.body) > max_body_chars:
+        raise InvalidArticle(
+            "body_too_large", f"{len(article.body)} > {max_body_chars} characters"
+        )
     if len(article.headline) > MAX_HEADLINE_CHARS:
         raise InvalidArticle(
             "headline_too_long", f"{len(article.headline)} > {MAX_HEADLINE_CHARS} characters"

@@ -261,7 +261,8 @@ def hostile_cases(
             document=document)
 
     add("enriched_not_json", E, b"<html>oops</html>", dl, "not JSON", key=b"en")
-    enriched_case("enriched_10000_entities", story, "10,000 distinct entities", entities=[
+    enriched_case("enriched_10000_entities", dl, "10,000 distinct entities: over the cluster "
+                  "stage's 500 (services/cluster/limits.py)", entities=[
         {"text": f"Person Number {i}", "label": "PERSON", "count": 1} for i in range(10_000)
     ])
     enriched_case("enriched_ingested_9999_12_30", dl,
