@@ -31,6 +31,7 @@ from schemas.articles import RawArticleV1
 from schemas.deadletter import DeadLetterV1
 from schemas.stories import StoryEventV1
 from schemas.topics import DEAD_LETTER_TOPICS, Topic
+from services.identity import article_key
 from services.kafka import admin_client, client_config
 from services.settings import Settings
 from tests.conftest import REPO
@@ -201,10 +202,18 @@ def settle(
 
 
 def _identities(source: str, article_id: str) -> set[str]:
-    """The ids an article may carry downstream: its raw id, or that id namespaced by its
-    source (`services.identity.article_key`, which the clean stage is about to adopt)."""
-    escaped = source.replace("%", "%25").replace("/", "%2F")
-    return {article_id, f"{escaped}/{article_id}"}
+    """The ids an article may carry downstream: its key (`article_key`) when it came in on
+    articles.raw, or the id as written when it was written straight to a later topic."""
+    return {article_id, article_key(source, article_id)}
+
+
+def _raw_key(value: bytes | None) -> str | None:
+    """The key (`article_key`) of a raw message's article, if the message names one."""
+    try:
+        document = json.loads(value or b"")
+        return article_key(str(document["source"]), str(document["id"]))
+    except (ValueError, TypeError, KeyError, RecursionError):
+        return None
 
 
 def account(
@@ -218,6 +227,7 @@ def account(
     dead_letter_topics = [settings.topic(t) for t in DEAD_LETTER_TOPICS.values()]
     stories: dict[str, StoryEventV1] = {}
     letters: dict[tuple[str, int, int], DeadLetterV1] = {}
+    by_key: dict[str, list[DeadLetterV1]] = {}  # downstream letters by the article key inside
     sources: dict[str, str] = {}  # good article id -> its source, from articles.raw
     good = set(good_ids)
     topics = [settings.topic(Topic.STORIES), raw_topic, *dead_letter_topics]
@@ -237,6 +247,13 @@ def account(
         else:
             dead = DeadLetterV1.model_validate_json(value or b"")
             letters.setdefault((dead.topic, dead.partition, dead.offset), dead)
+            if dead.topic != raw_topic:  # a later stage's letter names its article by key
+                try:
+                    downstream_id = json.loads(dead.original).get("id")
+                except (ValueError, AttributeError, RecursionError):
+                    downstream_id = None
+                if isinstance(downstream_id, str):
+                    by_key.setdefault(downstream_id, []).append(dead)
 
     # How often each downstream article id stands in a story (merged-away stories hold none).
     placed: Counter[str] = Counter()
@@ -267,6 +284,12 @@ def account(
     for message in sent:
         case = message.case
         letter = letters.get((message.topic, message.partition, message.offset))
+        if letter is None and message.topic == raw_topic and case.expected == "dead_letter":
+            # Refused downstream under its key: a reused id reaches the cluster stage, which
+            # alone knows which article the id already names.
+            key = _raw_key(case.value)
+            refused = [d for d in by_key.get(key or "", []) if d.reason == "reused_id"]
+            letter = refused[0] if refused else None
         where = f"{case.name} ({message.topic}:{message.partition}@{message.offset})"
         count = times_placed(case.source, case.article_id) if case.article_id else 0
         if letter is not None:
