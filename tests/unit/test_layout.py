@@ -61,3 +61,17 @@ def test_the_check_sees_a_lab_import(tmp_path: Path) -> None:
     assert _module_level_lab_imports(module) == []
     module.write_text("from lab import chain\nimport lab.bench\n")
     assert _module_level_lab_imports(module) == ["1: lab", "2: lab.bench"]
+
+
+# A module past this many lines holds more than one concept: split it by concept.
+MAX_MODULE_LINES = 600
+
+
+def test_no_service_module_outgrows_one_concept() -> None:
+    sources = sorted(SERVICES.rglob("*.py"))
+    too_long = {
+        str(source.relative_to(REPO)): lines
+        for source in sources
+        if (lines := len(source.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert len(sources) > 20 and not too_long, too_long
