@@ -7,6 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from services.cli import app
+from tests.unit.text_hostile import HOSTILE, assert_harmless
 
 WIDTH = 80
 COMMANDS = [
@@ -62,3 +63,22 @@ def test_lab_commands_say_the_lab_is_missing_where_it_is(
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2, result.output
     assert "need the lab package of a source checkout" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("copy", HOSTILE)
+def test_error_messages_print_copy_as_text(copy: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.ingest import producer
+
+    # A path that does not exist: the error quotes it.
+    result = CliRunner().invoke(app, ["ingest", f"/nonexistent/{copy}"])
+    assert result.exit_code == 2 and "no such file or directory" in result.output
+    assert_harmless(result.output)
+
+    # A send the broker refused: "not sent" quotes where the copy came from and the error.
+    def refused(*args: object, **kwargs: object) -> producer.IngestReport:
+        return producer.IngestReport(failed=[(f"feed.jsonl:{copy}", f"KafkaError: {copy}")])
+
+    monkeypatch.setattr(producer, "ingest", refused)
+    result = CliRunner().invoke(app, ["ingest", "/"])
+    assert result.exit_code == 1 and "not sent" in result.output
+    assert_harmless(result.output)
