@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 
 from services.settings import Settings
-from services.text_safety import printable
+from services.text_safety import json_line, printable
 
 app = typer.Typer(
     help=(
@@ -146,7 +146,14 @@ def tail(
             settings, topics, from_beginning=from_beginning, idle_seconds=idle_exit, group_id=group
         ):
             if as_json:
-                print((record.value or b"").decode(errors="replace"), flush=True)
+                line = json_line(record.value or b"")
+                if line is None:  # not JSON: said on stderr, so stdout stays JSON lines
+                    err.print(
+                        f"[red]unreadable message[/red] {printable(record.topic)}"
+                        f"[{record.partition}]@{record.offset}: not JSON"
+                    )
+                else:
+                    print(line, flush=True)
                 continue
             try:
                 if record.topic == stories_topic:

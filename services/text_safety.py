@@ -6,6 +6,7 @@ retitled window, a hyperlink), "\\r" overwrites what the line said, and a bidi o
 "txt.exe" read as "exe.txt". `printable` is the one function every renderer passes copy through.
 """
 
+import json
 import unicodedata
 
 from rich.markup import escape
@@ -38,3 +39,21 @@ def printable(text: str) -> str:
     `\\xNN`/`\\uNNNN` forms; "[" is escaped so no part of it is read as rich markup.
     """
     return escape("".join(_visible(char) if _unsafe(char) else char for char in text))
+
+
+def json_line(value: bytes) -> str | None:
+    """A message's JSON on one line that cannot steer a terminal, or None if it is not JSON.
+
+    The same JSON value: re-serialised compactly, with the characters `printable` shows
+    escaped as JSON's `\\uNNNN` (json.dumps escapes only those below U+0020 itself), so a
+    pipe reads what the broker holds and a terminal shows it inert.
+    """
+    try:
+        parsed = json.loads(value)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return None
+    try:
+        dumped = json.dumps(parsed, ensure_ascii=False, separators=(",", ":"))
+    except RecursionError:
+        return None
+    return "".join(f"\\u{ord(char):04x}" if _unsafe(char) else char for char in dumped)

@@ -1,9 +1,11 @@
 """Hostile text is text: markup, control characters, escape sequences and bidi controls from
 copy are printed as visible, inert characters."""
 
+import json
+
 import pytest
 
-from services.text_safety import printable
+from services.text_safety import json_line, printable
 from tests.unit.text_hostile import HOSTILE, assert_harmless, rendered
 
 
@@ -27,3 +29,20 @@ def test_what_was_written_stays_readable() -> None:
 def test_ordinary_copy_is_unchanged() -> None:
     copy = "Путин, 習近平 and محمد بن سلمان meet in Zürich 👩‍👩‍👧 (a ZWJ emoji), Persian می‌خواهم"
     assert printable(copy) == copy
+
+
+@pytest.mark.parametrize("copy", HOSTILE)
+def test_json_lines_are_the_same_json_and_harmless(copy: str) -> None:
+    message = json.dumps({"title": copy, copy: [1, 2.5, None, True]}, ensure_ascii=False)
+    line = json_line(message.encode())
+    assert line is not None
+    assert json.loads(line) == json.loads(message)
+    assert_harmless(line)
+    assert "\n" not in line
+
+
+def test_json_lines_keep_readable_non_ascii_and_refuse_what_is_not_json() -> None:
+    assert json_line('{"title": "Zürich, 習近平"}'.encode()) == '{"title":"Zürich, 習近平"}'
+    assert json_line(b"not json") is None
+    assert json_line(b"\xff\xfe") is None
+    assert json_line(b"[" * 100_000) is None
