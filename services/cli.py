@@ -126,7 +126,9 @@ def tail(
     group: Annotated[
         str | None, typer.Option(help="consumer group, to resume where it left off")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print raw JSON, one a line")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print each message as JSON, one a line")
+    ] = False,
 ) -> None:
     """Print story updates (and dead letters with --dlq) as they arrive."""
     from schemas.deadletter import DeadLetterV1
