@@ -10,7 +10,7 @@ RUN_DIR := .run
 STAMP := $(VENV)/.installed
 COMPILED := .compiled/services/cluster/SOURCES.json
 
-.PHONY: help install broker-fetch broker-start broker-stop broker-status topics demo run \
+.PHONY: help install lock broker-fetch broker-start broker-stop broker-status topics demo run \
         test test-unit test-faults test-integration lint typecheck schemas eval-cleaning eval-clustering \
         bench bench-cluster clean-state prometheus-install up down up-status
 
@@ -21,9 +21,13 @@ install: $(STAMP) $(COMPILED) ## build .venv with every pinned dependency, the s
 $(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.lock -r requirements-dev.lock
+	# Every file checked against the hash in the locks: a swapped package is refused.
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock -r requirements-dev.lock
 	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $@
+
+lock: ## rewrite both lock files with sha256 hashes for the versions pinned in them (deploy/lock.sh)
+	@deploy/lock.sh
 
 # The cluster core compiled by mypyc (services/cluster/compiled.py, whose MODULES these are):
 # rebuilt when its sources change; without a C compiler it says so and the core runs interpreted.

@@ -21,6 +21,7 @@ from services.identity import article_id_of
 from services.ingest.producer import ingest
 from services.kafka import create_topics
 from services.settings import Settings
+from services.text_safety import printable
 
 
 def sample_ecb(path: Path, count: int, seed: int = 7) -> list[dict[str, object]]:
@@ -90,10 +91,11 @@ def print_stories(
     )
     console.rule("[bold]stories")
     for story in multi[:25]:
-        entities = ", ".join(e.text for e in story.top_entities[:3])
+        entities = printable(", ".join(e.text for e in story.top_entities[:3]))
         console.print(
             f"{story.article_count:>3} articles {len(story.sources):>3} sources  "
-            f"[bold]{story.title[:70]}[/bold]  [dim]{story.story_id} · {entities}[/dim]",
+            f"[bold]{printable(story.title[:70])}[/bold]  "
+            f"[dim]{printable(story.story_id)} · {entities}[/dim]",
             overflow="fold",
         )
     singles = sum(1 for s in stories if s.article_count == 1)
@@ -106,12 +108,18 @@ def print_stories(
     for story in seed_stories:
         outsiders = set(story.article_ids) - seed_ids
         console.print(
-            f"story [bold]{story.story_id}[/bold] v{story.version}: {story.title}\n"
-            f"  articles: {', '.join(story.article_ids)}\n"
-            f"  sources: {', '.join(story.sources)}\n"
+            f"story [bold]{printable(story.story_id)}[/bold] v{story.version}: "
+            f"{printable(story.title)}\n"
+            f"  articles: {printable(', '.join(story.article_ids))}\n"
+            f"  sources: {printable(', '.join(story.sources))}\n"
             f"  top entities: "
-            + ", ".join(f"{e.text} [{e.label}] ({e.articles})" for e in story.top_entities[:10])
-            + (f"\n  [red]unrelated articles in it: {sorted(outsiders)}[/red]" if outsiders else "")
+            + ", ".join(
+                printable(f"{e.text} [{e.label}] ({e.articles})") for e in story.top_entities[:10]
+            )
+            + (
+                f"\n  [red]unrelated articles in it: {printable(str(sorted(outsiders)))}[/red]"
+                if outsiders else ""
+            )
         )
     verdict = (
         "[green]all five seed articles in one story, nothing else in it[/green]"

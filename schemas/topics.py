@@ -14,6 +14,7 @@ class Topic(StrEnum):
     # StoryEventV1, key = story id; compacted, so the topic holds the latest state of each story.
     STORIES = "stories"
     # DeadLetterV1 for each stage: the original bytes, the stage, the reason, the source offset.
+    # The original bytes are the copy itself: kept STORYWIRE_DEAD_LETTER_RETENTION_DAYS only.
     DLQ_CLEAN = "dlq.clean"
     DLQ_ENRICH = "dlq.enrich"
     DLQ_CLUSTER = "dlq.cluster"
@@ -27,8 +28,18 @@ class Topic(StrEnum):
         return self is Topic.STORIES
 
     @property
-    def retention_ms(self) -> int | None:
-        """How long the topic keeps messages, where storywire sets it (else the broker's)."""
+    def dead_letter(self) -> bool:
+        return self in (Topic.DLQ_CLEAN, Topic.DLQ_ENRICH, Topic.DLQ_CLUSTER)
+
+    def retention_ms(self, dead_letter_retention_days: float) -> int | None:
+        """How long the topic keeps messages, where storywire sets it (else the broker's).
+
+        Dead letters hold the original bytes of copy a stage refused (a privacy and retention
+        concern: they outlive the article everywhere else), so they go after the configured
+        days; ticks are reminders worth nothing after an hour.
+        """
+        if self.dead_letter:
+            return round(dead_letter_retention_days * 86_400_000)
         return 3_600_000 if self is Topic.CLUSTER_TICKS else None
 
 

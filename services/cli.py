@@ -6,9 +6,9 @@ from typing import Annotated, Literal, NoReturn
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from services.settings import Settings
+from services.text_safety import json_line, printable
 
 app = typer.Typer(
     help=(
@@ -39,7 +39,8 @@ out = Console()
 
 
 def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[red]error:[/red] {message}")
+    """Print `message` as written (it may quote copy, a path or a broker's words) and exit."""
+    err.print(f"[red]error:[/red] {printable(message)}")
     raise typer.Exit(code)
 
 
@@ -80,7 +81,7 @@ def ingest(
         _fail(str(exc), 3)
         return
     for where, why in report.failed:
-        err.print(f"[red]not sent[/red] {where}: {why}")
+        err.print(f"[red]not sent[/red] {printable(where)}: {printable(why)}")
     err.print(
         f"ingest: sent={len(report.sent)} skipped={len(report.rejected)} "
         f"failed={len(report.failed)}"
@@ -125,11 +126,11 @@ def tail(
     group: Annotated[
         str | None, typer.Option(help="consumer group, to resume where it left off")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print raw JSON, one a line")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print each message as JSON, one a line")
+    ] = False,
 ) -> None:
     """Print story updates (and dead letters with --dlq) as they arrive."""
-    from rich.markup import escape
-
     from schemas.deadletter import DeadLetterV1
     from schemas.stories import StoryEventV1
     from schemas.topics import DEAD_LETTER_TOPICS, Topic
@@ -147,7 +148,14 @@ def tail(
             settings, topics, from_beginning=from_beginning, idle_seconds=idle_exit, group_id=group
         ):
             if as_json:
-                print((record.value or b"").decode(errors="replace"), flush=True)
+                line = json_line(record.value or b"")
+                if line is None:  # not JSON: said on stderr, so stdout stays JSON lines
+                    err.print(
+                        f"[red]unreadable message[/red] {printable(record.topic)}"
+                        f"[{record.partition}]@{record.offset}: not JSON"
+                    )
+                else:
+                    print(line, flush=True)
                 continue
             try:
                 if record.topic == stories_topic:
@@ -157,8 +165,8 @@ def tail(
             except (ValueError, RecursionError) as exc:  # ValidationError is a ValueError
                 # A message no contract reads: said, and the stream goes on.
                 line = (
-                    f"[red]unreadable message[/red] {escape(record.topic)}[{record.partition}]"
-                    f"@{record.offset}: {escape(type(exc).__name__)}"
+                    f"[red]unreadable message[/red] {printable(record.topic)}[{record.partition}]"
+                    f"@{record.offset}: {printable(type(exc).__name__)}"
                 )
             out.print(line)
     except BrokerUnavailable as exc:
@@ -198,7 +206,7 @@ def audit(
     try:
         report = audit_deployment(settings, grace_seconds=grace_seconds, progress=sys.stderr)
     except (BrokerUnavailable, AuditUnreadable) as exc:
-        _fail(escape(str(exc)), 2)
+        _fail(str(exc), 2)
         return
     if as_json:
         print(json.dumps(report.to_dict()), flush=True)

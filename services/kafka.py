@@ -84,6 +84,8 @@ def create_topics(settings: Settings, changelogs: Iterable[str] = ()) -> list[st
 
     Partitions and replication come from settings, so the same call works on a real cluster.
     `stories` is compacted: it keeps the latest state of each story, keyed by story id.
+    The dead-letter topics keep messages settings.dead_letter_retention_days (retention.ms):
+    set when a topic is created here; an existing topic keeps its config.
     `changelogs` names a worker's faust table changelog topics (compacted, like faust makes
     them): made here, before the worker's clients start, so their first metadata already knows
     the partitions. Left to faust, a table written within a second of start-up could find its
@@ -95,7 +97,12 @@ def create_topics(settings: Settings, changelogs: Iterable[str] = ()) -> list[st
         existing = set(admin.list_topics())
         wanted = []
         topics = [
-            (settings.topic(topic.value), topic.compacted, topic.retention_ms) for topic in Topic
+            (
+                settings.topic(topic.value),
+                topic.compacted,
+                topic.retention_ms(settings.dead_letter_retention_days),
+            )
+            for topic in Topic
         ]
         topics += [(name, True, None) for name in changelogs]
         for name, compacted, retention_ms in topics:

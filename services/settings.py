@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     max_copy_age_days: float = Field(
         30.0, gt=0, description="copy stamped (ingested_at) longer ago than this is refused"
     )
+    dead_letter_retention_days: float = Field(
+        30.0, gt=0,
+        description="how long the dlq.* topics keep a dead letter, the original bytes of the copy "
+        "included (retention.ms, set when storywire creates them)",
+    )
     unexpected_error_attempts: int = Field(
         3, ge=1, le=10,
         description="tries of a message whose processing raised an unexpected error, before "

@@ -1,11 +1,12 @@
-"""The audit report on a terminal. Text from messages (keys, story ids, reasons) is escaped:
-a headline or id holding "[/x]" is shown as written, never read as rich markup."""
+"""The audit report on a terminal. Text from messages (keys, story ids, reasons) goes through
+`printable`: an id holding "[/x]", an escape sequence or a bidi override is shown as written,
+never read as rich markup nor acted on by the terminal."""
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from services.audit.core import AuditReport, MissingArticle
+from services.text_safety import printable
 
 SHOWN = 20  # longest list printed; --json has them all
 
@@ -13,7 +14,7 @@ SHOWN = 20  # longest list printed; --json has them all
 def _where(article: MissingArticle) -> str:
     age = "age unknown" if article.age_seconds is None else f"{article.age_seconds:,.0f} s old"
     key = "(not a raw article)" if article.key is None else article.key
-    return escape(f"partition {article.partition} offset {article.offset} {key} ({age})")
+    return printable(f"partition {article.partition} offset {article.offset} {key} ({age})")
 
 
 def render_report(report: AuditReport, console: Console) -> None:
@@ -46,7 +47,7 @@ def render_report(report: AuditReport, console: Console) -> None:
     if report.dead_letter_reasons:
         top = list(report.dead_letter_reasons.items())[:5]
         console.print("top dead-letter reasons: " + ", ".join(
-            f"{escape(reason)} {count:,}" for reason, count in top
+            f"{printable(reason)} {count:,}" for reason, count in top
         ))
     for title, articles in (("lost", report.lost), ("in flight", report.in_flight)):
         if articles and (title == "lost" or len(articles) <= SHOWN):
@@ -58,9 +59,10 @@ def render_report(report: AuditReport, console: Console) -> None:
     if report.doubled:
         console.print("[bold]in more than one story[/bold]:")
         for doubled in report.doubled[:SHOWN]:
-            console.print(f"  {escape(doubled.key)}: {escape(', '.join(doubled.story_ids))}")
+            stories = printable(", ".join(doubled.story_ids))
+            console.print(f"  {printable(doubled.key)}: {stories}")
     for letter in report.malformed_letters[:SHOWN]:
-        console.print("unreadable dead letter " + escape(
+        console.print("unreadable dead letter " + printable(
             f"{letter.topic}[{letter.partition}]@{letter.offset}: {letter.error}"
         ))
     if report.ok:

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from kafka import KafkaProducer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from schemas.topics import Topic
@@ -20,6 +19,7 @@ from services.kafka import (
     unreachable_message,
 )
 from services.settings import Settings
+from services.text_safety import printable
 
 
 @dataclass
@@ -87,7 +87,8 @@ def ingest(
                 if isinstance(item, Rejected):
                     report.rejected.append(item)
                     console.print(
-                        f"[yellow]skipped[/yellow] {escape(item.where)}: {escape(item.reason)}"
+                        f"[yellow]skipped[/yellow] {printable(item.where)}: "
+                        f"{printable(item.reason)}"
                     )
                     continue
                 assert isinstance(item, Accepted)
@@ -100,8 +101,8 @@ def ingest(
                         f"{settings.max_message_bytes:,} (STORYWIRE_MAX_MESSAGE_BYTES)",
                     )
                     report.rejected.append(too_big)
-                    console.print(f"[yellow]skipped[/yellow] {escape(too_big.where)}: "
-                                  f"{escape(too_big.reason)}")
+                    console.print(f"[yellow]skipped[/yellow] {printable(too_big.where)}: "
+                                  f"{printable(too_big.reason)}")
                     continue
                 future = producer.send(topic, key=item.article.source.encode(), value=value)
                 key = article_key(item.article.source, item.article.id)

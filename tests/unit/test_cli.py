@@ -1,5 +1,6 @@
 """`storywire --help` and each command's: their prose reads as paragraphs in a terminal."""
 
+import json
 import re
 import sys
 
@@ -7,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from services.cli import app
+from tests.unit.text_hostile import HOSTILE, assert_harmless
 
 WIDTH = 80
 COMMANDS = [
@@ -62,3 +64,60 @@ def test_lab_commands_say_the_lab_is_missing_where_it_is(
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2, result.output
     assert "need the lab package of a source checkout" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("copy", HOSTILE)
+def test_error_messages_print_copy_as_text(copy: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.ingest import producer
+
+    # A path that does not exist: the error quotes it.
+    result = CliRunner().invoke(app, ["ingest", f"/nonexistent/{copy}"])
+    assert result.exit_code == 2 and "no such file or directory" in result.output
+    assert_harmless(result.output)
+
+    # A send the broker refused: "not sent" quotes where the copy came from and the error.
+    def refused(*args: object, **kwargs: object) -> producer.IngestReport:
+        return producer.IngestReport(failed=[(f"feed.jsonl:{copy}", f"KafkaError: {copy}")])
+
+    monkeypatch.setattr(producer, "ingest", refused)
+    result = CliRunner().invoke(app, ["ingest", "/"])
+    assert result.exit_code == 1 and "not sent" in result.output
+    assert_harmless(result.output)
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+@pytest.mark.parametrize("copy", HOSTILE)
+def test_tail_prints_copy_as_text(
+    copy: str, as_json: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import base64
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from schemas.deadletter import DeadLetterV1
+    from schemas.stories import StoryEntityV1, StoryEventV1
+    from services.tail import consumer
+
+    seen = datetime(2016, 3, 24, 12, tzinfo=UTC)
+    story = StoryEventV1(
+        story_id=f"s-{copy}", version=1, event="created", language="en", title=copy,
+        article_ids=(copy,), sources=(copy,), article_count=1, first_seen=seen, last_seen=seen,
+        top_entities=(StoryEntityV1(text=copy, label="ORG", articles=1),),
+    )
+    letter = DeadLetterV1(
+        stage="clean", reason=copy, detail=copy, topic="articles.raw", partition=0, offset=1,
+        original=base64.b64encode(copy.encode()), failed_at=seen,
+    )
+    records = [
+        SimpleNamespace(topic="stories", partition=0, offset=0, value=story.model_dump_json()),
+        SimpleNamespace(topic="dlq.clean", partition=0, offset=0, value=letter.model_dump_json()),
+        SimpleNamespace(topic="stories", partition=0, offset=1, value=copy.encode()),
+    ]
+    monkeypatch.setattr(consumer, "read_topics", lambda *args, **kwargs: iter(records))
+    result = CliRunner().invoke(app, ["tail", "--dlq", *(["--json"] if as_json else [])])
+    assert result.exit_code == 0, result.output
+    assert_harmless(result.output)
+    assert "unreadable message" in result.output
+    if as_json:
+        stories = [line for line in result.stdout.splitlines() if line.startswith("{")]
+        assert [json.loads(line)["title"] for line in stories[:1]] == [copy]

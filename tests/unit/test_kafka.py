@@ -1,8 +1,12 @@
 """Topic housekeeping rules that need no broker."""
 
+from typing import Any
+
 import pytest
 
-from services.kafka import delete_run_topics
+from schemas.topics import DEAD_LETTER_TOPICS, Topic
+from services import kafka
+from services.kafka import create_topics, delete_run_topics
 from services.settings import Settings
 
 
@@ -27,3 +31,45 @@ def test_kafka_python_checksums_record_batches_in_native_code() -> None:
 
     assert util.crc32c_c is not None, "install kafka-python's crc32c extra (requirements.lock)"
     assert util.calc_crc32c(memoryview(b"123456789")) == 0xE3069283  # the CRC-32C check value
+
+
+class RecordingAdmin:
+    """Stands for kafka-python's admin client: a broker with no topics that records creates."""
+
+    def __init__(self) -> None:
+        self.created: dict[str, dict[str, str]] = {}
+
+    def list_topics(self) -> list[str]:
+        return []
+
+    def create_topics(self, new_topics: list[Any]) -> None:
+        for topic in new_topics:
+            self.created[topic.name] = dict(topic.topic_configs)
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("days", "retention_ms"), [(None, "2592000000"), (7, "604800000")])
+def test_dead_letter_topics_are_created_with_the_retention_setting(
+    monkeypatch: pytest.MonkeyPatch, days: int | None, retention_ms: str
+) -> None:
+    # Dead letters hold the original bytes of the copy: they must not outlive the setting.
+    admin = RecordingAdmin()
+    monkeypatch.setattr(kafka, "admin_client", lambda settings: admin)
+    settings = Settings() if days is None else Settings(dead_letter_retention_days=days)
+    created = create_topics(settings)
+    assert set(created) == {topic.value for topic in Topic}
+    for topic in DEAD_LETTER_TOPICS.values():
+        assert admin.created[topic.value]["retention.ms"] == retention_ms
+        assert "cleanup.policy" not in admin.created[topic.value]  # deleted, not compacted
+    assert admin.created[Topic.CLUSTER_TICKS.value]["retention.ms"] == "3600000"
+    for topic in (Topic.RAW, Topic.CLEAN, Topic.ENRICHED, Topic.STORIES):
+        assert "retention.ms" not in admin.created[topic.value]  # the broker's policy
+
+
+def test_the_retention_setting_is_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STORYWIRE_DEAD_LETTER_RETENTION_DAYS", "0.5")
+    assert Topic.DLQ_CLEAN.retention_ms(Settings().dead_letter_retention_days) == 43_200_000

@@ -3,9 +3,12 @@
 There is no Docker engine where the tests run, so this checks what `docker compose up` relies
 on without starting it: every STORYWIRE_* variable is a real setting with a valid value, the
 workers reach a listener Kafka advertises, Prometheus scrapes the port the workers serve, and
-every file mounted from the repository exists.
+every file mounted from the repository exists. And that it is safe by default (issue 22): every
+port is published on 127.0.0.1 unless the user opts out, Grafana has no default admin password,
+and the storywire image runs as a user other than root.
 """
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,11 @@ from tests.conftest import REPO
 
 COMPOSE = REPO / "docker-compose.yml"
 WORKERS = set(STAGES)
+# A host address a published port may have: loopback, or a variable that defaults to it
+# ("${STORYWIRE_BIND:-127.0.0.1}", the documented opt-out).
+LOOPBACK = re.compile(r"127\.0\.0\.1|\$\{[A-Z_]+:-127\.0\.0\.1\}")
+# Compose's "required" form: `docker compose up` stops with the message while it is unset.
+REQUIRED_VARIABLE = re.compile(r"\$\{[A-Z_]+:\?[^}]+\}")
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +59,20 @@ def mounted_at(service: dict[str, Any], container_path: str) -> Path:
     raise AssertionError(f"nothing is mounted at {container_path}")
 
 
+def published_ports(service: dict[str, Any]) -> dict[str, str]:
+    """{"host port:container port": host address} of each published port ("" when none given)."""
+    published = {}
+    for port in service.get("ports", []):
+        if isinstance(port, dict):  # the long syntax
+            published[f"{port.get('published')}:{port['target']}"] = port.get("host_ip", "")
+            continue
+        # "9092", "9092:9092" or "HOST:9092:9092"; HOST may be "${VAR:-127.0.0.1}" (a colon).
+        parts = str(port).rsplit(":", 2)
+        host = parts[0] if len(parts) == 3 else ""
+        published[":".join(parts[-2:])] = host
+    return published
+
+
 def storywire_env(service: dict[str, Any]) -> dict[str, str]:
     environment = service.get("environment", {})
     return {k: str(v) for k, v in environment.items() if k.startswith("STORYWIRE_")}
@@ -66,7 +88,7 @@ def test_kafka_is_the_official_image_in_kraft_mode(compose: dict[str, Any]) -> N
     kafka = services(compose)["kafka"]
     assert kafka["image"] == "apache/kafka:3.9.2"
     assert set(kafka["environment"]["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
-    assert "9092:9092" in kafka["ports"]
+    assert "9092:9092" in published_ports(kafka)
 
 
 def test_workers_and_topic_creation_run_one_image_built_from_the_dockerfile(
@@ -108,7 +130,7 @@ def test_workers_reach_a_listener_kafka_advertises(compose: dict[str, Any]) -> N
 
 def test_prometheus_scrapes_each_worker_where_it_serves_metrics(compose: dict[str, Any]) -> None:
     prometheus = services(compose)["prometheus"]
-    assert "9090:9090" in prometheus["ports"]
+    assert "9090:9090" in published_ports(prometheus)
     config_path = mounted_at(prometheus, "/etc/prometheus/prometheus.yml")
     assert config_path == REPO / "deploy" / "prometheus" / "prometheus.docker.yml"
     config = yaml.safe_load(config_path.read_text())
@@ -135,7 +157,7 @@ def test_grafana_is_provisioned_with_the_datasource_and_the_dashboard(
 ) -> None:
     grafana = services(compose)["grafana"]
     assert grafana["image"].startswith("grafana/grafana:")
-    assert "3000:3000" in grafana["ports"]
+    assert "3000:3000" in published_ports(grafana)
     datasources = mounted_at(grafana, "/etc/grafana/provisioning/datasources")
     providers = mounted_at(grafana, "/etc/grafana/provisioning/dashboards")
     assert datasources.is_dir() and providers.is_dir()
@@ -156,3 +178,43 @@ def test_every_file_mounted_from_the_repository_exists(compose: dict[str, Any]) 
     assert mounts
     missing = [(name, str(source)) for name, source in mounts if not source.exists()]
     assert not missing, missing
+
+
+def test_every_published_port_is_on_loopback_unless_the_user_opts_out(
+    compose: dict[str, Any]
+) -> None:
+    published = {
+        f"{name} {port}": host
+        for name, service in services(compose).items()
+        for port, host in published_ports(service).items()
+    }
+    assert published  # the host reaches Kafka, Prometheus and Grafana
+    exposed = {where: host for where, host in published.items() if not LOOPBACK.fullmatch(host)}
+    assert not exposed, f"published on every interface: {exposed}"
+
+
+def test_grafana_has_no_default_admin_password(compose: dict[str, Any]) -> None:
+    environment = services(compose)["grafana"]["environment"]
+    password = str(environment["GF_SECURITY_ADMIN_PASSWORD"])
+    assert REQUIRED_VARIABLE.fullmatch(password), f"{password!r} is a default password"
+    # The anonymous visitor only views.
+    assert environment.get("GF_AUTH_ANONYMOUS_ORG_ROLE", "Viewer") == "Viewer"
+    for name, service in services(compose).items():
+        for key, value in service.get("environment", {}).items():
+            if "PASSWORD" in key:
+                assert REQUIRED_VARIABLE.fullmatch(str(value)), f"{name} {key} has a default"
+
+
+def test_the_storywire_image_runs_as_a_user_other_than_root() -> None:
+    instructions = [
+        line.split(None, 1)
+        for line in (REPO / "Dockerfile").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    users = [parts[1].strip() for parts in instructions if parts[0].upper() == "USER"]
+    assert users, "the Dockerfile sets no USER: the workers would run as root"
+    assert users[-1].split(":")[0] not in {"root", "0"}
+    # The user exists in the image and owns the directory faust keeps its state in.
+    dockerfile = (REPO / "Dockerfile").read_text()
+    assert re.search(rf"useradd\b[^\n]*\b{re.escape(users[-1])}\b", dockerfile)
+    assert f"chown {users[-1]}" in dockerfile

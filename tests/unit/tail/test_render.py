@@ -3,9 +3,12 @@
 import base64
 from datetime import UTC, datetime
 
+import pytest
+
 from schemas.deadletter import DeadLetterV1
 from schemas.stories import StoryEntityV1, StoryEventV1
 from services.tail.render import dead_letter_line, story_line
+from tests.unit.text_hostile import HOSTILE, assert_harmless, rendered
 
 SEEN = datetime(2016, 3, 24, 12, tzinfo=UTC)
 
@@ -31,3 +34,28 @@ def test_dead_letter_line_gives_stage_reason_and_where() -> None:
     line = dead_letter_line(letter)
     assert "reason=[bold]invalid_json" in line and "articles.raw[1]@42" in line
     assert "{oops" in line
+
+
+@pytest.mark.parametrize("copy", HOSTILE)
+def test_hostile_copy_in_a_story_is_printed_as_text(copy: str) -> None:
+    story = StoryEventV1(
+        story_id=f"s-{copy}", version=1, event="merged", language="en", title=copy,
+        article_ids=("a",), sources=("wire",), article_count=1, first_seen=SEEN, last_seen=SEEN,
+        merged_into=f"s-2{copy}",
+        top_entities=(StoryEntityV1(text=copy, label="ORG", articles=1),),
+    )
+    output = rendered(story_line(story))
+    assert_harmless(output)
+    assert output.count("\n") == 2  # the story's line and its entities' line, no more
+
+
+@pytest.mark.parametrize("copy", HOSTILE)
+def test_hostile_copy_in_a_dead_letter_is_printed_as_text(copy: str) -> None:
+    letter = DeadLetterV1(
+        stage="clean", reason=copy, detail=copy, topic=f"articles.raw{copy}", partition=0,
+        offset=1, original=base64.b64encode(copy.encode()), failed_at=SEEN,
+    )
+    output = rendered(dead_letter_line(letter))
+    assert_harmless(output)
+    assert output.count("\n") == 1
+    assert "[/x] closes nothing" in output or "[/x]" not in copy
