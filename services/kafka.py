@@ -140,7 +140,9 @@ def refused(settings: Settings, exc: Exception) -> BrokerUnavailable | None:
 
     if isinstance(exc, SaslAuthenticationFailedError):
         return BrokerUnavailable(_authentication_message(settings, exc))
-    if isinstance(exc, AuthorizationError):
+    # kafka-python's idempotent producer wraps a refused InitProducerId (no Write on any
+    # topic: ClusterAuthorizationFailed) in a plain KafkaError that only names it.
+    if isinstance(exc, AuthorizationError) or "AuthorizationFailed" in str(exc):
         return BrokerUnavailable(denied_message(settings, exc))
     return None
 
