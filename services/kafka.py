@@ -6,7 +6,12 @@ from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.admin import NewTopic
-from kafka.errors import KafkaConnectionError, KafkaTimeoutError, TopicAlreadyExistsError
+from kafka.errors import (
+    AuthorizationError,
+    KafkaConnectionError,
+    KafkaTimeoutError,
+    TopicAlreadyExistsError,
+)
 
 from schemas.topics import Topic
 from services.settings import Settings
@@ -124,19 +129,20 @@ def _authentication_message(settings: Settings, exc: Exception) -> str:
     )
 
 
-def denied_message(settings: Settings, exc: Exception) -> str:
-    """What to tell a user whose request the broker's ACLs refused."""
+def denied_message(settings: Settings, exc: Exception, what: str = "") -> str:
+    """What to tell a user whose request the broker's ACLs refused (`what`: the request)."""
     principal = settings.sasl_username or "this client"
+    detail = what or str(exc)[:300]
     return (
-        f"not authorized: the broker's ACLs refuse {principal} ({type(exc).__name__}: {exc}); "
-        "grant the ACL or use the principal meant for this command"
+        f"not authorized: the broker's ACLs refuse {principal!r} {detail} "
+        f"({type(exc).__name__}); grant the ACL, or run this as the principal meant for it"
     )
 
 
 def refused(settings: Settings, exc: Exception) -> BrokerUnavailable | None:
     """A BrokerUnavailable saying why, if `exc` is the broker refusing us (credentials,
     ACLs); None for any other error."""
-    from kafka.errors import AuthorizationError, SaslAuthenticationFailedError
+    from kafka.errors import SaslAuthenticationFailedError
 
     if isinstance(exc, SaslAuthenticationFailedError):
         return BrokerUnavailable(_authentication_message(settings, exc))
@@ -218,6 +224,10 @@ def create_topics(settings: Settings, changelogs: Iterable[str] = ()) -> list[st
                 created.append(new_topic.name)
             except TopicAlreadyExistsError:
                 pass  # another process created it between our list and create: same outcome
+            except AuthorizationError as exc:
+                raise BrokerUnavailable(
+                    denied_message(settings, exc, f"creating topic {new_topic.name}")
+                ) from exc
         return created
     finally:
         admin.close()

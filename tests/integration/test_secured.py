@@ -187,3 +187,12 @@ def test_the_reader_cannot_ingest_and_is_told_why(secured: SecuredBroker, seeds_
     result = _cli(secured.settings("reader"), "ingest", "--no-progress", str(seeds_dir))
     assert result.returncode != 0
     assert "not authorized" in result.stderr and "reader" in result.stderr
+
+
+def test_a_worker_run_as_another_stages_principal_exits_saying_so(
+    secured: SecuredBroker, tmp_path: Path
+) -> None:
+    as_enrich = secured.settings("enrich", data_dir=str(tmp_path / "faust"), metrics_port=0)
+    result = _cli(as_enrich, "worker", "clean")
+    assert result.returncode != 0
+    assert "not authorized" in result.stderr and "'enrich'" in result.stderr
