@@ -233,6 +233,24 @@ def create_topics(settings: Settings, changelogs: Iterable[str] = ()) -> list[st
         admin.close()
 
 
+def check_group_access(settings: Settings, group: str) -> None:
+    """Raise BrokerUnavailable if the ACLs refuse us consumer group `group`.
+
+    A worker checks before faust starts: refused its group, aiokafka's coordinator retries
+    GroupAuthorizationFailed without end and the worker sits there silently. (A refused
+    input topic faust reports itself: its fetcher crashes and the worker exits 1.)
+    """
+    admin = admin_client(settings)
+    try:
+        admin.list_group_offsets({group: None})
+    except AuthorizationError as exc:
+        raise BrokerUnavailable(
+            denied_message(settings, exc, f"access to the consumer group {group}")
+        ) from exc
+    finally:
+        admin.close()
+
+
 def run_topic_marks(settings: Settings) -> tuple[str, str]:
     """How a run's topic names start: its topic prefix (storywire's topics), then its group
     prefix and a dash (faust's, named after the app: table changelogs, the assignor's)."""

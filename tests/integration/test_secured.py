@@ -26,7 +26,7 @@ from lab.story_view import StoryBoard
 from schemas.topics import Topic
 from services.app import STAGES
 from services.ingest.producer import ingest
-from services.kafka import BrokerUnavailable, client_config, create_topics
+from services.kafka import BrokerUnavailable, check_group_access, client_config, create_topics
 from services.settings import Settings
 from tests.conftest import REPO
 
@@ -196,3 +196,12 @@ def test_a_worker_run_as_another_stages_principal_exits_saying_so(
     result = _cli(as_enrich, "worker", "clean")
     assert result.returncode != 0
     assert "not authorized" in result.stderr and "'enrich'" in result.stderr
+
+
+def test_a_worker_is_refused_another_stages_consumer_group_before_faust_starts(
+    secured: SecuredBroker,
+) -> None:
+    enrich = secured.settings("enrich")
+    check_group_access(enrich, enrich.group("enrich"))  # its own: allowed
+    with pytest.raises(BrokerUnavailable, match="refuse 'enrich' access to the consumer group"):
+        check_group_access(enrich, enrich.group("clean"))
