@@ -1,6 +1,7 @@
 """Kafka client settings and topic creation, shared by the CLI commands (kafka-python)."""
 
 import ssl
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -9,6 +10,7 @@ from kafka.admin import NewTopic
 from kafka.errors import (
     AuthorizationError,
     KafkaConnectionError,
+    KafkaError,
     KafkaTimeoutError,
     TopicAlreadyExistsError,
 )
@@ -233,7 +235,7 @@ def create_topics(settings: Settings, changelogs: Iterable[str] = ()) -> list[st
         admin.close()
 
 
-def check_group_access(settings: Settings, group: str) -> None:
+def check_group_access(settings: Settings, group: str, timeout_s: float = 60.0) -> None:
     """Raise BrokerUnavailable if the ACLs refuse us consumer group `group`.
 
     A worker checks before faust starts: refused its group, aiokafka's coordinator retries
@@ -241,12 +243,22 @@ def check_group_access(settings: Settings, group: str) -> None:
     input topic faust reports itself: its fetcher crashes and the worker exits 1.)
     """
     admin = admin_client(settings)
+    deadline = time.monotonic() + timeout_s
     try:
-        admin.list_group_offsets({group: None})
-    except AuthorizationError as exc:
-        raise BrokerUnavailable(
-            denied_message(settings, exc, f"access to the consumer group {group}")
-        ) from exc
+        while True:
+            try:
+                admin.list_group_offsets({group: None})
+                return
+            except AuthorizationError as exc:
+                raise BrokerUnavailable(
+                    denied_message(settings, exc, f"access to the consumer group {group}")
+                ) from exc
+            except KafkaError as exc:
+                # A fresh broker has no group coordinator until it has made its offsets
+                # topic (CoordinatorNotAvailable): retriable, for a while.
+                if not exc.retriable or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
     finally:
         admin.close()
 
