@@ -205,3 +205,24 @@ def test_a_worker_is_refused_another_stages_consumer_group_before_faust_starts(
     check_group_access(enrich, enrich.group("enrich"))  # its own: allowed
     with pytest.raises(BrokerUnavailable, match="refuse 'enrich' access to the consumer group"):
         check_group_access(enrich, enrich.group("clean"))
+
+
+def test_a_client_with_a_certificate_for_mutual_tls_connects(
+    secured: SecuredBroker, tmp_path: Path
+) -> None:
+    # A client certificate signed by the broker's CA, presented by the reader (the broker
+    # requests one: ssl.client.auth=requested), through the settings a user would set.
+    ca_dir = secured.ca_file.parent
+    key, csr, cert = tmp_path / "reader.key", tmp_path / "reader.csr", tmp_path / "reader.pem"
+    subprocess.run(
+        ["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+         str(csr), "-subj", "/CN=reader"], check=True, capture_output=True,
+    )
+    subprocess.run(
+        ["openssl", "x509", "-req", "-in", str(csr), "-CA", str(secured.ca_file), "-CAkey",
+         str(ca_dir / "ca.key"), "-CAcreateserial", "-CAserial", str(tmp_path / "ca.srl"),
+         "-days", "1", "-out", str(cert)], check=True, capture_output=True,
+    )
+    reader = secured.settings("reader", ssl_certfile=str(cert), ssl_keyfile=str(key))
+    result = _cli(reader, "tail", "--from-beginning", "--idle-exit", "2")
+    assert result.returncode == 0, result.stderr
