@@ -10,7 +10,8 @@ RUN_DIR := .run
 STAMP := $(VENV)/.installed
 COMPILED := .compiled/services/cluster/SOURCES.json
 
-.PHONY: help install lock broker-fetch broker-start broker-stop broker-status topics demo run \
+.PHONY: help install lock broker-fetch broker-start broker-stop broker-status broker-secure-start \
+        broker-secure-stop topics demo run \
         test test-unit test-faults test-integration lint typecheck schemas eval-cleaning eval-clustering \
         bench bench-cluster clean-state prometheus-install up down up-status
 
@@ -47,6 +48,12 @@ broker-stop: ## stop the local broker (idempotent)
 
 broker-status: ## say whether the local broker is up
 	@deploy/kafka/broker.sh status
+
+broker-secure-start: broker-fetch ## a second, secured broker: SASL/SCRAM-SHA-512 over TLS with ACLs on 127.0.0.1:9094 (docs/operations.md)
+	@deploy/kafka/broker.sh start-secure
+
+broker-secure-stop: ## stop the secured broker (idempotent)
+	@deploy/kafka/broker.sh stop-secure
 
 topics: install broker-start ## create storywire's topics on the broker (idempotent)
 	$(BIN)/storywire topics create

@@ -59,7 +59,9 @@ class LocalPipeline:
 
     Worker logs go to `log_dir/<stage>.log`; each worker serves /metrics on
     `metrics_base_port + index of its stage` (0 for none). With `worker_root` the workers run
-    from that source tree (`-m` puts the working directory first on the path).
+    from that source tree (`-m` puts the working directory first on the path). `stage_env`
+    adds environment for one stage's workers only, after `extra_env` (e.g. each stage's own
+    SASL principal: STORYWIRE_SASL_USERNAME / STORYWIRE_SASL_PASSWORD).
     """
 
     settings: Settings
@@ -67,6 +69,7 @@ class LocalPipeline:
     stages: tuple[Stage, ...] = STAGES
     metrics_base_port: int = 9401
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    stage_env: Mapping[Stage, Mapping[str, str]] = field(default_factory=dict)
     worker_root: Path | None = None
     processes: dict[Stage, subprocess.Popen[bytes]] = field(default_factory=dict)
     # Where each stage's log stood when its current process started (a restart appends).
@@ -110,6 +113,7 @@ class LocalPipeline:
             **settings_env(self.settings),
             "STORYWIRE_METRICS_PORT": str(metrics_port),
             **self.extra_env,
+            **self.stage_env.get(stage, {}),
         }
         log = (self.log_dir / f"{name}.log").open("ab")
         return subprocess.Popen(

@@ -15,7 +15,19 @@ class Settings(BaseSettings):
     sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
-    ssl_cafile: str | None = Field(None, description="CA bundle for SSL / SASL_SSL")
+    ssl_cafile: str | None = Field(
+        None, description="CA bundle the broker's certificate must chain to (SSL / SASL_SSL); "
+        "none = the system's trusted CAs"
+    )
+    ssl_certfile: str | None = Field(
+        None, description="client certificate (PEM, chain allowed), for mutual TLS"
+    )
+    ssl_keyfile: str | None = Field(
+        None, description="the client certificate's private key (PEM), if not in ssl_certfile"
+    )
+    ssl_check_hostname: bool = Field(
+        True, description="the broker's certificate must name the host connected to"
+    )
     topic_partitions: int = Field(2, ge=1, description="partitions for topics storywire creates")
     topic_replication: int = Field(1, ge=1, description="replication factor for those topics")
     topic_prefix: str = Field("", description="prepended to every topic name (tests, tenants)")

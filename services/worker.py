@@ -11,7 +11,7 @@ from prometheus_client import start_http_server
 
 from services import faust_patches
 from services.app import Stage, build_app
-from services.kafka import create_topics
+from services.kafka import check_group_access, create_topics
 from services.metrics import REGISTRY
 from services.settings import Settings
 
@@ -33,13 +33,16 @@ def run_worker(stage: Stage, settings: Settings, loglevel: str = "info") -> None
 
     Creates any missing storywire topic first, so that `stories` is compacted and every topic
     has the configured partitions even when no one ran `storywire topics create`, and the
-    stage's table changelogs with them.
+    stage's table changelogs with them. Then checks the ACLs let it use its consumer group:
+    refused, faust would wait without end (see `check_group_access`). A broker that refuses
+    the worker (TLS, credentials, ACLs) raises BrokerUnavailable saying which, before faust.
     """
     # Before faust starts: its table recovery can otherwise drop copy waiting at a restart.
     faust_patches.apply()
     app = build_app(settings, stage)  # builds only: nothing connects before the worker runs
     changelogs = [table.changelog_topic.get_topic_name() for table in app.tables.values()]
     create_topics(settings, changelogs)
+    check_group_access(settings, settings.group(stage))
     if settings.metrics_port:
         start_http_server(settings.metrics_port, addr=settings.metrics_host, registry=REGISTRY)
     logging.getLogger("storywire").info(

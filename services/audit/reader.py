@@ -16,7 +16,13 @@ from kafka.errors import KafkaError
 
 from schemas.topics import DEAD_LETTER_TOPICS, Topic
 from services.audit.core import DEFAULT_GRACE_SECONDS, AuditReport, Message, audit
-from services.kafka import UNREACHABLE, BrokerUnavailable, reader_consumer, unreachable_message
+from services.kafka import (
+    UNREACHABLE,
+    BrokerUnavailable,
+    reader_consumer,
+    refused,
+    unreachable_message,
+)
 from services.settings import Settings
 
 # (first offset, end offset) of each partition, as snapshotted at start.
@@ -132,6 +138,9 @@ def audit_deployment(
     except UNREACHABLE as exc:
         raise BrokerUnavailable(unreachable_message(settings)) from exc
     except KafkaError as exc:
+        denial = refused(settings, exc)
+        if denial is not None:
+            raise denial from exc
         raise AuditUnreadable(f"Kafka error at {settings.bootstrap_servers}: {exc}") from exc
     finally:
         consumer.close()

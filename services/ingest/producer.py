@@ -14,8 +14,10 @@ from services.ingest.core import Accepted, Rejected, find_files, read_articles
 from services.kafka import (
     UNREACHABLE,
     BrokerUnavailable,
+    check_access,
     client_config,
     create_topics,
+    refused,
     unreachable_message,
 )
 from services.settings import Settings
@@ -32,6 +34,7 @@ class IngestReport:
 
 
 def make_producer(settings: Settings) -> KafkaProducer:
+    check_access(settings)
     try:
         return KafkaProducer(
             **client_config(settings),
@@ -115,6 +118,9 @@ def ingest(
                 future.get(timeout=30)
                 report.sent.append(article_id)
             except Exception as exc:  # every send error is reported below, none dropped
+                denial = refused(settings, exc)
+                if denial is not None:  # the broker refuses this principal: all would fail
+                    raise denial from exc
                 report.failed.append((where, f"{type(exc).__name__}: {exc}"))
     finally:
         producer.close(timeout=10)

@@ -5,8 +5,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
 
-from services.kafka import UNREACHABLE, BrokerUnavailable, client_config, unreachable_message
+from services.kafka import (
+    UNREACHABLE,
+    BrokerUnavailable,
+    check_access,
+    client_config,
+    refused,
+    unreachable_message,
+)
 from services.settings import Settings
 
 
@@ -22,8 +30,10 @@ def read_topics(
 
     With a `group_id` the consumer joins that group and commits (a subscriber that resumes
     where it left off); without one it reads every partition and commits nothing. Stops once
-    nothing new arrived for `idle_seconds` (never, if None).
+    nothing new arrived for `idle_seconds` (never, if None). A broker that refuses us (TLS,
+    credentials, ACLs) raises BrokerUnavailable saying which.
     """
+    check_access(settings)
     try:
         consumer = KafkaConsumer(
             **client_config(settings),
@@ -54,5 +64,10 @@ def read_topics(
             for record in consumer:
                 last_seen = time.monotonic()
                 yield record
+    except KafkaError as exc:
+        denial = refused(settings, exc)
+        if denial is None:
+            raise
+        raise denial from exc
     finally:
         consumer.close()

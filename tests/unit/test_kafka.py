@@ -1,5 +1,6 @@
 """Topic housekeeping rules that need no broker."""
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -73,3 +74,39 @@ def test_the_retention_setting_is_read_from_the_environment(
 ) -> None:
     monkeypatch.setenv("STORYWIRE_DEAD_LETTER_RETENTION_DAYS", "0.5")
     assert Topic.DLQ_CLEAN.retention_ms(Settings().dead_letter_retention_days) == 43_200_000
+def test_no_tls_context_without_tls() -> None:
+    from services.kafka import client_config, ssl_context
+
+    settings = Settings(security_protocol="SASL_PLAINTEXT", sasl_username="clean")
+    assert ssl_context(settings) is None
+    assert "ssl_context" not in client_config(settings)
+
+
+def test_kafka_python_and_faust_get_the_same_tls_settings(tmp_path: Path) -> None:
+    import ssl
+    import subprocess
+
+    from services.app import _credentials
+    from services.kafka import client_config
+
+    cert, key = tmp_path / "client.pem", tmp_path / "client.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=storywire-clean"],
+        check=True, capture_output=True,
+    )
+    settings = Settings(
+        security_protocol="SASL_SSL", sasl_mechanism="SCRAM-SHA-512", sasl_username="clean",
+        sasl_password="secret", ssl_cafile=str(cert), ssl_certfile=str(cert),
+        ssl_keyfile=str(key), ssl_check_hostname=False,
+    )
+    kafka_python = client_config(settings)["ssl_context"]
+    credentials = _credentials(settings)
+    assert credentials is not None
+    faust_context = credentials.ssl_context  # type: ignore[union-attr]  # SASLCredentials
+    for context in (kafka_python, faust_context):
+        assert isinstance(context, ssl.SSLContext)
+        assert context.verify_mode == ssl.CERT_REQUIRED  # the chain is verified either way
+        assert context.check_hostname is False
+        assert len(context.get_ca_certs()) == 1
+    assert Settings(security_protocol="SSL").ssl_check_hostname is True  # on by default
