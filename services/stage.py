@@ -136,9 +136,7 @@ def encode(model: BaseModel) -> bytes:
     return model.model_dump_json().encode()
 
 
-def dead_letter(
-    stage: str, error: InvalidArticle, message: Any, max_bytes: int = 1_000_000
-) -> DeadLetterV1:
+def dead_letter(stage: str, error: InvalidArticle, message: Any, max_bytes: int) -> DeadLetterV1:
     """The dead letter for a message a stage rejected; `message` is faust's Message.
 
     It always fits `max_bytes`: an original too big to carry whole (base64 makes it 4/3

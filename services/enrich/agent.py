@@ -36,6 +36,9 @@ def register(app: faust.App, settings: Settings) -> None:
     enriched = app.topic(settings.topic(Topic.ENRICHED), **RAW_BYTES)
     dead_letters = app.topic(settings.topic(Topic.DLQ_ENRICH), **RAW_BYTES)
 
+    async def admitted(message: Any) -> CleanArticleV1:
+        return admissible(decode(CleanArticleV1, message.value, settings), settings.max_body_chars)
+
     async def send_on(result: EnrichedArticleV1 | InvalidArticle) -> EnrichedArticleV1:
         if isinstance(result, InvalidArticle):
             raise result
@@ -59,12 +62,6 @@ def register(app: faust.App, settings: Settings) -> None:
         async for events in batches:
             metrics.MESSAGES_IN.labels(stage=STAGE).inc(len(events))
             decoded: list[tuple[Any, CleanArticleV1]] = []  # those that passed the contract
-
-            async def admitted(message: Any) -> CleanArticleV1:
-                return admissible(
-                    decode(CleanArticleV1, message.value, settings), settings.max_body_chars
-                )
-
             for event in events:
                 article = await handled(
                     STAGE, event.message, partial(admitted, event.message), dead_letters,

@@ -80,7 +80,9 @@ def test_decode_refuses_oversized_and_nested_messages_before_parsing() -> None:
 
 def test_a_dead_letter_always_fits_and_says_what_it_cut() -> None:
     original = b"x" * 990_000  # base64 would make it 1.32 MB
-    letter = stage.dead_letter("clean", InvalidArticle("body_too_large"), Message(original))
+    letter = stage.dead_letter(
+        "clean", InvalidArticle("body_too_large"), Message(original), SETTINGS.max_message_bytes
+    )
     encoded = stage.encode_letter(letter)
     assert len(encoded) <= SETTINGS.max_message_bytes
     read = DeadLetterV1.model_validate_json(encoded)
@@ -90,7 +92,9 @@ def test_a_dead_letter_always_fits_and_says_what_it_cut() -> None:
 
 
 def test_a_letter_that_fits_is_written_as_letters_always_were() -> None:
-    letter = stage.dead_letter("clean", InvalidArticle("invalid_json", "x"), Message(b"{"))
+    letter = stage.dead_letter(
+        "clean", InvalidArticle("invalid_json", "x"), Message(b"{"), SETTINGS.max_message_bytes
+    )
     written = json.loads(stage.encode_letter(letter))
     assert "truncated" not in written and base64.b64decode(written["original"]) == b"{"
 
