@@ -10,7 +10,13 @@ from schemas.articles import (
     RawArticleV1,
 )
 from schemas.deadletter import DeadLetterV1
-from schemas.stories import StoryEntityV1, StoryEventV1
+from schemas.stories import (
+    StoryEntityV1,
+    StoryEventV1,
+    StoryEventV2,
+    StoryMemberV1,
+    StorySourceV2,
+)
 from schemas.topics import Topic
 
 __all__ = [
@@ -21,5 +27,8 @@ __all__ = [
     "RawArticleV1",
     "StoryEntityV1",
     "StoryEventV1",
+    "StoryEventV2",
+    "StoryMemberV1",
+    "StorySourceV2",
     "Topic",
 ]

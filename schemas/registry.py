@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from schemas.articles import CleanArticleV1, EnrichedArticleV1, RawArticleV1
 from schemas.deadletter import DeadLetterV1
-from schemas.stories import StoryEventV1
+from schemas.stories import StoryEventV1, StoryMemberV1
 from schemas.ticks import ClusterTickV1
 from schemas.topics import Topic
 
@@ -16,6 +16,7 @@ CONTRACTS: dict[Topic, type[BaseModel]] = {
     Topic.CLEAN: CleanArticleV1,
     Topic.ENRICHED: EnrichedArticleV1,
     Topic.STORIES: StoryEventV1,
+    Topic.MEMBERS: StoryMemberV1,
     Topic.DLQ_CLEAN: DeadLetterV1,
     Topic.DLQ_ENRICH: DeadLetterV1,
     Topic.DLQ_CLUSTER: DeadLetterV1,

@@ -13,6 +13,8 @@ class Topic(StrEnum):
     ENRICHED = "articles.enriched"
     # StoryEventV1, key = story id; compacted, so the topic holds the latest state of each story.
     STORIES = "stories"
+    # StoryMemberV1, key = article id; compacted: the story each article is in now.
+    MEMBERS = "stories.members"
     # DeadLetterV1 for each stage: the original bytes, the stage, the reason, the source offset.
     # The original bytes are the copy itself: kept STORYWIRE_DEAD_LETTER_RETENTION_DAYS only.
     DLQ_CLEAN = "dlq.clean"
@@ -25,7 +27,7 @@ class Topic(StrEnum):
 
     @property
     def compacted(self) -> bool:
-        return self is Topic.STORIES
+        return self in (Topic.STORIES, Topic.MEMBERS)
 
     @property
     def dead_letter(self) -> bool:
