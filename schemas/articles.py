@@ -27,6 +27,16 @@ class RawArticleV1(_Contract):
     html: str | None = Field(default=None, description="the page's HTML")
     published_at: AwareDatetime | None = None
     ingested_at: AwareDatetime
+    revision: int | None = Field(
+        default=None, ge=0,
+        description="the sender's version of this item (ninjs `version`): copy under the same id "
+        "with a higher revision corrects the earlier copy; a lower or equal one changes nothing",
+    )
+    withdrawn: bool = Field(
+        default=False,
+        description="the sender killed the item (ninjs `pubstatus` canceled or withheld): it "
+        "leaves its story",
+    )
 
     @model_validator(mode="after")
     def _has_copy(self) -> "RawArticleV1":
@@ -50,6 +60,16 @@ class CleanArticleV1(_Contract):
     ingested_at: AwareDatetime
     duplicate_of: str | None = Field(
         default=None, description="id of the first copy when this one is a (near-)duplicate"
+    )
+    revision: int | None = Field(
+        default=None, ge=0,
+        description="the sender's version of this item (ninjs `version`): copy under the same id "
+        "with a higher revision corrects the earlier copy; a lower or equal one changes nothing",
+    )
+    withdrawn: bool = Field(
+        default=False,
+        description="the sender killed the item (ninjs `pubstatus` canceled or withheld): it "
+        "leaves its story",
     )
 
 class EntityV1(_Contract):
