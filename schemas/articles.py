@@ -37,9 +37,22 @@ class RawArticleV1(_Contract):
         description="the sender killed the item (ninjs `pubstatus` canceled or withheld): it "
         "leaves its story",
     )
+    language: str | None = Field(
+        default=None, max_length=35,
+        description="the sender's language tag (BCP 47, e.g. ninjs `language`): a hint the clean "
+        "stage uses when it cannot identify the language itself (a kill without copy)",
+    )
+    located: str | None = Field(
+        default=None, max_length=200,
+        description="where the copy was filed, as the sender says (ninjs `located`): the dateline "
+        "place when the copy prints none",
+    )
 
     @model_validator(mode="after")
     def _has_copy(self) -> "RawArticleV1":
+        # A kill names the item it withdraws; agencies often send it without the copy.
+        if self.withdrawn:
+            return self
         if not (self.text and self.text.strip()) and not (self.html and self.html.strip()):
             raise ValueError("an article needs a non-empty `text` or `html`")
         return self

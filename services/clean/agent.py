@@ -9,7 +9,7 @@ import faust
 from schemas.articles import CleanArticleV1, RawArticleV1
 from schemas.topics import Topic
 from services import metrics
-from services.clean.core import extract, remember, warm_up
+from services.clean.core import extract, remember, warm_up, withdrawal
 from services.clean.memory import SourceMemory
 from services.settings import Settings
 from services.stage import (
@@ -50,11 +50,14 @@ def register(app: faust.App, settings: Settings) -> None:
         raw = decode(RawArticleV1, message.value, settings)
         # Fingerprints this article may delete must be its partition's (memory.py).
         memory.partition = message.partition
-        template = memory.template_lines(raw.source)  # a snapshot the thread may read
-        found = await asyncio.get_running_loop().run_in_executor(
-            parser, lambda: extract(raw, template, max_body_chars=settings.max_body_chars)
-        )
-        article = remember(raw, found, memory)
+        if raw.withdrawn:  # a kill: nothing to extract (core.withdrawal)
+            article = withdrawal(raw, memory)
+        else:
+            template = memory.template_lines(raw.source)  # a snapshot the thread may read
+            found = await asyncio.get_running_loop().run_in_executor(
+                parser, lambda: extract(raw, template, max_body_chars=settings.max_body_chars)
+            )
+            article = remember(raw, found, memory)
         # Keyed by article id, not language: with all English copy on one partition only
         # one enrich worker would work. The enrich stage re-keys by language for the
         # cluster stage's per-language shards.

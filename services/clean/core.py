@@ -43,7 +43,10 @@ def clean(
     max_body_chars: int,
     now: datetime | None = None,
 ) -> CleanArticleV1:
-    """`extract` then `remember`: the whole clean stage for one article, in one call."""
+    """`extract` then `remember` (a kill: `withdrawal`): the whole clean stage for one
+    article, in one call."""
+    if raw.withdrawn:
+        return withdrawal(raw, memory)
     found = extract(raw, memory.template_lines(raw.source), max_body_chars=max_body_chars,
                     now=now)
     return remember(raw, found, memory)
@@ -66,7 +69,10 @@ def remember(raw: RawArticleV1, found: Extracted, memory: SourceMemory) -> Clean
     source's template, may run in a thread.
     """
     duplicate = check_duplicate(
-        memory, found.article.id, found.body_words, raw.ingested_at.timestamp()
+        memory, found.article.id, found.body_words, raw.ingested_at.timestamp(),
+        revision=raw.revision,
+        # What a later kill of this article needs to reach its story (`withdrawal`).
+        facts={"headline": found.article.headline, "language": found.article.language},
     )
     if duplicate.original is None and not duplicate.redelivered:
         memory.learn_template(raw.source, found.line_keys)
@@ -159,7 +165,7 @@ def extract(
     body = "\n\n".join(body_lines)
     if len(body) > max_body_chars:
         raise InvalidArticle("body_too_large", f"{len(body)} > {max_body_chars} characters")
-    language = language or facts.identify_language(body)
+    language = language or facts.identify_language(body) or sender_language(raw.language)
     if language is None:
         raise InvalidArticle("no_language", "the body has no letters")
 
@@ -183,12 +189,51 @@ def extract(
         headline=facts.bounded_headline(repair_line(headline)),
         body=body,
         language=language,
-        dateline_place=place,
+        dateline_place=place or raw.located,
         dateline_agency=agency,
         published_at=published_at,
         ingested_at=raw.ingested_at,
+        revision=raw.revision,
+        withdrawn=raw.withdrawn,
     )
     return Extracted(article, keys, body_words)
+
+
+# The body of a kill (a CleanArticleV1 needs one; a kill has no article to extract).
+WITHDRAWN_BODY = "[withdrawn by the sender]"
+
+
+def sender_language(tag: str | None) -> str | None:
+    """The ISO 639-1 code of a sender's BCP 47 tag ("nb-NO": "nb"), None if it has none."""
+    primary = (tag or "").split("-")[0].split("_")[0].strip().lower()
+    return primary if len(primary) == 2 and primary.isalpha() else None
+
+
+def withdrawal(raw: RawArticleV1, memory: SourceMemory) -> CleanArticleV1:
+    """A kill (`raw.withdrawn`): the article it withdraws, marked withdrawn, with no
+    extraction, no language identification and nothing learned or fingerprinted.
+
+    It must reach the story its article is in, and the stages after this one route by
+    language: so its language (and headline) are the ones this stage found in the article's
+    last version, remembered with its fingerprint (kept `fingerprint_hours`); failing that
+    the sender's language tag, else "und" (undetermined), and the kill's own headline. Its
+    body is `WITHDRAWN_BODY`: a kill often comes without copy, and what it does carry is not
+    to be clustered.
+    """
+    key = article_key(raw.source, raw.id)
+    known = memory.fingerprints.get(key) or {}
+    return CleanArticleV1(
+        id=key,
+        source=raw.source,
+        url=raw.url,
+        headline=known.get("headline") or facts.bounded_headline(raw.title or "withdrawn"),
+        body=WITHDRAWN_BODY,
+        language=known.get("language") or sender_language(raw.language) or "und",
+        published_at=raw.published_at,
+        ingested_at=raw.ingested_at,
+        revision=raw.revision,
+        withdrawn=True,
+    )
 
 
 # A wire brief can be a single sentence or two; shorter than that is a caption or a button,

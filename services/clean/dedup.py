@@ -7,9 +7,10 @@ store on first use after a restart.
 
 import heapq
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -117,8 +118,10 @@ def _forget_older_than(memory: SourceMemory, index: MinHashLSH, cutoff: float) -
     store delete each)."""
     ages = memory.fingerprint_ages.get(memory.partition, [])
     while ages and ages[0][0] < cutoff:
-        _, article_id = heapq.heappop(ages)
-        if article_id in memory.fingerprints:
+        aged, article_id = heapq.heappop(ages)
+        fingerprint = memory.fingerprints.get(article_id)
+        # A correction stored the id again, later: its own entry in the heap ages it.
+        if fingerprint is not None and fingerprint.get("seen", aged) < cutoff:
             del memory.fingerprints[article_id]
             index.remove(article_id)
 
@@ -136,8 +139,23 @@ class DuplicateCheck:
     redelivered: bool
 
 
+def is_correction(known: Mapping[str, Any], revision: int | None) -> bool:
+    """Copy under a known id is a correction when it carries a higher revision than the copy
+    remembered (or the first revision at all); anything else is the same copy again."""
+    if revision is None:
+        return False
+    earlier = known.get("revision")
+    return earlier is None or revision > earlier
+
+
 def check_duplicate(
-    memory: SourceMemory, article_id: str, body_words: Sequence[str], seen: float
+    memory: SourceMemory,
+    article_id: str,
+    body_words: Sequence[str],
+    seen: float,
+    *,
+    revision: int | None = None,
+    facts: Mapping[str, Any] | None = None,
 ) -> DuplicateCheck:
     """Look this body up among the bodies seen in the `memory.fingerprint_hours` before
     `seen` (the article's ingest time, seconds since the epoch), by its words (`text.words` of
@@ -145,29 +163,42 @@ def check_duplicate(
     are deleted).
 
     A redelivered article keeps its first answer while its fingerprint is kept, so replays
-    are idempotent.
+    are idempotent. A correction (the same id with a higher `revision`) is not a redelivery:
+    its earlier fingerprint is replaced and its body looked up afresh, never against its own
+    earlier version. `facts` (e.g. the headline and language a later kill needs) are stored
+    with the fingerprint.
     """
     known = memory.fingerprints.get(article_id)
-    if known is not None:
+    if known is not None and not is_correction(known, revision):
         return DuplicateCheck(known["duplicate_of"], redelivered=True)
     minhash = signature(body_words)
     index = _index(memory, seen)
+    if known is not None:  # a correction: the earlier version is no candidate
+        if article_id in index:
+            index.remove(article_id)
+        del memory.fingerprints[article_id]
     _forget_older_than(memory, index, seen - memory.fingerprint_hours * 3600.0)
     best: tuple[float, str] | None = None
     for candidate in index.query(minhash):
         fingerprint = memory.fingerprints.get(candidate)
         if fingerprint is None:
             continue
+        # Point at the first copy, not at a copy of it; a copy of this article's earlier
+        # version does not make its correction a duplicate of itself.
+        first_copy = fingerprint["duplicate_of"] or candidate
+        if first_copy == article_id:
+            continue
         similarity = minhash.jaccard(_from_store(fingerprint["minhash"]))
         if similarity >= THRESHOLD and (best is None or similarity > best[0]):
-            # Point at the first copy, not at a copy of it.
-            best = (similarity, fingerprint["duplicate_of"] or candidate)
+            best = (similarity, first_copy)
     original = best[1] if best else None
     memory.fingerprints[article_id] = {
         "minhash": minhash.hashvalues.tolist(),
         "duplicate_of": original,
         "seen": seen,
         "partition": memory.partition,
+        "revision": revision,
+        **(facts or {}),
     }
     index.insert(article_id, minhash)
     heapq.heappush(memory.fingerprint_ages.setdefault(memory.partition, []), (seen, article_id))

@@ -194,17 +194,24 @@ def enrich_batch(
     whether the headline or the lead names them, plus the dateline place as a GPE, and its
     top keywords. `body_chars` bounds the body slice the NER reads (None: all of it).
 
+    A withdrawn article (a kill) is not read: it comes out with no entities and no keywords.
     An article with neither an entity nor a single word (e.g. a body of digits and
     punctuation) is unprocessable: its place in the result holds InvalidArticle("no_content")
     instead, so one bad article does not cost the rest of the batch.
     """
     now = now or datetime.now(UTC)
-    texts = [ner_text(article, body_chars) for article in articles]
-    docs = nlp.pipe(texts, batch_size=max(1, len(texts)))
+    # A kill (withdrawn) has no copy to read: it passes with no entities and no keywords, its
+    # language untouched, so it reaches the cluster shard that holds its story.
+    readable = [article for article in articles if not article.withdrawn]
+    texts = [ner_text(article, body_chars) for article in readable]
+    docs = iter(nlp.pipe(texts, batch_size=max(1, len(texts))) if texts else ())
     results: list[EnrichedArticleV1 | InvalidArticle] = []
-    for article, doc in zip(articles, docs, strict=True):
+    for article in articles:
+        if article.withdrawn:
+            results.append(EnrichedArticleV1(**article.model_dump(), enriched_at=now))
+            continue
         try:
-            results.append(_enrich_one(article, doc, now))
+            results.append(_enrich_one(article, next(docs), now))
         except InvalidArticle as error:
             results.append(error)
     return results

@@ -4,7 +4,12 @@ In: paths to files or directories. Plain-text files (`.txt` or no JSON suffix) a
 article each: the whole file is the copy, junk and all (the clean stage finds the headline).
 `.json` files hold one record or a list of records; `.jsonl` files one record a line. Records
 carry `id`, `title`, `text` or `html`, `source`, `url`, `published_at` (`date` is read as
-`published_at`); other fields are ignored.
+`published_at`), `revision`, `withdrawn`; other fields are ignored. A JSON object with a `uri`
+and no `id` is an IPTC ninjs item, validated and mapped by `services.ingest.ninjs`.
+The outlet (`source`) is the one the record names; plain-text and HTML files name none, so it
+is `--source`, else the name of the folder the file is in (an outlet's copy in its own folder),
+never the file's name: a subscriber sees outlets, and the clean stage learns each outlet's
+template from that outlet's copy.
 Out: for each article, where it came from (`file:line`) and either the record or the reason it
 could not be read. Nothing is dropped silently: unreadable records come out as `Rejected`.
 """
@@ -21,6 +26,7 @@ from urllib.parse import urlparse
 from pydantic import ValidationError
 
 from schemas.articles import RawArticleV1
+from services.ingest.ninjs import NinjsRefused, from_ninjs, looks_like_ninjs
 
 JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
 TEXT_SUFFIXES = {".txt", ".text", ""}
@@ -86,9 +92,7 @@ def _read_document(path: Path, source: str | None, ingested_at: datetime, html: 
         return Rejected(where, f"not UTF-8 text ({exc.reason} at byte {exc.start})")
     except OSError as exc:
         return Rejected(where, f"cannot read: {exc.strerror}")
-    # Without a source given, each file counts as its own outlet: the clean stage must not
-    # learn one file's lines as another's template.
-    outlet = source or path.stem
+    outlet = source or folder_outlet(path)
     fields = {"html": copy} if html else {"text": copy}
     return _build(where, {"id": path.stem, "source": outlet, **fields}, ingested_at)
 
@@ -105,7 +109,7 @@ def _read_jsonl(path: Path, source: str | None, ingested_at: datetime) -> Iterat
                 except json.JSONDecodeError as exc:
                     yield Rejected(where, f"invalid JSON: {exc.msg} (column {exc.colno})")
                     continue
-                yield _from_record(where, record, source, ingested_at)
+                yield from_record(where, record, source, ingested_at)
     except UnicodeDecodeError as exc:
         yield Rejected(str(path), f"not UTF-8 text ({exc.reason} at byte {exc.start})")
 
@@ -118,14 +122,30 @@ def _read_json(path: Path, source: str | None, ingested_at: datetime) -> Iterato
         return
     records = document if isinstance(document, list) else [document]
     for index, record in enumerate(records):
-        yield _from_record(f"{path}[{index}]", record, source, ingested_at)
+        yield from_record(f"{path}[{index}]", record, source, ingested_at)
 
 
-def _from_record(
+def folder_outlet(path: Path) -> str:
+    """The outlet of a file that names none: its folder's name (`copy/Reuters/0412.txt`:
+    Reuters); a file at the root of the file system has none to give."""
+    return path.resolve().parent.name or "unknown"
+
+
+def from_record(
     where: str, record: Any, source: str | None, ingested_at: datetime
 ) -> Accepted | Rejected:
+    """One decoded JSON record (storywire's own or a ninjs item) as a raw article, or why not.
+    The gateway takes records through this too."""
     if not isinstance(record, dict):
         return Rejected(where, f"expected a JSON object, got {type(record).__name__}")
+    if looks_like_ninjs(record):
+        try:
+            mapped = from_ninjs(record, source=source)
+        except NinjsRefused as refused:
+            return Rejected(where, f"ninjs: {refused.reason}")
+        fields = dict(mapped.fields)
+        fields["source"] = fields["source"] or "unknown"
+        return _build(where, fields, ingested_at)
     url = record.get("url")
     outlet = record.get("source") or source or (urlparse(url).hostname if url else None)
     fields = {
@@ -136,6 +156,8 @@ def _from_record(
         "text": record.get("text"),
         "html": record.get("html"),
         "published_at": record.get("published_at") or record.get("date"),
+        "revision": record.get("revision"),
+        "withdrawn": record.get("withdrawn", False),
     }
     if fields["id"] is None:
         fields["id"] = stable_id(fields["source"], url, fields["title"], fields["text"])
@@ -146,6 +168,8 @@ def _from_record(
 
 def _build(where: str, fields: dict[str, Any], ingested_at: datetime) -> Accepted | Rejected:
     published = fields.get("published_at")
+    if isinstance(published, datetime) and published.tzinfo is None:
+        fields["published_at"] = published.replace(tzinfo=UTC)
     if isinstance(published, str):
         fields["published_at"] = _parse_time(published)
     try:

@@ -117,3 +117,14 @@ def test_names_repeated_beyond_the_slice_still_count(nlp: Language) -> None:
     assert "Angela Merkel" in _by_name(full)
     counts = [entity.count for entity in sliced.entities]
     assert counts == sorted(counts, reverse=True)  # most mentioned first, repeats included
+
+
+def test_a_kill_passes_unread_with_its_language(nlp: Language) -> None:
+    kill = _article("kerry-putin", "Putin hopes", "[withdrawn by the sender]", withdrawn=True,
+                    revision=3)
+    results = enrich_batch([kill, SEED_LIKE], nlp, now=NOW)
+    killed, enriched = results
+    assert isinstance(killed, EnrichedArticleV1) and isinstance(enriched, EnrichedArticleV1)
+    assert killed.withdrawn and killed.revision == 3 and killed.language == "en"
+    assert killed.entities == () and killed.keywords == ()
+    assert enriched.entities  # the article beside it still read

@@ -57,3 +57,28 @@ def test_undecodable_text_file_is_rejected_not_dropped(tmp_path: Path) -> None:
     [item] = list(read_articles([bad], now=NOW))
     assert isinstance(item, Rejected)
     assert "UTF-8" in item.reason and item.where == str(bad)
+
+
+def test_plain_text_takes_its_outlet_from_its_folder_or_source_never_its_name(
+    tmp_path: Path,
+) -> None:
+    for outlet, name in (("Reuters", "0412.txt"), ("SANA", "kerry.txt")):
+        (tmp_path / outlet).mkdir()
+        (tmp_path / outlet / name).write_text("Kerry met Putin in Moscow on Thursday.\n")
+    by_folder = [i.article for i in read_articles([tmp_path], now=NOW) if isinstance(i, Accepted)]
+    assert [(a.source, a.id) for a in by_folder] == [("Reuters", "0412"), ("SANA", "kerry")]
+    given = [
+        i.article for i in read_articles([tmp_path], source="Wire", now=NOW)
+        if isinstance(i, Accepted)
+    ]
+    assert {a.source for a in given} == {"Wire"}
+
+
+def test_json_records_carry_revision_and_withdrawn(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(
+        json.dumps({"id": "a1", "source": "wire", "text": "Body v2.", "revision": 2}) + "\n"
+        + json.dumps({"id": "a1", "source": "wire", "withdrawn": True, "revision": 3}) + "\n"
+    )
+    items = [i.article for i in read_articles([feed], now=NOW) if isinstance(i, Accepted)]
+    assert [(a.revision, a.withdrawn) for a in items] == [(2, False), (3, True)]
