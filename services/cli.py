@@ -64,10 +64,10 @@ def ingest(
 ) -> None:
     """Send wire copy to `articles.raw`.
 
-    Plain-text files (like ../shared/seeds) are one article each; .json/.jsonl files hold
-    records with id, title, text or html, source, url, published_at. A record that cannot be
-    read is reported with its file and line; the exit code is 2 if any was, 3 if the broker
-    is unreachable.
+    Plain-text files (like ../shared/seeds) are one article each, their outlet `--source` or
+    their folder's name; .json/.jsonl files hold records with id, title, text or html, source,
+    url, published_at, or IPTC ninjs items (1.x-3.x). A record that cannot be read is reported
+    with its file and line; the exit code is 2 if any was, 3 if the broker is unreachable.
     """
     from services.ingest.producer import ingest as run_ingest
     from services.kafka import BrokerUnavailable
@@ -90,6 +90,27 @@ def ingest(
         raise typer.Exit(1)
     if report.rejected:
         raise typer.Exit(2)
+
+
+@app.command()
+def gateway() -> None:
+    """Serve the HTTP push gateway until stopped: `POST /v1/articles` (bearer token; one JSON
+    record or an array, storywire's record or IPTC ninjs) answers 202 with the article ids once
+    the broker acknowledged them; also `GET /healthz` and `GET /metrics`.
+
+    Listens on STORYWIRE_GATEWAY_HOST:STORYWIRE_GATEWAY_PORT (127.0.0.1:8470); tokens come from
+    STORYWIRE_GATEWAY_TOKENS (comma-separated). Exit code 2 without a token.
+    """
+    import logging
+
+    from services.gateway.app import run_gateway
+
+    settings = Settings()
+    if not settings.gateway_token_list():
+        _fail("no bearer token: set STORYWIRE_GATEWAY_TOKENS (comma-separated)", 2)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    err.print(f"gateway: listening on http://{settings.gateway_host}:{settings.gateway_port}")
+    run_gateway(settings)
 
 
 @app.command()

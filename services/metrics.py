@@ -76,3 +76,26 @@ GAP_SEEKBACKS = Counter(
     "storywire_gap_seekbacks", "Stalled input partitions sought back to their commit",
     ["stage"], registry=REGISTRY,
 )
+
+# The HTTP gateway (`storywire gateway`). Requests answered, by status code.
+GATEWAY_REQUESTS = Counter(
+    "storywire_gateway_requests", "HTTP requests answered by the gateway", ["code"],
+    registry=REGISTRY,
+)
+# Records the gateway took in, by outcome: `sent` (the broker acknowledged) or `rejected`.
+GATEWAY_RECORDS = Counter(
+    "storywire_gateway_records", "Records handled by the gateway", ["outcome"], registry=REGISTRY
+)
+# Requests or records refused, by a short fixed reason (invalid_json, invalid_record,
+# ninjs_invalid, ninjs_refused, too_large, too_many_records, unauthenticated, forbidden,
+# broker_unavailable, saturated).
+GATEWAY_REJECTS = Counter(
+    "storywire_gateway_rejects", "Requests or records the gateway refused", ["reason"],
+    registry=REGISTRY,
+)
+# Seconds from a POST's arrival to its answer (the broker's ack included).
+GATEWAY_SECONDS = Histogram(
+    "storywire_gateway_request_seconds", "Gateway POST latency",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+    registry=REGISTRY,
+)

@@ -94,6 +94,28 @@ class Settings(BaseSettings):
         60.0, gt=0,
         description="how often a cluster worker looks for stories to close while no copy comes",
     )
+    # `storywire gateway`: copy pushed over HTTP (services/gateway).
+    gateway_host: str = Field("127.0.0.1", description="address the HTTP gateway listens on")
+    gateway_port: int = Field(8470, ge=0, le=65535, description="port of the HTTP gateway")
+    gateway_tokens: SecretStr | None = Field(
+        None, description="comma-separated bearer tokens the gateway accepts (none: it won't start)"
+    )
+    gateway_max_body_bytes: int = Field(
+        10_000_000, ge=1024, description="largest request body the gateway reads (413 beyond)"
+    )
+    gateway_max_records: int = Field(1000, ge=1, description="most records in one request")
+    gateway_max_in_flight: int = Field(
+        5000, ge=1, description="records awaiting the broker's ack; beyond, 503 (saturated)"
+    )
+    gateway_send_timeout_seconds: float = Field(
+        10.0, gt=0, description="longest wait for the broker's ack before answering 503"
+    )
+
+    def gateway_token_list(self) -> list[str]:
+        """The accepted bearer tokens (blank entries dropped)."""
+        if self.gateway_tokens is None:
+            return []
+        return [t.strip() for t in self.gateway_tokens.get_secret_value().split(",") if t.strip()]
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"

@@ -131,11 +131,21 @@ def folder_outlet(path: Path) -> str:
     return path.resolve().parent.name or "unknown"
 
 
+NO_OUTLET = "source: no outlet named (give `source`, or ninjs `copyrightholder`)"
+
+
 def from_record(
-    where: str, record: Any, source: str | None, ingested_at: datetime
+    where: str,
+    record: Any,
+    source: str | None,
+    ingested_at: datetime,
+    *,
+    unknown_source: str | None = "unknown",
 ) -> Accepted | Rejected:
     """One decoded JSON record (storywire's own or a ninjs item) as a raw article, or why not.
-    The gateway takes records through this too."""
+    The gateway takes records through this too, with `unknown_source=None`: a record that
+    names no outlet (nor a URL to take its host from) is then rejected, not filed as
+    "unknown"."""
     if not isinstance(record, dict):
         return Rejected(where, f"expected a JSON object, got {type(record).__name__}")
     if looks_like_ninjs(record):
@@ -144,13 +154,17 @@ def from_record(
         except NinjsRefused as refused:
             return Rejected(where, f"ninjs: {refused.reason}")
         fields = dict(mapped.fields)
-        fields["source"] = fields["source"] or "unknown"
+        if not fields["source"] and unknown_source is None:
+            return Rejected(where, NO_OUTLET)
+        fields["source"] = fields["source"] or unknown_source
         return _build(where, fields, ingested_at)
     url = record.get("url")
     outlet = record.get("source") or source or (urlparse(url).hostname if url else None)
+    if not outlet and unknown_source is None:
+        return Rejected(where, NO_OUTLET)
     fields = {
         "id": record.get("id"),
-        "source": outlet or "unknown",
+        "source": outlet or unknown_source,
         "url": url,
         "title": record.get("title"),
         "text": record.get("text"),
