@@ -8,7 +8,10 @@ from schemas.articles import RawArticleV1
 from services.gateway.core import BadRequest, Outgoing, RecordError, authorize, read_batch
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-LIMITS = {"max_records": 3, "max_message_bytes": 100_000, "now": NOW}
+
+
+def _batch(body: bytes) -> list[Outgoing] | list[RecordError] | BadRequest:
+    return read_batch(body, max_records=3, max_message_bytes=100_000, now=NOW)
 
 
 def _record(article_id: str, **extra: object) -> dict[str, object]:
@@ -28,8 +31,8 @@ def test_bearer_tokens() -> None:
 
 
 def test_one_record_or_a_batch_becomes_keyed_messages() -> None:
-    one = read_batch(json.dumps(_record("a1")).encode(), **LIMITS)
-    batch = read_batch(json.dumps([_record("a1"), _record("a/2")]).encode(), **LIMITS)
+    one = _batch(json.dumps(_record("a1")).encode())
+    batch = _batch(json.dumps([_record("a1"), _record("a/2")]).encode())
     assert isinstance(one, list) and isinstance(batch, list)
     assert all(isinstance(o, Outgoing) for o in [*one, *batch])
     assert [o.article_id for o in batch] == ["Valley News/a1", "Valley News/a/2"]  # type: ignore[union-attr]  # checked above
@@ -58,26 +61,26 @@ def test_ninjs_items_are_taken_and_non_text_refused(shared: Path) -> None:
     examples = shared / "formats" / "ninjs" / "examples"
     text_item = json.loads((examples / "3.0/ntb_text.json").read_text(encoding="utf-8"))
     photo = json.loads((examples / "3.0/ap_image.json").read_text(encoding="utf-8"))
-    ok = read_batch(json.dumps(text_item).encode(), **LIMITS)
+    ok = _batch(json.dumps(text_item).encode())
     assert isinstance(ok, list) and isinstance(ok[0], Outgoing)
     assert ok[0].article_id == f"NTB/{text_item['uri']}"
-    refused = read_batch(json.dumps([text_item, photo]).encode(), **LIMITS)
+    refused = _batch(json.dumps([text_item, photo]).encode())
     assert isinstance(refused, list) and isinstance(refused[0], RecordError)
     assert (refused[0].index, refused[0].kind) == (1, "ninjs_refused")
-    invalid = read_batch(json.dumps({**text_item, "urgency": "high"}).encode(), **LIMITS)
+    invalid = _batch(json.dumps({**text_item, "urgency": "high"}).encode())
     assert isinstance(invalid, list) and isinstance(invalid[0], RecordError)
     assert invalid[0].kind == "ninjs_invalid" and "urgency" in invalid[0].reason
 
 
 def test_unreadable_bodies_and_limits() -> None:
-    assert read_batch(b"{nope", **LIMITS) == BadRequest(
+    assert _batch(b"{nope") == BadRequest(
         400, "the body is not JSON: Expecting property name enclosed in double quotes: line 1 "
         "column 2 (char 1)", "invalid_json",
     )
-    empty = read_batch(b"[]", **LIMITS)
+    empty = _batch(b"[]")
     assert isinstance(empty, BadRequest) and empty.status == 400
-    many = read_batch(json.dumps([_record(str(i)) for i in range(4)]).encode(), **LIMITS)
+    many = _batch(json.dumps([_record(str(i)) for i in range(4)]).encode())
     assert isinstance(many, BadRequest) and (many.status, many.kind) == (413, "too_many_records")
-    big = read_batch(json.dumps(_record("big", text="word " * 30_000)).encode(), **LIMITS)
+    big = _batch(json.dumps(_record("big", text="word " * 30_000)).encode())
     assert isinstance(big, list) and isinstance(big[0], RecordError)
     assert big[0].kind == "too_large" and "STORYWIRE_MAX_MESSAGE_BYTES" in big[0].reason
