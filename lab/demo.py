@@ -15,6 +15,7 @@ from pathlib import Path
 from rich.console import Console
 
 from lab.pipeline import LocalPipeline, free_port_block
+from lab.seeds import lay_out_by_outlet
 from lab.story_view import StoryBoard
 from schemas.stories import StoryEventV1
 from services.identity import article_id_of
@@ -56,7 +57,9 @@ def run_demo(settings: Settings, *, shared: Path, ecb_articles: int, console: Co
         console.print("demo: starting the clean, enrich and cluster workers (logs in "
                       f"{log_dir}; /metrics on 127.0.0.1:{ports}-{ports + 2}) ...")
         pipeline.wait_until_ready()
-        report = ingest([seeds, unrelated], settings, console=console)
+        # One folder per outlet: plain-text copy takes its outlet (`source`) from its folder.
+        by_outlet = lay_out_by_outlet(seeds, Path(tmp) / "seeds")
+        report = ingest([by_outlet, unrelated], settings, console=console)
         expected = set(report.sent)
         console.print(f"demo: fed {len(expected)} articles; waiting for their stories ...")
         board = StoryBoard(settings)
