@@ -13,7 +13,7 @@ COMPILED := .compiled/services/cluster/SOURCES.json
 .PHONY: help install lock broker-fetch broker-start broker-stop broker-status broker-secure-start \
         broker-secure-stop topics demo run \
         test test-unit test-faults test-integration lint typecheck schemas eval-cleaning eval-clustering \
-        bench bench-cluster clean-state prometheus-install up down up-status
+        bench bench-cluster bench-gateway clean-state prometheus-install up down up-status
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[1m%-18s\033[0m %s\n",$$1,$$2}' $(MAKEFILE_LIST)
@@ -94,6 +94,10 @@ eval-clustering: install ## story clustering B-cubed/pairwise P/R/F1 on ECB+ dev
 
 bench: install broker-start ## pipeline throughput, latency and RSS on the real broker (docs/benchmarks.md)
 	$(BIN)/storywire bench pipeline --write-docs
+
+bench-gateway: install broker-start ## HTTP gateway load test on loopback: records/s, p50/p99, errors
+	$(BIN)/storywire bench gateway --shared $(SHARED) --records 20000 --batch 50 --concurrency 8 --max-seconds 60
+	$(BIN)/storywire bench gateway --shared $(SHARED) --records 2000 --batch 1 --concurrency 8 --max-seconds 60
 
 bench-cluster: install ## cluster core cost at 1k, 10k and 100k live stories
 	$(BIN)/storywire bench cluster --shared $(SHARED)

@@ -355,6 +355,35 @@ def eval_clustering(
         evaluate_clustering(jsonl, out_path, seed, Settings().spacy_model, extra=extra or ())
 
 
+@bench_app.command("gateway")
+def bench_gateway(
+    records: Annotated[int, typer.Option(help="records to post in all")] = 20_000,
+    batch: Annotated[int, typer.Option(help="records per request (1: one record each)")] = 50,
+    concurrency: Annotated[int, typer.Option(help="concurrent HTTP clients")] = 8,
+    max_seconds: Annotated[float, typer.Option(help="stop posting after this long")] = 60.0,
+    shared: Annotated[Path, typer.Option(help="the shared data folder")] = Path("../shared"),
+) -> None:
+    """Load-test `storywire gateway` on loopback with a fixed count and time limit: records/s,
+    request latency p50/p99 and errors (a real gateway process, the real broker)."""
+    try:
+        from lab.bench.gateway import run_gateway_bench
+    except ModuleNotFoundError as error:
+        _without_lab(error)
+    from services.kafka import BrokerUnavailable
+
+    try:
+        result = run_gateway_bench(
+            Settings(), shared=shared, records=records, batch=batch, concurrency=concurrency,
+            max_seconds=max_seconds,
+        )
+    except BrokerUnavailable as exc:
+        _fail(str(exc), 3)
+        return
+    out.print(result.summary(), soft_wrap=True)
+    if result.errors:
+        raise typer.Exit(1)
+
+
 @bench_app.command("cluster")
 def bench_cluster(
     shared: Annotated[Path, typer.Option(help="the shared data folder")] = Path("../shared"),

@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -213,7 +214,8 @@ def test_the_gateway_answers_503_while_its_broker_is_stopped(
     })
     # Started with no broker at all: it serves, and says 503 until one answers.
     gateway = start_gateway(settings, tmp_path / "gateway.log",
-                            STORYWIRE_GATEWAY_SEND_TIMEOUT_SECONDS="3")
+                            STORYWIRE_GATEWAY_SEND_TIMEOUT_SECONDS="3",
+                            STORYWIRE_GATEWAY_MAX_IN_FLIGHT="3")
     try:
         status, answer, headers = gateway.post(_record("before"))
         assert status == 503 and headers.get("Retry-After") == "5"
@@ -224,12 +226,20 @@ def test_the_gateway_answers_503_while_its_broker_is_stopped(
             assert (status, answer) == (202, {"ids": [article_key("Valley News", "up")]})
             private_broker("stop")
             started = time.monotonic()
-            status, _, headers = gateway.post(_record("down"))
+            with ThreadPoolExecutor(1) as pool:
+                # Two records wait for acks that do not come; two more would pass the bound
+                # on records in flight (3): saturated, answered at once.
+                waiting = pool.submit(gateway.post, [_record("down1"), _record("down2")])
+                time.sleep(1.0)
+                status, answer, headers = gateway.post([_record("down3"), _record("down4")])
+                assert status == 503 and headers.get("Retry-After") == "5"
+                assert str(answer["error"]).startswith("the gateway is saturated")
+                status, _, headers = waiting.result()
             assert status == 503 and headers.get("Retry-After") == "5"
             assert time.monotonic() - started < 30  # bounded by the send timeout, not hung
-            assert 'storywire_gateway_rejects_total{reason="broker_unavailable"} 2.0' in (
-                gateway.get("/metrics")
-            )
+            metrics = gateway.get("/metrics")
+            assert 'storywire_gateway_rejects_total{reason="broker_unavailable"} 2.0' in metrics
+            assert 'storywire_gateway_rejects_total{reason="saturated"} 1.0' in metrics
             private_broker("start")  # the same state: the gateway's producer reconnects
             deadline = time.monotonic() + 90
             while (status := gateway.post(_record("again"))[0]) != 202:
