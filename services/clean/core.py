@@ -74,7 +74,9 @@ def remember(raw: RawArticleV1, found: Extracted, memory: SourceMemory) -> Clean
         # What a later kill of this article needs to reach its story (`withdrawal`).
         facts={"headline": found.article.headline, "language": found.article.language},
     )
-    if duplicate.original is None and not duplicate.redelivered:
+    # A correction's lines were counted with its first version: counted again, an article
+    # corrected twice would make its own paragraphs its outlet's template.
+    if duplicate.original is None and not duplicate.redelivered and not duplicate.corrected:
         memory.learn_template(raw.source, found.line_keys)
     if duplicate.original is None:
         return found.article

@@ -133,10 +133,12 @@ def _from_store(values: list[int]) -> MinHash:
 @dataclass(frozen=True)
 class DuplicateCheck:
     """`original`: id of the first copy of this body, None if this is the first. `redelivered`:
-    this very article id was checked before (a replay after a crash), so nothing was recorded."""
+    this very article id was checked before (a replay after a crash), so nothing was recorded.
+    `corrected`: a new revision of an article seen before (its fingerprint was replaced)."""
 
     original: str | None
     redelivered: bool
+    corrected: bool = False
 
 
 def is_correction(known: Mapping[str, Any], revision: int | None) -> bool:
@@ -202,4 +204,4 @@ def check_duplicate(
     }
     index.insert(article_id, minhash)
     heapq.heappush(memory.fingerprint_ages.setdefault(memory.partition, []), (seen, article_id))
-    return DuplicateCheck(original, redelivered=False)
+    return DuplicateCheck(original, redelivered=False, corrected=known is not None)

@@ -126,9 +126,7 @@ def validate(item: dict[str, Any], major: int, *, declared: bool = True) -> int:
         return major
     if not declared:
         for other in (3, 2, 1):
-            if other != major and not _validator(other).is_valid(item):
-                continue
-            if other != major:
+            if other != major and _validator(other).is_valid(item):
                 return other
     where = "/".join(str(p) for p in error.absolute_path) or "(item)"
     schema_name = SCHEMA_FILES[major].removeprefix("ninjs-schema_").removesuffix(".json")

@@ -92,3 +92,14 @@ def test_the_senders_located_is_the_dateline_when_the_copy_prints_none() -> None
         _raw(OTHER, None, located="Valence"), _memory(), max_body_chars=100_000, now=NOW
     )
     assert article.dateline_place == "Valence"
+
+
+def test_corrections_do_not_teach_an_article_to_its_outlets_template() -> None:
+    memory = _memory()
+    for revision in (1, 2, 3):
+        text = FIRST.replace("two of its", f"{revision + 1} of its")
+        clean(_raw(text, revision, minutes=revision), memory, max_body_chars=100_000, now=NOW)
+    fourth = clean(_raw(FIRST.replace("two of its", "five of its"), 4, minutes=9), memory,
+                   max_body_chars=100_000, now=NOW)
+    # The unchanged second paragraph is still the article's, not the outlet's template.
+    assert "Drivers will have to take the ring road" in fourth.body
