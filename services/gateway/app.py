@@ -22,6 +22,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from services import metrics
 from services.gateway.core import BadRequest, RecordError, authorize, read_batch
 from services.gateway.producer import BrokerDown, Publisher
+from services.ingest import ninjs
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -110,9 +111,14 @@ def make_app(settings: Settings, publisher: Publisher | None = None) -> web.Appl
     async def close_publisher(app: web.Application) -> None:
         await app[PUBLISHER].close()
 
+    async def load_schemas(app: web.Application) -> None:
+        # The ninjs schemas, compiled once before the first request rather than during it.
+        await asyncio.get_running_loop().run_in_executor(None, ninjs.warm_up)
+
     app.router.add_post("/v1/articles", post_articles)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_page)
+    app.on_startup.append(load_schemas)
     app.on_cleanup.append(close_publisher)
     return app
 

@@ -117,6 +117,12 @@ def _validator(major: int) -> Validator:
     return validator
 
 
+def warm_up() -> None:
+    """Build the three validators (reading and compiling the schemas) before the first item."""
+    for major in SCHEMA_FILES:
+        _validator(major)
+
+
 def validate(item: dict[str, Any], major: int, *, declared: bool = True) -> int:
     """The generation `item` is valid ninjs of: `major`, or (when `major` was only guessed from
     field names, not `declared`) another whose schema it satisfies. Raises NinjsRefused naming
