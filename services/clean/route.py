@@ -1,0 +1,86 @@
+"""One outlet, one partition, whatever wrote `articles.raw`.
+
+The clean stage learns each outlet's template (`memory.py`) in a table partitioned like its
+input, so all of an outlet's copy must be read from one partition of `articles.raw`. The
+contract says so (key = source, Kafka's default partitioner: murmur2 of the key modulo the
+partition count, as kafka-python, aiokafka and the Java client do), but a producer may follow
+it only in part: librdkafka-based clients (confluent-kafka, kcat, Go and .NET wrappers) hash
+keys with CRC32 by default (`consistent_random`), and a producer may key by something else
+or not at all. Such copy would split an outlet's template memory across partitions, and so
+across clean workers.
+
+So the clean stage checks each raw article's partition against its source's home partition,
+`murmur2(source) % partitions` (`home_partition`), and sends one found elsewhere to its home
+partition (same key, value and headers, plus `storywire-rerouted-from: <partition>@<offset>`)
+before acknowledging it: the copy is cleaned there, with the outlet's one memory. The re-send
+waits for the broker's ack (`services.stage.deliver`), so a crash before the commit sends it
+again, never loses it; a redelivered article is one article downstream (same source and id).
+
+A message whose source cannot be read (not JSON, no `source`) stays where it is: the clean
+stage dead-letters it from there. `storywire_clean_rerouted_total` counts the re-sends: a
+steady rate names a producer to fix (each re-sent article costs one more write and read).
+"""
+
+from typing import Any
+
+from aiokafka.partitioner import murmur2
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from services import metrics
+from services.settings import Settings
+from services.stage import deliver
+
+REROUTED_HEADER = "storywire-rerouted-from"
+
+
+class _Source(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    source: str
+
+
+def home_partition(source: str, partitions: int) -> int:
+    """The partition Kafka's default partitioner gives the key `source` (UTF-8)."""
+    return (murmur2(source.encode()) & 0x7FFFFFFF) % partitions
+
+
+def source_of(value: bytes | None) -> str | None:
+    """The `source` of a raw article's bytes, or None when it has none to read."""
+    if not value:
+        return None
+    try:
+        return _Source.model_validate_json(value).source
+    except (ValidationError, RecursionError):
+        return None
+
+
+def misplaced(message: Any, partitions: int | None) -> int | None:
+    """The home partition of a raw message read from another partition, else None."""
+    source = source_of(message.value)
+    if source is None or not partitions:
+        return None
+    home = home_partition(source, partitions)
+    return home if home != message.partition else None
+
+
+async def send_home(
+    stage: str, message: Any, topic: Any, partitions: int | None, settings: Settings
+) -> bool:
+    """Re-send `message` to its source's home partition of `topic` (its own topic) if it
+    was read elsewhere; True when it was (the caller then skips it: it is cleaned there)."""
+    home = misplaced(message, partitions)
+    if home is None:
+        return False
+    headers = list(_headers(message.headers))
+    headers.append((REROUTED_HEADER, f"{message.partition}@{message.offset}".encode()))
+    await deliver(stage, topic, message.key, message.value, settings,
+                  partition=home, headers=headers)
+    metrics.CLEAN_REROUTED.inc()
+    return True
+
+
+def _headers(headers: Any) -> list[tuple[str, bytes]]:
+    if not headers:
+        return []
+    items = headers.items() if isinstance(headers, dict) else headers
+    return [(str(name), bytes(value or b"")) for name, value in items]
