@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import aiohttp
+from yarl import URL
 
 from services.feed.core import decode_page
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+REDIRECTS = (301, 302, 303, 307, 308)
 
 
 class FetchFailed(Exception):
@@ -81,6 +83,22 @@ class PoliteClient:
     async def _get(
         self, url: str, headers: dict[str, str]
     ) -> tuple[int, bytes, aiohttp.ClientResponse]:
+        """The answer at `url` after redirects, each hop taking its host's turn (a redirect
+        to another site is polite to that site too)."""
+        for _ in range(self.politeness.max_redirects + 1):
+            status, body, response = await self._hop(url, headers)
+            location = response.headers.get("Location")
+            if status not in REDIRECTS or not location:
+                return status, body, response
+            url = str(response.url.join(URL(location)))
+            if urlsplit(url).scheme not in ("http", "https"):
+                raise FetchFailed("bad_url", f"redirected to {url[:300]}", transient=False)
+        raise FetchFailed("too_many_redirects", f"more than {self.politeness.max_redirects}",
+                          transient=False)
+
+    async def _hop(
+        self, url: str, headers: dict[str, str]
+    ) -> tuple[int, bytes, aiohttp.ClientResponse]:
         policy = self.politeness
         netloc = urlsplit(url).netloc.lower()
         host = self._hosts.setdefault(netloc, _Host(policy.per_host_concurrency))
@@ -90,19 +108,16 @@ class PoliteClient:
                 async with self.session.get(
                     url,
                     headers={"User-Agent": policy.user_agent, **headers},
-                    allow_redirects=True,
-                    max_redirects=policy.max_redirects,
+                    allow_redirects=False,
                     timeout=aiohttp.ClientTimeout(total=policy.timeout_seconds),
                 ) as response:
-                    if response.status in (304,) or response.status >= 400:
+                    if response.status in REDIRECTS or response.status == 304 \
+                            or response.status >= 400:
                         return response.status, b"", response
                     return response.status, await self._read(response), response
             except TimeoutError as exc:
                 raise FetchFailed("timeout", f"no full answer within "
                                   f"{policy.timeout_seconds:g} s", transient=True) from exc
-            except aiohttp.TooManyRedirects as exc:
-                raise FetchFailed("too_many_redirects", f"more than {policy.max_redirects}",
-                                  transient=False) from exc
             except (aiohttp.InvalidURL, ValueError) as exc:
                 raise FetchFailed("bad_url", str(exc)[:300], transient=False) from exc
             except aiohttp.ClientError as exc:

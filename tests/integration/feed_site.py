@@ -2,8 +2,8 @@
 
 The RSS feed answers If-None-Match (ETag), the Atom feed If-Modified-Since (Last-Modified),
 both with 304 when unchanged. Besides plain pages it serves a redirect, a slow page, an
-oversized page and a broken feed, and it records every request (path, status, time, how many
-were in flight on the host at once) so tests can check what the poller did.
+oversized page, an endless redirect and a broken feed, and it records every request (path,
+status, time, how many were in flight on the host at once) so tests can check the poller.
 """
 
 import email.utils
@@ -128,6 +128,8 @@ def serve(site: Site) -> tuple[ThreadingHTTPServer, str]:
                                  {"Last-Modified": modified})
             if self.path == "/broken.xml":
                 return self.send(200, b"<html><body>502 Bad Gateway</body>", "text/html")
+            if self.path == "/loop.html":  # redirects to itself, for ever
+                return self.send(302, b"", "text/plain", {"Location": "/loop.html"})
             if self.path.startswith("/redirect/"):
                 slug = self.path.removeprefix("/redirect/")
                 return self.send(302, b"", "text/plain", {"Location": f"/pages/{slug}.html"})

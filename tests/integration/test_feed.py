@@ -64,6 +64,7 @@ WATCHED = {
     "sent": ("storywire_feed_entries_sent_total", {}),
     "timeout": ("storywire_feed_pages_failed_total", {"reason": "timeout"}),
     "too_large": ("storywire_feed_pages_failed_total", {"reason": "too_large"}),
+    "redirects": ("storywire_feed_pages_failed_total", {"reason": "too_many_redirects"}),
     "broken": ("storywire_feed_polls_total", {"outcome": "not_a_feed"}),
     "fetched": ("storywire_feed_polls_total", {"outcome": "fetched"}),
 }
@@ -99,17 +100,18 @@ def run(broker: Settings, shared: Path, tmp_path_factory: pytest.TempPathFactory
     tmp = tmp_path_factory.mktemp("feed")
     settings = fresh_settings(
         broker, feed_state_dir=str(tmp / "state"), feed_timeout_seconds=1.0,
-        feed_max_page_bytes=100_000, feed_host_concurrency=2,
+        feed_max_page_bytes=800_000, feed_host_concurrency=2,
         feed_host_delay_seconds=HOST_DELAY,
     )
     pages = _pages(shared, 7)
     now = datetime.now(UTC).replace(microsecond=0)
-    site = Site(slow_html=pages[6])
+    site = Site(slow_html=pages[6], big_bytes=900_000)
     site.rss = [
         Story("r1", "First wire story", pages[0], now - timedelta(hours=3)),
         Story("r2", "Moved story", pages[1], now - timedelta(hours=2), link_path="/redirect/r2"),
         Story("slow", "Slow story", "", now - timedelta(hours=2), link_path="/slow.html"),
         Story("big", "Huge story", "", now - timedelta(hours=1), link_path="/big.html"),
+        Story("loop", "Lost story", "", now - timedelta(hours=1), link_path="/loop.html"),
     ]
     site.atom = [
         Story("a1", "Atom one", pages[2], now - timedelta(hours=3)),
@@ -175,12 +177,13 @@ def test_broken_slow_and_oversized_are_counted_and_never_fatal(run: FeedRun) -> 
     rss = outcomes["rss.xml"]
     assert sorted(rss.sent) == ["rss-r1", "rss-r2"]
     assert rss.deferred == [("rss-slow", "timeout")]
-    assert rss.refused == [("rss-big", "too_large")]
+    assert sorted(rss.refused) == [("rss-big", "too_large"), ("rss-loop", "too_many_redirects")]
     assert run.metric_deltas == {
-        "sent": 4, "timeout": 1, "too_large": 1, "broken": 1, "fetched": 2
+        "sent": 4, "timeout": 1, "too_large": 1, "redirects": 1, "broken": 1, "fetched": 2
     }
-    # The oversized page was refused for good: fetched in round 1 only.
+    # Refused for good: fetched in round 1 only (the loop as often as redirects are followed).
     assert run.site.statuses("/big.html") == [200]
+    assert run.site.statuses("/loop.html") == [302] * (run.settings.feed_max_redirects + 1)
 
 
 def test_unchanged_feeds_answer_304_and_send_nothing(run: FeedRun) -> None:
