@@ -60,10 +60,11 @@ def _metric(text: str, name: str) -> float:
     return float(match.group(1)) if match else 0.0
 
 
-@pytest.mark.skipif(shutil.which("kcat") is None, reason="needs Debian's kcat: make kcat-install")
 def test_a_crc32_producer_s_copy_is_cleaned_on_its_outlet_s_partition(
     broker: Settings, shared: Path, tmp_path: Path
 ) -> None:
+    if shutil.which("kcat") is None:
+        pytest.fail("`kcat` is not installed: run `make kcat-install` (Debian's kcat package)")
     settings = fresh_settings(broker)
     partitions = settings.topic_partitions
     assert partitions >= 2
