@@ -13,7 +13,8 @@ from tests.unit.text_hostile import HOSTILE, assert_harmless
 
 WIDTH = 80
 COMMANDS = [
-    [], ["ingest"], ["feed"], ["worker"], ["demo"], ["bench", "pipeline"], ["eval", "clustering"], ["audit"]
+    [], ["ingest"], ["feed"], ["worker"], ["demo"], ["bench", "pipeline"], ["eval", "clustering"],
+    ["audit"],
 ]
 
 
