@@ -15,6 +15,7 @@ reason in the state file.
 
 import asyncio
 import logging
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -240,7 +241,17 @@ async def poll_feeds(
             poller = FeedPoller(feeds, PoliteClient(session, politeness(settings)), state, sender)
             if once:
                 return await poller.run_once()
-            await poller.run_forever()
+            # SIGTERM or Ctrl-C: stop between sends. An entry whose send was cut short is not
+            # remembered, so the next start sends it.
+            loop = asyncio.get_running_loop()
+            main = asyncio.current_task()
+            assert main is not None
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, main.cancel)
+            try:
+                await poller.run_forever()
+            except asyncio.CancelledError:
+                log.info("feed poller stopped")
             return []
     finally:
         state.close()

@@ -9,8 +9,12 @@ Every entry must reach `articles.raw` exactly once and then exactly one story.
 import asyncio
 import gzip
 import os
+import re
+import signal
 import subprocess
 import sys
+import time
+import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -208,3 +212,45 @@ def test_every_feed_entry_is_in_exactly_one_story(run: FeedRun) -> None:
     )
     for source, entry_id in run.expected.values():
         assert placed[article_key(source, entry_id)] == 1, (source, entry_id)
+
+
+def test_without_once_each_feed_is_polled_on_its_own_interval_until_stopped(
+    broker: Settings, shared: Path, tmp_path: Path
+) -> None:
+    settings = fresh_settings(broker, feed_state_dir=str(tmp_path / "state"),
+                              feed_host_delay_seconds=0.0)
+    now = datetime.now(UTC).replace(microsecond=0)
+    (page,) = _pages(shared, 1)
+    site = Site(rss=[Story("r1", "First", page, now)], atom=[Story("a1", "Second", page, now)])
+    server, base = serve(site)
+    feeds_file = tmp_path / "feeds.toml"
+    feeds_file.write_text(f'[[feed]]\nurl = "{base}/rss.xml"\ninterval = 1\n\n'
+                          f'[[feed]]\nurl = "{base}/atom.xml"\ninterval = 4\n')
+    port = free_port_block(1)
+    poller = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "feed", "--feeds", str(feeds_file)],
+        env={**os.environ, **settings_env(settings), "STORYWIRE_METRICS_PORT": str(port)},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(site.statuses("/rss.xml")) < 6 and time.monotonic() < deadline:
+            assert poller.poll() is None, poller.communicate()[0]
+            time.sleep(0.2)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+            metrics_text = answer.read().decode()
+        poller.send_signal(signal.SIGTERM)
+        output, _ = poller.communicate(timeout=30)
+    finally:
+        if poller.poll() is None:
+            poller.kill()
+        server.shutdown()
+    assert poller.returncode == 0, output
+    rss, atom = site.statuses("/rss.xml"), site.statuses("/atom.xml")
+    assert rss[0] == 200 and set(rss[1:]) == {304}
+    assert 1 <= len(atom) <= 3 and atom[0] == 200  # every 4 s against the RSS feed's 1 s
+    assert 'storywire_feed_polls_total{outcome="not_modified"}' in metrics_text
+    assert re.search(r"^storywire_feed_entries_sent_total 2\.0$", metrics_text, re.M)
+    assert Counter((a.source, a.id) for a in _read_raw(settings)) == Counter(
+        {("Example Wire", "rss-r1"): 1, ("Atom Daily feed", "urn:atom:a1"): 1}
+    )
