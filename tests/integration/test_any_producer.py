@@ -5,13 +5,17 @@ keys one outlet's copy by article, so the outlet's copy lands on every partition
 `articles.raw`. The clean stage must still clean all of it on the outlet's murmur2 partition,
 with one template memory: every article's fingerprint and every write of the outlet's
 template go to that partition's changelog, which is what a worker taking the partition over
-restores.
+restores; and with two clean workers, one partition each, the outlet's boilerplate is learnt
+once (kept in the first TEMPLATE_MIN_ARTICLES bodies) where, without the routing, each worker
+learnt it on its own (measured: 6 bodies kept it instead of 3).
 """
 
 import json
 import re
 import shutil
+import signal
 import subprocess
+import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,20 +59,9 @@ def _read(settings: Settings, topic: str) -> list[Record]:
     return found
 
 
-def _metric(text: str, name: str) -> float:
-    match = re.search(rf"^{name} (\S+)$", text, re.M)
-    return float(match.group(1)) if match else 0.0
-
-
-def test_a_crc32_producer_s_copy_is_cleaned_on_its_outlet_s_partition(
-    broker: Settings, shared: Path, tmp_path: Path
-) -> None:
-    if shutil.which("kcat") is None:
-        pytest.fail("`kcat` is not installed: run `make kcat-install` (Debian's kcat package)")
-    settings = fresh_settings(broker)
-    partitions = settings.topic_partitions
-    assert partitions >= 2
-    home = home_partition(OUTLET, partitions)
+def _kcat_copy(shared: Path, tmp_path: Path) -> str:
+    """One outlet's copy as kcat's `key<TAB>value` lines, one key per article, each article
+    ending with the outlet's boilerplate line."""
     _, records = ecb_sample(shared, ARTICLES, tmp_path, seed=26)
     now = datetime.now(UTC).isoformat()
     lines = []
@@ -78,23 +71,48 @@ def test_a_crc32_producer_s_copy_is_cleaned_on_its_outlet_s_partition(
                    "ingested_at": now}
         # One key per article: librdkafka's CRC32 spreads them over the partitions.
         lines.append(f"{OUTLET}#{number}\t{json.dumps(article)}")
+    return "\n".join(lines) + "\n"
+
+
+def _kcat_produce(settings: Settings, copy: str) -> None:
+    if shutil.which("kcat") is None:
+        pytest.fail("`kcat` is not installed: run `make kcat-install` (Debian's kcat package)")
+    produced = subprocess.run(
+        ["kcat", "-P", "-b", settings.bootstrap_servers, "-t", settings.topic(Topic.RAW),
+         "-K", "\t", "-X", "partitioner=consistent_random", "-X", "acks=all"],
+        input=copy, capture_output=True, text=True, timeout=60,
+    )
+    assert produced.returncode == 0, produced.stderr
+
+
+def _wait_cleaned(settings: Settings, pipeline: LocalPipeline) -> list[CleanArticleV1]:
+    cleaned: list[CleanArticleV1] = []
+    deadline = time.monotonic() + 180
+    while len(cleaned) < ARTICLES and time.monotonic() < deadline:
+        pipeline.check()
+        cleaned = [CleanArticleV1.model_validate_json(value)
+                   for _, _, value, _ in _read(settings, settings.topic(Topic.CLEAN))]
+    return cleaned
+
+
+def _metric(text: str, name: str) -> float:
+    match = re.search(rf"^{name} (\S+)$", text, re.M)
+    return float(match.group(1)) if match else 0.0
+
+
+def test_a_crc32_producer_s_copy_is_cleaned_on_its_outlet_s_partition(
+    broker: Settings, shared: Path, tmp_path: Path
+) -> None:
+    settings = fresh_settings(broker)
+    partitions = settings.topic_partitions
+    assert partitions >= 2
+    home = home_partition(OUTLET, partitions)
     raw_topic = settings.topic(Topic.RAW)
     with LocalPipeline(settings, tmp_path / "logs", stages=("clean",),
                        metrics_base_port=free_port_block()) as pipeline:
         pipeline.wait_until_ready()
-        produced = subprocess.run(
-            ["kcat", "-P", "-b", settings.bootstrap_servers, "-t", raw_topic, "-K", "\t",
-             "-X", "partitioner=consistent_random", "-X", "acks=all"],
-            input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=60,
-        )
-        assert produced.returncode == 0, produced.stderr
-        clean_topic = settings.topic(Topic.CLEAN)
-        cleaned: list[CleanArticleV1] = []
-        deadline = datetime.now(UTC).timestamp() + 180
-        while len(cleaned) < ARTICLES and datetime.now(UTC).timestamp() < deadline:
-            pipeline.check()
-            cleaned = [CleanArticleV1.model_validate_json(value)
-                       for _, _, value, _ in _read(settings, clean_topic)]
+        _kcat_produce(settings, _kcat_copy(shared, tmp_path))
+        cleaned = _wait_cleaned(settings, pipeline)
         metrics_text = pipeline.metrics_text("clean")
 
     raw = _read(settings, raw_topic)
@@ -127,3 +145,47 @@ def test_a_crc32_producer_s_copy_is_cleaned_on_its_outlet_s_partition(
     # partitions above are what routing changes.)
     keeping = [article.id for article in cleaned if "correspondents across" in article.body]
     assert len(keeping) == TEMPLATE_MIN_ARTICLES, keeping
+
+
+def test_with_two_clean_workers_an_outlet_s_template_is_learnt_once(
+    broker: Settings, shared: Path, tmp_path: Path
+) -> None:
+    """Each clean worker holds one partition and its own template memory: copy left where kcat
+    put it would be learnt from by both (the boilerplate kept in TEMPLATE_MIN_ARTICLES bodies
+    per worker); sent to its outlet's partition, it is learnt from once."""
+    settings = fresh_settings(broker, session_timeout_seconds=8.0)
+    with LocalPipeline(settings, tmp_path / "logs", stages=("clean",),
+                       metrics_base_port=0) as pipeline:
+        pipeline.wait_until_ready()
+        second = pipeline.spawn("clean", "clean-2", 0)
+        try:
+            deadline = time.monotonic() + 120
+            log = pipeline.log_dir / "clean-2.log"
+            while b"[^Worker]: Ready" not in log.read_bytes():
+                pipeline.check()
+                assert second.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+            # Wait until each worker holds one partition of articles.raw (the first worker
+            # gives one up when the second joins).
+            raw_topic = settings.topic(Topic.RAW)
+            while {_raw_partitions(pipeline.log_dir / f"{name}.log", raw_topic)
+                   for name in ("clean", "clean-2")} != {"{0}", "{1}"}:
+                pipeline.check()
+                assert second.poll() is None and time.monotonic() < deadline, "no rebalance"
+                time.sleep(0.2)
+            _kcat_produce(settings, _kcat_copy(shared, tmp_path))
+            cleaned = _wait_cleaned(settings, pipeline)
+        finally:
+            second.send_signal(signal.SIGTERM)
+            second.wait(timeout=60)
+    assert sorted(a.id for a in cleaned) == sorted(
+        article_key(OUTLET, f"kcat-{n}") for n in range(ARTICLES)
+    )
+    keeping = [article.id for article in cleaned if "correspondents across" in article.body]
+    assert len(keeping) == TEMPLATE_MIN_ARTICLES, keeping
+
+
+def _raw_partitions(log: Path, raw_topic: str) -> str | None:
+    """The partitions of articles.raw a worker's log last said it was assigned, e.g. "{0}"."""
+    rows = re.findall(rf"^\| {re.escape(raw_topic)} +\| (\S+) +\|$", log.read_text(), re.M)
+    return rows[-1] if rows else None
