@@ -128,18 +128,18 @@ def feed(
     import asyncio
     import logging
 
-    from services.feed.core import FeedsFileError, FeedSpec, read_feeds_file
+    from services.feed.core import FeedsFileError, command_line_feed, read_feeds_file
     from services.feed.poller import poll_feeds
     from services.kafka import BrokerUnavailable
 
     settings = Settings()
     every = interval or settings.feed_interval_seconds
-    specs = [FeedSpec(url=url, name=name, interval_seconds=every) for url in urls or []]
-    if feeds_file is not None:
-        try:
+    try:
+        specs = [command_line_feed(url, name, every) for url in urls or []]
+        if feeds_file is not None:
             specs += read_feeds_file(feeds_file, every)
-        except FeedsFileError as exc:
-            _fail(str(exc), 2)
+    except FeedsFileError as exc:
+        _fail(str(exc), 2)
     if not specs:
         _fail("no feeds: give feed URLs or --feeds FILE", 2)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

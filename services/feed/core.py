@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
@@ -73,15 +73,20 @@ class ParsedFeed:
     entries: list[FeedEntry]  # oldest first: the order they are sent in
 
 
-def parse_feed(document: bytes, *, content_type: str | None = None) -> ParsedFeed:
-    """Read a feed document; raise `BrokenFeed` when it holds no feed."""
+def parse_feed(
+    document: bytes, *, content_type: str | None = None, base_url: str | None = None
+) -> ParsedFeed:
+    """Read a feed document; raise `BrokenFeed` when it holds no feed. Relative links are
+    resolved against `base_url` (where the feed was fetched from)."""
     headers = {"content-type": content_type} if content_type else {}
+    if base_url:
+        headers["content-location"] = base_url  # feedparser's base for relative links
     parsed = feedparser.parse(document, response_headers=headers)
     if not parsed.get("version") and not parsed.entries:
         problem = parsed.get("bozo_exception")
         detail = f"{type(problem).__name__}: {problem}" if problem else "no RSS or Atom in it"
         raise BrokenFeed("not_a_feed", detail[:500])
-    entries = [_entry(raw) for raw in parsed.entries]
+    entries = [_entry(raw, base_url) for raw in parsed.entries]
     # Feeds list the newest first; copy goes in the order it was published.
     entries.reverse()
     title = (parsed.feed.get("title") or "").strip() or None
@@ -96,8 +101,10 @@ def _unique(entries: Iterable[FeedEntry]) -> list[FeedEntry]:
     return list(seen.values())
 
 
-def _entry(raw: Any) -> FeedEntry:
+def _entry(raw: Any, base_url: str | None) -> FeedEntry:
     link = (raw.get("link") or "").strip() or None
+    if link and base_url:
+        link = urljoin(base_url, link)
     title = (raw.get("title") or "").strip() or None
     published = _utc(raw.get("published_parsed") or raw.get("updated_parsed"))
     identity = (raw.get("id") or "").strip() or link
@@ -214,3 +221,13 @@ def read_feeds_file(path: Path, default_interval: float) -> list[FeedSpec]:
         specs.append(FeedSpec(url=str(feed.url), name=feed.name,
                               interval_seconds=feed.interval or default_interval))
     return specs
+
+
+def command_line_feed(url: str, name: str | None, interval: float) -> FeedSpec:
+    """A feed given on the command line, checked like a feeds file's (http or https URL)."""
+    try:
+        feed = _FeedLine(url=url, name=name, interval=interval)  # type: ignore[arg-type]  # pydantic parses the str
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise FeedsFileError(f"{url}: {first['loc'][0]}: {first['msg']}") from exc
+    return FeedSpec(url=str(feed.url), name=feed.name, interval_seconds=interval)

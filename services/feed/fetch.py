@@ -46,6 +46,7 @@ class Politeness:
 
 @dataclass(frozen=True)
 class FeedDocument:
+    url: str  # where the redirects ended: relative links in the feed are relative to it
     body: bytes
     content_type: str | None
     etag: str | None
@@ -150,6 +151,7 @@ class PoliteClient:
             return None
         _raise_for(status)
         return FeedDocument(
+            url=str(response.url),
             body=body,
             content_type=response.headers.get("Content-Type"),
             etag=response.headers.get("ETag"),

@@ -145,13 +145,15 @@ class FeedPoller:
             metrics.FEED_POLLS.labels(outcome="not_modified").inc()
             return RoundReport(spec.url, "not_modified")
         try:
-            parsed = parse_feed(document.body, content_type=document.content_type)
+            parsed = parse_feed(document.body, content_type=document.content_type,
+                                base_url=document.url)
         except BrokenFeed as broken:
             return self._feed_failed(spec, broken.reason, broken.detail)
         metrics.FEED_POLLS.labels(outcome="fetched").inc()
         outlet = outlet_name(spec, parsed.title)
         report = RoundReport(spec.url, "fetched")
-        todo = new_entries(parsed.entries, self.state.settled(spec.url))
+        settled = self.state.settled(spec.url, (entry.entry_id for entry in parsed.entries))
+        todo = new_entries(parsed.entries, settled)
         await asyncio.gather(*(self._entry(spec, outlet, entry, report) for entry in todo))
         if not report.deferred:
             # Every entry of this version of the feed is settled: a 304 may now stand for it.

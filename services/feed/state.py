@@ -20,6 +20,7 @@ at least once, like every stage; downstream the same source and id are one artic
 """
 
 import sqlite3
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -43,9 +44,20 @@ class FeedState:
             "last_modified TEXT)"
         )
 
-    def settled(self, feed: str) -> set[str]:
-        rows = self._db.execute("SELECT entry_id FROM settled WHERE feed = ?", (feed,))
-        return {entry_id for (entry_id,) in rows}
+    def settled(self, feed: str, entry_ids: Iterable[str]) -> set[str]:
+        """Which of `entry_ids` (a feed's current entries) are settled: a question about the
+        entries a feed lists now, so its cost does not grow with everything ever sent."""
+        wanted = list(entry_ids)
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):  # SQLite's bound on parameters per query
+            chunk = wanted[start:start + 500]
+            marks = ",".join("?" * len(chunk))  # placeholders only: the ids are parameters
+            rows = self._db.execute(
+                f"SELECT entry_id FROM settled WHERE feed = ? AND entry_id IN ({marks})",
+                (feed, *chunk),
+            )
+            found.update(entry_id for (entry_id,) in rows)
+        return found
 
     def settle(self, feed: str, entry_id: str, outcome: str, detail: str | None = None) -> None:
         self._db.execute(

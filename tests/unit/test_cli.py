@@ -128,6 +128,8 @@ def test_tail_prints_copy_as_text(
 def test_feed_without_feeds_or_with_a_bad_feeds_file_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["feed", "--once"])
     assert result.exit_code == 2 and "no feeds" in result.output
+    result = CliRunner().invoke(app, ["feed", "example.org/rss", "--once"])
+    assert result.exit_code == 2 and "example.org/rss: url" in result.output
     feeds = tmp_path / "feeds.toml"
     feeds.write_text('[[feed]]\nurl = "gopher://old.example/"\n')
     result = CliRunner().invoke(app, ["feed", "--feeds", str(feeds), "--once"])

@@ -154,3 +154,10 @@ def test_a_bad_feeds_file_says_where(tmp_path: Path, text: str, says: str) -> No
     with pytest.raises(FeedsFileError, match=None) as raised:
         read_feeds_file(path, 300.0)
     assert says in str(raised.value)
+
+
+def test_relative_links_are_resolved_against_where_the_feed_was_fetched() -> None:
+    rss = (b'<rss version="2.0"><channel><title>t</title><item><title>Rel</title>'
+           b"<link>/world/story-1.html</link><guid>rel-1</guid></item></channel></rss>")
+    (entry,) = parse_feed(rss, base_url="https://news.example/feeds/world.xml").entries
+    assert entry.link == "https://news.example/world/story-1.html"
