@@ -143,6 +143,7 @@ def feed(
     if not specs:
         _fail("no feeds: give feed URLs or --feeds FILE", 2)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("kafka").setLevel(logging.WARNING)  # the poller's lines, not the client's
     if not once and settings.metrics_port:
         from prometheus_client import start_http_server
 
