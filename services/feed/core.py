@@ -78,9 +78,9 @@ def parse_feed(
 ) -> ParsedFeed:
     """Read a feed document; raise `BrokenFeed` when it holds no feed. Relative links are
     resolved against `base_url` (where the feed was fetched from)."""
+    # No base URL for feedparser itself: it would resolve an RSS guid such as "1234" into
+    # "<base>/1234", and the entry's identity would then change with the feed's address.
     headers = {"content-type": content_type} if content_type else {}
-    if base_url:
-        headers["content-location"] = base_url  # feedparser's base for relative links
     parsed = feedparser.parse(document, response_headers=headers)
     if not parsed.get("version") and not parsed.entries:
         problem = parsed.get("bozo_exception")
