@@ -40,6 +40,8 @@ from services.feed.core import (
 )
 from services.feed.fetch import FetchFailed, PoliteClient, Politeness
 from services.feed.state import FeedState
+from services.ingest.producer import make_producer
+from services.kafka import create_topics
 from services.settings import Settings
 from services.text_safety import printable
 
@@ -62,9 +64,6 @@ class KafkaSender:
     """The ingest producer (kafka-python, acks=all, idempotent), keyed by source."""
 
     def __init__(self, settings: Settings) -> None:
-        from services.ingest.producer import make_producer
-        from services.kafka import create_topics
-
         create_topics(settings)  # the broker does not create topics on first use
         self.settings = settings
         self.topic = settings.topic(Topic.RAW)
