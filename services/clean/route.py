@@ -16,9 +16,10 @@ before acknowledging it: the copy is cleaned there, with the outlet's one memory
 waits for the broker's ack (`services.stage.deliver`), so a crash before the commit sends it
 again, never loses it; a redelivered article is one article downstream (same source and id).
 
-A message whose source cannot be read (not JSON, no `source`) stays where it is: the clean
-stage dead-letters it from there. `storywire_clean_rerouted_total` counts the re-sends: a
-steady rate names a producer to fix (each re-sent article costs one more write and read).
+A message that is no valid `RawArticleV1` stays where it is: the clean stage dead-letters it
+from there, and the letter names the offset the audit knows it by.
+`storywire_clean_rerouted_total` counts the re-sends: a steady rate names a producer to fix
+(each re-sent article costs one more write and read).
 """
 
 from typing import Any
@@ -26,6 +27,7 @@ from typing import Any
 from aiokafka.partitioner import murmur2
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from schemas.articles import RawArticleV1
 from services import metrics
 from services.settings import Settings
 from services.stage import deliver
@@ -55,12 +57,23 @@ def source_of(value: bytes | None) -> str | None:
 
 
 def misplaced(message: Any, partitions: int | None) -> int | None:
-    """The home partition of a raw message read from another partition, else None."""
+    """The home partition of a raw article read from another partition, else None.
+
+    Only a valid `RawArticleV1` moves (checked only once it is known to be away from home):
+    anything else is dead-lettered where it is, so its letter names the offset the audit
+    knows it by (a message that is no article has no other name).
+    """
     source = source_of(message.value)
     if source is None or not partitions:
         return None
     home = home_partition(source, partitions)
-    return home if home != message.partition else None
+    if home == message.partition:
+        return None
+    try:
+        RawArticleV1.model_validate_json(message.value)
+    except (ValidationError, RecursionError):
+        return None
+    return home
 
 
 async def send_home(

@@ -67,6 +67,8 @@ def test_only_copy_away_from_its_sources_partition_is_misplaced() -> None:
     # Unreadable copy stays (to be dead-lettered where it is); so does everything while the
     # partition count is not known yet.
     assert misplaced(Message(b"{not json", partition=away), 4) is None
+    no_copy = json.dumps({"id": "1", "source": "Reuters", "ingested_at": "2026-12-01T00:00:00Z"})
+    assert misplaced(Message(no_copy.encode(), partition=away), 4) is None
     assert misplaced(Message(raw("Reuters"), partition=away), None) is None
 
 
