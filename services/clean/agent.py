@@ -11,7 +11,7 @@ from schemas.topics import Topic
 from services import metrics
 from services.clean.core import extract, remember, warm_up
 from services.clean.memory import SourceMemory
-from services.clean.route import send_home
+from services.clean.route import as_written, send_home
 from services.settings import Settings
 from services.stage import (
     RAW_BYTES,
@@ -75,8 +75,8 @@ def register(app: faust.App, settings: Settings) -> None:
                 continue
             metrics.MESSAGES_IN.labels(stage=STAGE).inc()
             with timed(STAGE):
-                article = await handled(
-                    STAGE, message, partial(cleaned, message), dead_letters, settings
+                article = await handled(  # a letter points where the producer wrote the copy
+                    STAGE, as_written(message), partial(cleaned, message), dead_letters, settings
                 )
             if article is None:
                 continue

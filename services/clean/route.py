@@ -17,11 +17,13 @@ waits for the broker's ack (`services.stage.deliver`), so a crash before the com
 again, never loses it; a redelivered article is one article downstream (same source and id).
 
 A message that is no valid `RawArticleV1` stays where it is: the clean stage dead-letters it
-from there, and the letter names the offset the audit knows it by.
+from there, and the letter names the offset the audit knows it by. A re-sent article rejected
+at home is dead-lettered as where its producer wrote it (`as_written`).
 `storywire_clean_rerouted_total` counts the re-sends: a steady rate names a producer to fix
 (each re-sent article costs one more write and read).
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 from aiokafka.partitioner import murmur2
@@ -90,6 +92,31 @@ async def send_home(
                   partition=home, headers=headers)
     metrics.CLEAN_REROUTED.inc()
     return True
+
+
+@dataclass(frozen=True)
+class WrittenAt:
+    """A re-sent message seen where its producer wrote it (what a dead letter reads of it)."""
+
+    value: bytes | None
+    key: bytes | None
+    topic: str
+    partition: int
+    offset: int
+
+
+def as_written(message: Any) -> Any:
+    """`message`, or, for one this stage sent home, the same bytes at the partition and
+    offset its producer first wrote it to: where its dead letter points, so the letter names
+    the message its producer (and `storywire audit`) know, not the stage's re-sent copy."""
+    origin = dict(_headers(message.headers)).get(REROUTED_HEADER)
+    if origin is None:
+        return message
+    try:
+        partition, offset = (int(part) for part in origin.decode().split("@"))
+    except ValueError:  # not a header this stage wrote: the message's own place stands
+        return message
+    return WrittenAt(message.value, message.key, message.topic, partition, offset)
 
 
 def _headers(headers: Any) -> list[tuple[str, bytes]]:

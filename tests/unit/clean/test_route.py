@@ -8,7 +8,14 @@ from typing import Any
 from kafka.partitioner.default import murmur2 as kafka_python_murmur2
 
 from services import metrics
-from services.clean.route import REROUTED_HEADER, home_partition, misplaced, send_home, source_of
+from services.clean.route import (
+    REROUTED_HEADER,
+    as_written,
+    home_partition,
+    misplaced,
+    send_home,
+    source_of,
+)
 from services.settings import Settings
 
 SETTINGS = Settings()
@@ -93,3 +100,19 @@ def test_copy_at_home_is_left_to_the_stage() -> None:
     assert asyncio.run(send_home("clean", Message(raw("Reuters"), home), topic, 2, SETTINGS)) \
         is False
     assert topic.sent == []
+
+
+def test_a_message_sent_home_is_dead_lettered_as_where_it_was_written() -> None:
+    home = home_partition("Reuters", 2)
+    away = Message(raw("Reuters"), partition=1 - home, offset=41)
+    topic = Topic()
+    asyncio.run(send_home("clean", away, topic, 2, SETTINGS))
+    (sent,) = topic.sent
+    at_home = Message(sent["value"], partition=home, key=sent["key"], headers=sent["headers"],
+                      offset=900)
+    written = as_written(at_home)
+    assert (written.partition, written.offset) == (1 - home, 41)
+    assert (written.value, written.key, written.topic) == (away.value, away.key, away.topic)
+    assert as_written(away) is away  # a message never re-sent is its own place
+    odd = Message(raw("Reuters"), partition=home, headers=[(REROUTED_HEADER, b"somewhere")])
+    assert as_written(odd) is odd
