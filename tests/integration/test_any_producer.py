@@ -25,6 +25,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from lab.pipeline import LocalPipeline, free_port_block
 from schemas.articles import CleanArticleV1
+from schemas.deadletter import DeadLetterV1
 from schemas.topics import Topic
 from services.clean.memory import TEMPLATE_MIN_ARTICLES
 from services.clean.route import REROUTED_HEADER, home_partition
@@ -74,12 +75,12 @@ def _kcat_copy(shared: Path, tmp_path: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _kcat_produce(settings: Settings, copy: str) -> None:
+def _kcat_produce(settings: Settings, copy: str, *options: str) -> None:
     if shutil.which("kcat") is None:
         pytest.fail("`kcat` is not installed: run `make kcat-install` (Debian's kcat package)")
     produced = subprocess.run(
         ["kcat", "-P", "-b", settings.bootstrap_servers, "-t", settings.topic(Topic.RAW),
-         "-K", "\t", "-X", "partitioner=consistent_random", "-X", "acks=all"],
+         "-K", "\t", "-X", "partitioner=consistent_random", "-X", "acks=all", *options],
         input=copy, capture_output=True, text=True, timeout=60,
     )
     assert produced.returncode == 0, produced.stderr
@@ -189,3 +190,45 @@ def _raw_partitions(log: Path, raw_topic: str) -> str | None:
     """The partitions of articles.raw a worker's log last said it was assigned, e.g. "{0}"."""
     rows = re.findall(rf"^\| {re.escape(raw_topic)} +\| (\S+) +\|$", log.read_text(), re.M)
     return rows[-1] if rows else None
+
+
+def test_a_re_sent_article_the_stage_refuses_is_dead_lettered_where_it_was_written(
+    broker: Settings, tmp_path: Path
+) -> None:
+    settings = fresh_settings(broker)
+    away = 1 - home_partition(OUTLET, 2)
+    links = "\n".join(f"https://example.com/news/{n}/story-{n}.html" for n in range(60))
+    article = {"id": "kcat-links", "source": OUTLET, "text": links,
+               "ingested_at": datetime.now(UTC).isoformat()}
+    with LocalPipeline(settings, tmp_path / "logs", stages=("clean",),
+                       metrics_base_port=0) as pipeline:
+        pipeline.wait_until_ready()
+        # kcat -p: written straight to the partition that is not the outlet's.
+        _kcat_produce(settings, f"{OUTLET}\t{json.dumps(article)}\n", "-p", str(away))
+        letters: list[DeadLetterV1] = []
+        deadline = time.monotonic() + 120
+        while not letters and time.monotonic() < deadline:
+            pipeline.check()
+            letters = [DeadLetterV1.model_validate_json(value) for _, _, value, _
+                       in _read(settings, settings.topic(Topic.DLQ_CLEAN))]
+    (letter,) = letters
+    written = [(p, offset) for p, offset, headers in _raw_places(settings)
+               if REROUTED_HEADER not in headers]
+    assert written == [(away, 0)]
+    assert (letter.topic, letter.partition, letter.offset) == (settings.topic(Topic.RAW), away, 0)
+    assert letter.reason and letter.original == json.dumps(article).encode()
+
+
+def _raw_places(settings: Settings) -> list[tuple[int, int, dict[str, bytes]]]:
+    consumer = KafkaConsumer(**client_config(settings), enable_auto_commit=False)
+    topic = settings.topic(Topic.RAW)
+    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+    consumer.assign(partitions)
+    consumer.seek_to_beginning(*partitions)
+    ends = consumer.end_offsets(partitions)
+    found = []
+    while any(consumer.position(tp) < ends[tp] for tp in partitions):
+        for tp, records in consumer.poll(timeout_ms=1000).items():
+            found += [(tp.partition, r.offset, dict(r.headers or [])) for r in records]
+    consumer.close()
+    return found
