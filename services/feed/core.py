@@ -16,6 +16,7 @@ Pure: no network, no Kafka, no clock (the caller passes `now`).
 """
 
 import calendar
+import email.utils
 import hashlib
 import re
 import time
@@ -231,3 +232,25 @@ def command_line_feed(url: str, name: str | None, interval: float) -> FeedSpec:
         first = exc.errors()[0]
         raise FeedsFileError(f"{url}: {first['loc'][0]}: {first['msg']}") from exc
     return FeedSpec(url=str(feed.url), name=feed.name, interval_seconds=interval)
+
+
+# The longest a Retry-After is honoured for: a site asking for a day would otherwise stop the
+# poller's whole traffic to that host for a day on one answer.
+MAX_RETRY_AFTER_SECONDS = 3600.0
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """How long a 429/503 answer's Retry-After asks us to wait (seconds or an HTTP date),
+    at most MAX_RETRY_AFTER_SECONDS; None when there is no usable value."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER_SECONDS)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # an HTTP date is GMT by definition
+        when = when.replace(tzinfo=UTC)
+    return min(max((when - now).total_seconds(), 0.0), MAX_RETRY_AFTER_SECONDS)

@@ -4,7 +4,8 @@
   If-Modified-Since; a 304 is `None`, nothing to read.
 - Per host: at most `per_host_concurrency` requests at once and `per_host_delay_seconds`
   between the starts of two requests, so a feed with fifty new entries does not hit its
-  outlet's site fifty times at once.
+  outlet's site fifty times at once. A 429 or 503 with Retry-After holds the host's next
+  request back as asked (up to an hour).
 - Every request has a total timeout; redirects are followed up to `max_redirects`; a body is
   read in chunks and abandoned as soon as it passes `max_bytes` (a Content-Length over the
   limit is refused before reading).
@@ -15,12 +16,13 @@
 import asyncio
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import aiohttp
 from yarl import URL
 
-from services.feed.core import decode_page
+from services.feed.core import decode_page, retry_after_seconds
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -112,6 +114,8 @@ class PoliteClient:
                     allow_redirects=False,
                     timeout=aiohttp.ClientTimeout(total=policy.timeout_seconds),
                 ) as response:
+                    if response.status in (429, 503):
+                        self._back_off(host, response.headers.get("Retry-After"))
                     if response.status in REDIRECTS or response.status == 304 \
                             or response.status >= 400:
                         return response.status, b"", response
@@ -124,6 +128,14 @@ class PoliteClient:
             except aiohttp.ClientError as exc:
                 raise FetchFailed("unreachable", f"{type(exc).__name__}: {exc}"[:300],
                                   transient=True) from exc
+
+    @staticmethod
+    def _back_off(host: _Host, retry_after: str | None) -> None:
+        """A host that says it is busy (429, 503 with Retry-After) gets no request from us
+        until the time it asked for has passed."""
+        wait = retry_after_seconds(retry_after, datetime.now(UTC))
+        if wait:
+            host.next_start = max(host.next_start, time.monotonic() + wait)
 
     async def _read(self, response: aiohttp.ClientResponse) -> bytes:
         limit = self.politeness.max_bytes

@@ -128,6 +128,8 @@ def serve(site: Site) -> tuple[ThreadingHTTPServer, str]:
                                  {"Last-Modified": modified})
             if self.path == "/broken.xml":
                 return self.send(200, b"<html><body>502 Bad Gateway</body>", "text/html")
+            if self.path == "/busy.html":  # come back in a second
+                return self.send(503, b"busy", "text/plain", {"Retry-After": "1"})
             if self.path == "/loop.html":  # redirects to itself, for ever
                 return self.send(302, b"", "text/plain", {"Location": "/loop.html"})
             if self.path.startswith("/redirect/"):

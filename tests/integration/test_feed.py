@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
@@ -29,6 +30,7 @@ from lab.story_view import StoryBoard
 from schemas.articles import RawArticleV1
 from schemas.topics import Topic
 from services.feed.core import read_feeds_file
+from services.feed.fetch import FetchFailed, PoliteClient, Politeness
 from services.feed.poller import RoundReport, poll_feeds
 from services.identity import article_key
 from services.kafka import client_config
@@ -254,3 +256,27 @@ def test_without_once_each_feed_is_polled_on_its_own_interval_until_stopped(
     assert Counter((a.source, a.id) for a in _read_raw(settings)) == Counter(
         {("Example Wire", "rss-r1"): 1, ("Atom Daily feed", "urn:atom:a1"): 1}
     )
+
+
+def test_a_busy_host_is_left_alone_as_long_as_it_asks(tmp_path: Path) -> None:
+    site = Site()
+    server, base = serve(site)
+
+    async def busy_then_feed() -> float:
+        async with aiohttp.ClientSession() as session:
+            client = PoliteClient(session, Politeness(
+                timeout_seconds=5, max_bytes=100_000, max_redirects=0, per_host_concurrency=2,
+                per_host_delay_seconds=0.0, user_agent="storywire-test"))
+            with pytest.raises(FetchFailed) as busy:
+                await client.page(f"{base}/busy.html")
+            assert busy.value.reason == "http_5xx" and busy.value.transient
+            asked = time.monotonic()
+            await client.feed(f"{base}/rss.xml", None, None)
+            return time.monotonic() - asked
+
+    try:
+        waited = asyncio.run(busy_then_feed())
+    finally:
+        server.shutdown()
+    assert waited >= 0.9  # Retry-After: 1
+    assert [hit.path for hit in site.hits] == ["/busy.html", "/rss.xml"]

@@ -19,6 +19,7 @@ from services.feed.core import (
     parse_feed,
     raw_article,
     read_feeds_file,
+    retry_after_seconds,
 )
 
 RSS = b"""<?xml version="1.0" encoding="utf-8"?>
@@ -161,3 +162,13 @@ def test_relative_links_are_resolved_against_where_the_feed_was_fetched() -> Non
            b"<link>/world/story-1.html</link><guid>rel-1</guid></item></channel></rss>")
     (entry,) = parse_feed(rss, base_url="https://news.example/feeds/world.xml").entries
     assert entry.link == "https://news.example/world/story-1.html"
+
+
+def test_retry_after_in_seconds_or_as_a_date_and_bounded() -> None:
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    assert retry_after_seconds("120", now) == 120.0
+    assert retry_after_seconds("Sun, 06 Dec 2026 12:05:00 GMT", now) == 300.0
+    assert retry_after_seconds("Sun, 06 Dec 2026 11:00:00 GMT", now) == 0.0
+    assert retry_after_seconds("999999", now) == 3600.0
+    assert retry_after_seconds("soon", now) is None
+    assert retry_after_seconds(None, now) is None
