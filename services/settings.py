@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     feed_user_agent: str = Field(
         "storywire-feed/1.0", description="the User-Agent the poller names itself by"
     )
+    feed_obey_robots: bool = Field(
+        True, description="fetch a page only if its site's robots.txt allows the User-Agent"
+    )
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"

@@ -6,6 +6,8 @@
   between the starts of two requests, so a feed with fifty new entries does not hit its
   outlet's site fifty times at once. A 429 or 503 with Retry-After holds the host's next
   request back as asked (up to an hour).
+- A page is fetched only if the site's robots.txt allows the User-Agent (read once a day per
+  site; the feeds themselves were chosen by the operator and are always fetched).
 - Every request has a total timeout; redirects are followed up to `max_redirects`; a body is
   read in chunks and abandoned as soon as it passes `max_bytes` (a Content-Length over the
   limit is refused before reading).
@@ -18,6 +20,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
+from urllib.robotparser import RobotFileParser
 
 import aiohttp
 from yarl import URL
@@ -26,6 +29,7 @@ from services.feed.core import decode_page, retry_after_seconds
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 REDIRECTS = (301, 302, 303, 307, 308)
+ROBOTS_SECONDS = 86_400.0  # a site's robots.txt is read again after a day
 
 
 class FetchFailed(Exception):
@@ -44,6 +48,7 @@ class Politeness:
     per_host_concurrency: int
     per_host_delay_seconds: float
     user_agent: str
+    obey_robots: bool = True
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,9 @@ class PoliteClient:
         self.session = session
         self.politeness = politeness
         self._hosts: dict[str, _Host] = {}
+        # Each site's robots.txt, read once per ROBOTS_SECONDS (a task, so that the entries
+        # of one feed waiting on the same site share one read).
+        self._robots: dict[str, tuple[float, asyncio.Task[RobotFileParser]]] = {}
 
     async def _turn(self, host: _Host) -> None:
         async with host.lock:
@@ -171,7 +179,11 @@ class PoliteClient:
         )
 
     async def page(self, url: str) -> Page:
-        """An entry's page as HTML text (any other content type is refused)."""
+        """An entry's page as HTML text (any other content type is refused), if the site's
+        robots.txt lets our User-Agent fetch it."""
+        if self.politeness.obey_robots and not await self._robots_allow(url):
+            raise FetchFailed("robots_disallowed", "the site's robots.txt disallows it",
+                              transient=False)
         status, body, response = await self._get(url, {"Accept": "text/html,application/xhtml+xml"})
         _raise_for(status)
         media_type = (response.content_type or "").lower()
@@ -179,6 +191,30 @@ class PoliteClient:
             raise FetchFailed("not_html", f"the page is {media_type or 'untyped'}",
                               transient=False)
         return Page(url=str(response.url), html=decode_page(body, response.charset))
+
+
+    async def _robots_allow(self, url: str) -> bool:
+        parts = urlsplit(url)
+        site = f"{parts.scheme}://{parts.netloc}"
+        known = self._robots.get(site)
+        if known is None or time.monotonic() - known[0] > ROBOTS_SECONDS or (
+            known[1].done() and known[1].exception() is not None
+        ):
+            known = (time.monotonic(), asyncio.ensure_future(self._read_robots(site)))
+            self._robots[site] = known
+        rules = await asyncio.shield(known[1])
+        return rules.can_fetch(self.politeness.user_agent, url)
+
+    async def _read_robots(self, site: str) -> RobotFileParser:
+        """A site's rules, as RFC 9309 says: a 4xx means no rules (all allowed); an answer that
+        may pass (5xx, timeout) raises FetchFailed, so the page waits for the next round."""
+        rules = RobotFileParser()
+        status, body, _ = await self._get(f"{site}/robots.txt", {})
+        if status >= 500:
+            raise FetchFailed("robots_unavailable", f"robots.txt: HTTP {status}", transient=True)
+        lines = [] if status >= 400 else body.decode("utf-8", errors="replace").splitlines()
+        rules.parse(lines)  # no lines: no rules, everything allowed
+        return rules
 
 
 def _raise_for(status: int) -> None:

@@ -225,6 +225,7 @@ def politeness(settings: Settings) -> Politeness:
         per_host_concurrency=settings.feed_host_concurrency,
         per_host_delay_seconds=settings.feed_host_delay_seconds,
         user_agent=settings.feed_user_agent,
+        obey_robots=settings.feed_obey_robots,
     )
 
 

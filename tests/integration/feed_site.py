@@ -2,8 +2,9 @@
 
 The RSS feed answers If-None-Match (ETag), the Atom feed If-Modified-Since (Last-Modified),
 both with 304 when unchanged. Besides plain pages it serves a redirect, a slow page, an
-oversized page, an endless redirect and a broken feed, and it records every request (path,
-status, time, how many were in flight on the host at once) so tests can check the poller.
+oversized page, an endless redirect, a page robots.txt disallows, a busy page and a broken
+feed, and it records every request (path, status, time, how many were in flight on the host
+at once) so tests can check the poller.
 """
 
 import email.utils
@@ -128,6 +129,8 @@ def serve(site: Site) -> tuple[ThreadingHTTPServer, str]:
                                  {"Last-Modified": modified})
             if self.path == "/broken.xml":
                 return self.send(200, b"<html><body>502 Bad Gateway</body>", "text/html")
+            if self.path == "/robots.txt":
+                return self.send(200, b"User-agent: *\nDisallow: /private/\n", "text/plain")
             if self.path == "/busy.html":  # come back in a second
                 return self.send(503, b"busy", "text/plain", {"Retry-After": "1"})
             if self.path == "/loop.html":  # redirects to itself, for ever

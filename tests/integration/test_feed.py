@@ -71,6 +71,7 @@ WATCHED = {
     "timeout": ("storywire_feed_pages_failed_total", {"reason": "timeout"}),
     "too_large": ("storywire_feed_pages_failed_total", {"reason": "too_large"}),
     "redirects": ("storywire_feed_pages_failed_total", {"reason": "too_many_redirects"}),
+    "robots": ("storywire_feed_pages_failed_total", {"reason": "robots_disallowed"}),
     "broken": ("storywire_feed_polls_total", {"outcome": "not_a_feed"}),
     "fetched": ("storywire_feed_polls_total", {"outcome": "fetched"}),
 }
@@ -118,6 +119,8 @@ def run(broker: Settings, shared: Path, tmp_path_factory: pytest.TempPathFactory
         Story("slow", "Slow story", "", now - timedelta(hours=2), link_path="/slow.html"),
         Story("big", "Huge story", "", now - timedelta(hours=1), link_path="/big.html"),
         Story("loop", "Lost story", "", now - timedelta(hours=1), link_path="/loop.html"),
+        Story("private", "Private story", pages[0], now - timedelta(hours=1),
+              link_path="/private/p.html"),
     ]
     site.atom = [
         Story("a1", "Atom one", pages[2], now - timedelta(hours=3)),
@@ -183,13 +186,18 @@ def test_broken_slow_and_oversized_are_counted_and_never_fatal(run: FeedRun) -> 
     rss = outcomes["rss.xml"]
     assert sorted(rss.sent) == ["rss-r1", "rss-r2"]
     assert rss.deferred == [("rss-slow", "timeout")]
-    assert sorted(rss.refused) == [("rss-big", "too_large"), ("rss-loop", "too_many_redirects")]
+    assert sorted(rss.refused) == [("rss-big", "too_large"), ("rss-loop", "too_many_redirects"),
+                                   ("rss-private", "robots_disallowed")]
     assert run.metric_deltas == {
-        "sent": 4, "timeout": 1, "too_large": 1, "redirects": 1, "broken": 1, "fetched": 2
+        "sent": 4, "timeout": 1, "too_large": 1, "redirects": 1, "robots": 1, "broken": 1,
+        "fetched": 2,
     }
     # Refused for good: fetched in round 1 only (the loop as often as redirects are followed).
     assert run.site.statuses("/big.html") == [200]
     assert run.site.statuses("/loop.html") == [302] * (run.settings.feed_max_redirects + 1)
+    # robots.txt: read once per poller process that fetched pages, the disallowed page never.
+    assert run.site.statuses("/robots.txt") == [200, 200, 200]
+    assert run.site.statuses("/private/p.html") == []
 
 
 def test_unchanged_feeds_answer_304_and_send_nothing(run: FeedRun) -> None:
@@ -266,7 +274,7 @@ def test_a_busy_host_is_left_alone_as_long_as_it_asks(tmp_path: Path) -> None:
         async with aiohttp.ClientSession() as session:
             client = PoliteClient(session, Politeness(
                 timeout_seconds=5, max_bytes=100_000, max_redirects=0, per_host_concurrency=2,
-                per_host_delay_seconds=0.0, user_agent="storywire-test"))
+                per_host_delay_seconds=0.0, user_agent="storywire-test", obey_robots=False))
             with pytest.raises(FetchFailed) as busy:
                 await client.page(f"{base}/busy.html")
             assert busy.value.reason == "http_5xx" and busy.value.transient
