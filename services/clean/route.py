@@ -35,6 +35,10 @@ from services.settings import Settings
 from services.stage import deliver
 
 REROUTED_HEADER = "storywire-rerouted-from"
+# Room a re-sent message needs besides its key and value (record overhead, headers): a message
+# that would not fit the producer's limit with it is cleaned where it is rather than re-sent,
+# since a send the broker refuses for its size would halt the worker on every restart.
+RESEND_OVERHEAD_BYTES = 8_000
 
 
 class _Source(BaseModel):
@@ -85,6 +89,9 @@ async def send_home(
     was read elsewhere; True when it was (the caller then skips it: it is cleaned there)."""
     home = misplaced(message, partitions)
     if home is None:
+        return False
+    size = len(message.value or b"") + len(message.key or b"")
+    if size > settings.max_message_bytes - RESEND_OVERHEAD_BYTES:
         return False
     headers = list(_headers(message.headers))
     headers.append((REROUTED_HEADER, f"{message.partition}@{message.offset}".encode()))

@@ -116,3 +116,12 @@ def test_a_message_sent_home_is_dead_lettered_as_where_it_was_written() -> None:
     assert as_written(away) is away  # a message never re-sent is its own place
     odd = Message(raw("Reuters"), partition=home, headers=[(REROUTED_HEADER, b"somewhere")])
     assert as_written(odd) is odd
+
+
+def test_copy_too_big_to_re_send_is_cleaned_where_it_is() -> None:
+    home = home_partition("Reuters", 2)
+    body = b"x" * (SETTINGS.max_message_bytes - 500)
+    value = raw("Reuters").replace(b'"copy"', b'"' + body + b'"')
+    topic = Topic()
+    assert asyncio.run(send_home("clean", Message(value, 1 - home), topic, 2, SETTINGS)) is False
+    assert topic.sent == []
