@@ -49,6 +49,7 @@ log = logging.getLogger("storywire.feed")
 
 STAGE = "feed"  # its label on the shared send-failure metric
 SEND_TIMEOUT_SECONDS = 30.0
+RECORD_OVERHEAD_BYTES = 1_000  # a record batch's framing, generously
 
 
 class Sender(Protocol):
@@ -71,10 +72,13 @@ class KafkaSender:
 
     async def send(self, article: RawArticleV1) -> None:
         value = article.model_dump_json().encode()
-        if len(value) > self.settings.max_message_bytes:
+        key = article.source.encode()
+        # The producer counts the key and the record's framing against the limit too: a message
+        # it refuses for its size would be fetched and refused again every round.
+        if len(value) + len(key) + RECORD_OVERHEAD_BYTES > self.settings.max_message_bytes:
             raise TooLarge(f"{len(value):,} bytes as a message; the limit is "
                            f"{self.settings.max_message_bytes:,} (STORYWIRE_MAX_MESSAGE_BYTES)")
-        future = self.producer.send(self.topic, key=article.source.encode(), value=value)
+        future = self.producer.send(self.topic, key=key, value=value)
         # kafka-python's future blocks: wait for the ack off the event loop.
         await asyncio.to_thread(future.get, SEND_TIMEOUT_SECONDS)
 
