@@ -99,3 +99,25 @@ GATEWAY_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
     registry=REGISTRY,
 )
+
+# One round of a feed, by how the feed answered: fetched, not_modified, or why it could not be
+# read (timeout, unreachable, http_4xx, http_5xx, too_large, not_a_feed, unexpected, ...).
+FEED_POLLS = Counter(
+    "storywire_feed_polls", "Feed polls by outcome", ["outcome"], registry=REGISTRY
+)
+# Feed entries the broker acknowledged on articles.raw.
+FEED_ENTRIES_SENT = Counter(
+    "storywire_feed_entries_sent", "Feed entries sent to articles.raw", registry=REGISTRY
+)
+# Feed entries whose page could not be had or sent, by reason (timeout, too_large, not_html,
+# http_4xx, http_5xx, unreachable, too_many_redirects, no_link, empty_page, send_failed).
+FEED_PAGES_FAILED = Counter(
+    "storywire_feed_pages_failed", "Feed entries not sent, by reason", ["reason"],
+    registry=REGISTRY,
+)
+# Raw articles the clean stage found on another partition than murmur2(source) gives (a producer
+# with another partitioner or key) and sent to their own partition before cleaning them.
+CLEAN_REROUTED = Counter(
+    "storywire_clean_rerouted", "Raw articles re-sent to their source's partition",
+    registry=REGISTRY,
+)

@@ -117,6 +117,33 @@ class Settings(BaseSettings):
             return []
         return [t.strip() for t in self.gateway_tokens.get_secret_value().split(",") if t.strip()]
 
+    # --- Feeds (`storywire feed`) --------------------------------------------------------
+    feed_state_dir: str = Field(
+        ".run/feeds", description="where the feed poller remembers what it sent (SQLite)"
+    )
+    feed_interval_seconds: float = Field(
+        300.0, ge=1, description="seconds between two polls of a feed the feeds file gives none for"
+    )
+    feed_timeout_seconds: float = Field(
+        20.0, gt=0, description="longest a feed or page request may take, redirects included"
+    )
+    feed_max_page_bytes: int = Field(
+        1_000_000, ge=10_000, description="a bigger feed document or page is refused unread"
+    )
+    feed_max_redirects: int = Field(5, ge=0, le=20, description="redirects followed per request")
+    feed_host_concurrency: int = Field(
+        2, ge=1, le=16, description="requests at once to one host"
+    )
+    feed_host_delay_seconds: float = Field(
+        1.0, ge=0, description="least time between the starts of two requests to one host"
+    )
+    feed_user_agent: str = Field(
+        "storywire-feed/1.0", description="the User-Agent the poller names itself by"
+    )
+    feed_obey_robots: bool = Field(
+        True, description="fetch a page only if its site's robots.txt allows the User-Agent"
+    )
+
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
 

@@ -185,9 +185,11 @@ def halt(stage: str, why: str) -> NoReturn:
 
 
 async def deliver(
-    stage: str, topic: Any, key: bytes | None, value: bytes, settings: Settings
+    stage: str, topic: Any, key: bytes | None, value: bytes, settings: Settings,
+    *, partition: int | None = None, headers: list[tuple[str, bytes]] | None = None,
 ) -> None:
-    """Send one message and wait until the broker has it (acks=all).
+    """Send one message and wait until the broker has it (acks=all); to `partition` when
+    given, else where the key hashes to.
 
     Output over the size limit is the input's fault (InvalidArticle: dead-lettered). A send
     the broker refuses is tried `SEND_ATTEMPTS` times; then the worker halts (`halt`).
@@ -198,10 +200,15 @@ async def deliver(
             f"the {topic.get_topic_name()} message would be {len(value)} bytes; "
             f"the limit is {settings.max_message_bytes}",
         )
+    placement: dict[str, Any] = {}
+    if partition is not None:
+        placement["partition"] = partition
+    if headers is not None:
+        placement["headers"] = headers
     failure: BaseException | None = None
     for attempt in range(SEND_ATTEMPTS):
         try:
-            pending = await topic.send(key=key, value=value, force=True)
+            pending = await topic.send(key=key, value=value, force=True, **placement)
             await pending
             return
         except asyncio.CancelledError:

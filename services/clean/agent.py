@@ -11,6 +11,7 @@ from schemas.topics import Topic
 from services import metrics
 from services.clean.core import extract, remember, warm_up, withdrawal
 from services.clean.memory import SourceMemory
+from services.clean.route import as_written, send_home
 from services.settings import Settings
 from services.stage import (
     RAW_BYTES,
@@ -69,11 +70,16 @@ def register(app: faust.App, settings: Settings) -> None:
         # The language model and the rest, once per worker process, off the event loop.
         await asyncio.get_running_loop().run_in_executor(parser, warm_up)
         async for event in stream.events():
-            metrics.MESSAGES_IN.labels(stage=STAGE).inc()
             message = event.message
+            # An outlet's copy written with another partitioner goes to its own partition
+            # first, to be cleaned and counted there with the outlet's one memory (route.py).
+            partitions = app.consumer.topic_partitions(message.topic)
+            if await send_home(STAGE, message, raw_copy, partitions, settings):
+                continue
+            metrics.MESSAGES_IN.labels(stage=STAGE).inc()
             with timed(STAGE):
-                article = await handled(
-                    STAGE, message, partial(cleaned, message), dead_letters, settings
+                article = await handled(  # a letter points where the producer wrote the copy
+                    STAGE, as_written(message), partial(cleaned, message), dead_letters, settings
                 )
             if article is None:
                 continue

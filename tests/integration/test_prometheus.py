@@ -262,7 +262,7 @@ def test_alert_rules_load_and_evaluate_in_prometheus(observed: Observed) -> None
     names = {rule["name"] for group in groups for rule in group["rules"]}
     assert names == {"StorywireWorkerDown", "StorywireLagGrowing", "StorywireDeadLetterRate",
                      "StorywireNoOutput", "StorywireLagStuck", "StorywireUnexpectedErrors",
-                     "StorywireSendFailures"}
+                     "StorywireSendFailures", "StorywireRawCopyRerouted"}
     # A healthy run leaves no alert pending or firing (the workers export each stage's
     # counters at 0 from the start, so no stage looks like input without output).
     assert _get_json(f"{observed.url}/api/v1/alerts")["data"]["alerts"] == []

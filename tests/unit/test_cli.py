@@ -3,6 +3,7 @@
 import json
 import re
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -12,7 +13,8 @@ from tests.unit.text_hostile import HOSTILE, assert_harmless
 
 WIDTH = 80
 COMMANDS = [
-    [], ["ingest"], ["worker"], ["demo"], ["bench", "pipeline"], ["eval", "clustering"], ["audit"]
+    [], ["ingest"], ["feed"], ["worker"], ["demo"], ["bench", "pipeline"], ["eval", "clustering"],
+    ["audit"],
 ]
 
 
@@ -121,3 +123,15 @@ def test_tail_prints_copy_as_text(
     if as_json:
         stories = [line for line in result.stdout.splitlines() if line.startswith("{")]
         assert [json.loads(line)["title"] for line in stories[:1]] == [copy]
+
+
+def test_feed_without_feeds_or_with_a_bad_feeds_file_exits_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["feed", "--once"])
+    assert result.exit_code == 2 and "no feeds" in result.output
+    result = CliRunner().invoke(app, ["feed", "example.org/rss", "--once"])
+    assert result.exit_code == 2 and "example.org/rss: url" in result.output
+    feeds = tmp_path / "feeds.toml"
+    feeds.write_text('[[feed]]\nurl = "gopher://old.example/"\n')
+    result = CliRunner().invoke(app, ["feed", "--feeds", str(feeds), "--once"])
+    assert result.exit_code == 2
+    assert "feeds.toml: feed 1: url" in " ".join(result.output.split())
