@@ -98,7 +98,7 @@ def gateway() -> None:
     record or an array, storywire's record or IPTC ninjs) answers 202 with the article ids once
     the broker acknowledged them; also `GET /healthz` and `GET /metrics`.
 
-    Listens on STORYWIRE_GATEWAY_HOST:STORYWIRE_GATEWAY_PORT (127.0.0.1:8470); tokens come from
+    Listens on STORYWIRE_GATEWAY_HOST:STORYWIRE_GATEWAY_PORT (127.0.0.1:8480); tokens come from
     STORYWIRE_GATEWAY_TOKENS (comma-separated). Exit code 2 without a token.
     """
     import logging

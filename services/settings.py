@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     )
     # `storywire gateway`: copy pushed over HTTP (services/gateway).
     gateway_host: str = Field("127.0.0.1", description="address the HTTP gateway listens on")
-    gateway_port: int = Field(8470, ge=0, le=65535, description="port of the HTTP gateway")
+    gateway_port: int = Field(8480, ge=0, le=65535, description="port of the HTTP gateway")
     gateway_tokens: SecretStr | None = Field(
         None, description="comma-separated bearer tokens the gateway accepts (none: it won't start)"
     )
