@@ -268,10 +268,10 @@ def account(
     placed: Counter[str] = Counter()
     members_of: Counter[str] = Counter()
     for article_id, story_id in story_of.items():
-        story = stories.get(story_id) if story_id is not None else None
-        if story is not None:
-            placed[article_id] = 2 if story.event == "merged" else 1
-            members_of[story.story_id] += 1
+        holder = stories.get(story_id) if story_id is not None else None
+        if holder is not None:
+            placed[article_id] = 2 if holder.event == "merged" else 1
+            members_of[holder.story_id] += 1
     closed = []
     miscounted = []
     for story in stories.values():
