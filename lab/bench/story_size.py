@@ -106,7 +106,7 @@ class CopyDesk:
         seed = self.lead
         body = " ".join(self.rng.sample(self.sentences, min(8, len(self.sentences))))
         headline = seed.headline
-        named = {}
+        named: dict[tuple[str, str], EntityV1] = {}
         for entity in (e for s in self.seeds for e in s.entities):
             if entity.text in body or entity.text in headline:
                 named.setdefault((entity.text, entity.label), EntityV1(
