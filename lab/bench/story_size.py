@@ -12,6 +12,10 @@ spaCy does not dominate the run, to a lone `storywire worker cluster` on fresh t
 partition. A warm-up story in another shard comes first, so the first interval does not pay for
 the worker's first messages.
 
+The run's topics, the worker's table changelogs among them, are made beforehand without
+compaction: the broker would otherwise compact away the earlier values of a key (one story's
+changelog) before they are read back, and the bytes written would be undercounted.
+
 At each checkpoint (the story at 100, 1,000, 10,000 and 20,000 articles) the run waits until
 the worker has placed every article sent (their `stories.members` records are read), then
 notes the worker's CPU seconds (/proc) and the end offset of every partition of the run's
@@ -30,6 +34,7 @@ import random
 import re
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -40,10 +45,20 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from schemas.articles import EnrichedArticleV1, EntityV1
 from schemas.stories import StoryMemberV1
 from schemas.topics import Topic
-from services.kafka import client_config, create_topics, delete_run_topics, run_topic_marks
+from services.kafka import (
+    BATCH_FRAMING_BYTES,
+    admin_client,
+    client_config,
+    create_topics,
+    delete_run_topics,
+    run_topic_marks,
+)
 from services.settings import Settings
 
 CHECKPOINTS = (100, 1_000, 10_000, 20_000)
+# The cluster worker's tables (`services.cluster.agent`), whose changelogs faust names
+# `<group prefix>-cluster-<table>-changelog`.
+TABLES = ("cluster-stories", "cluster-records", "cluster-members", "cluster-rosters")
 WARMUP = 100  # articles of another shard's story, before the measured one
 IDLE_S = 5.0  # seconds the idle worker's CPU is measured over
 OUTLETS = tuple(
@@ -136,6 +151,8 @@ class Interval:
     bytes_all: int = 0  # every message the broker took in, the copy fed in included
     bytes_out: int = 0  # the cluster stage's writes alone (its topics and changelogs)
     largest: int = 0  # bytes, key + value
+    largest_in: str = ""  # the topic of the largest message
+    by_topic: Counter[str] = field(default_factory=Counter)  # bytes, run prefixes left off
 
     @property
     def cpu_ms_per_article(self) -> float:
@@ -193,6 +210,28 @@ def table(intervals: Sequence[Interval]) -> list[str]:
 
 
 # --- the run -------------------------------------------------------------------------------
+
+
+def _uncompacted_topics(settings: Settings) -> None:
+    """The run's topics and the cluster worker's changelogs, made with `cleanup.policy=delete`
+    (see the module docstring), one partition each."""
+    from kafka.admin import NewTopic
+
+    names = [settings.topic(topic) for topic in Topic]
+    names += [f"{settings.group_prefix}-cluster-{table}-changelog" for table in TABLES]
+    configs = {
+        "cleanup.policy": "delete",
+        "max.message.bytes": str(settings.max_message_bytes + BATCH_FRAMING_BYTES),
+    }
+    admin = admin_client(settings)
+    try:
+        admin.create_topics([
+            NewTopic(name=name, num_partitions=1, replication_factor=settings.topic_replication,
+                     topic_configs=configs)
+            for name in names
+        ])
+    finally:
+        admin.close()
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -260,6 +299,11 @@ def _read_back(
         max_partition_fetch_bytes=16 * 1024 * 1024, fetch_max_bytes=64 * 1024 * 1024,
     )
     input_topic = settings.topic(Topic.ENRICHED)
+    marks = run_topic_marks(settings)
+
+    def short(topic: str) -> str:
+        return topic.removeprefix(marks[0]).removeprefix(marks[1])
+
     stories_topic = settings.topic(Topic.STORIES)
     partitions = [TopicPartition(t, p) for (t, p), end in final.items() if end > 0]
     consumer.assign(partitions)
@@ -283,7 +327,9 @@ def _read_back(
                     into = intervals[min(k, len(intervals) - 1)]
                     into.bytes_all += size
                     into.bytes_out += 0 if tp.topic == input_topic else size
-                    into.largest = max(into.largest, size)
+                    into.by_topic[short(tp.topic)] += size
+                    if size > into.largest:
+                        into.largest, into.largest_in = size, short(tp.topic)
                     if tp.topic == stories_topic and record.key == main_story.encode():
                         event = json.loads(record.value)
                         if event["version"] > story_version:
@@ -314,7 +360,8 @@ def run_story_size(
         "topic_prefix": f"bench-story-{run}.", "group_prefix": f"storywire-bench-story-{run}",
         "topic_partitions": 1, "data_dir": str(Path(".run") / "bench-story" / run / "faust"),
     })
-    create_topics(settings)
+    _uncompacted_topics(settings)
+    create_topics(settings)  # any the worker needs that the run has not made
     log_dir = Path(".run") / "bench-story" / run
     producer = KafkaProducer(**client_config(settings), linger_ms=20, batch_size=512 * 1024,
                              max_request_size=8 * 1024 * 1024)
@@ -378,5 +425,10 @@ def run_story_size(
         f"({articles:,} sent); {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     for line in table(intervals):
         say(line)
+    for i in intervals:
+        top = ", ".join(
+            f"{topic} {size / i.articles / 1024:.1f}" for topic, size in i.by_topic.most_common()
+        )
+        say(f"bench-story: at {i.upto:,}, KiB/article: {top}; largest in {i.largest_in}")
     say(summary(intervals))
     return intervals
