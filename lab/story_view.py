@@ -27,8 +27,7 @@ class StoryBoard:
         # Each article's latest member record: its story now.
         self.members: dict[str, StoryMemberV1] = {}
         self.dead_letters: list[DeadLetterV1] = []
-        # Every article id seen in a member record or a dead letter. An article once placed
-        # stays placed (a merge moves it into the surviving story), so this only grows.
+        # Every article id seen in a dead letter.
         self._accounted: set[str] = set()
         # When each article was first placed: the timestamp of its first member record (the
         # cluster worker's clock when it produced it, in seconds since the epoch).
@@ -67,7 +66,6 @@ class StoryBoard:
                         self.unreadable += 1
                         continue
                     self.members[member.article_id] = member
-                    self._accounted.add(member.article_id)
                     self.placed_at.setdefault(member.article_id, record.timestamp / 1000)
                 elif record.topic == self._stories_topic:
                     try:
@@ -114,8 +112,22 @@ class StoryBoard:
         )
 
     def accounts_for(self, article_ids: Iterable[str]) -> bool:
-        """True once every article is in a story or was dead-lettered."""
-        return self._accounted.issuperset(article_ids)
+        """True once every article was dead-lettered, withdrawn, or is in a story whose event
+        that placed it (its member record's `story_version`, or a later one) was read: the
+        cluster stage writes member records before the event, and a reader that waits for
+        both sees each story as it stands with its articles."""
+        return all(self._accounted_for(article_id) for article_id in article_ids)
+
+    def _accounted_for(self, article_id: str) -> bool:
+        if article_id in self._accounted:
+            return True
+        member = self.members.get(article_id)
+        if member is None:
+            return False
+        if member.story_id is None:
+            return True
+        story = self.stories.get(member.story_id)
+        return story is not None and story.version >= member.story_version
 
     def wait(
         self,

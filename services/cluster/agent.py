@@ -12,8 +12,10 @@ waits for a tick instead of running in the timer.
 
 import gc
 import logging
+from collections import ChainMap
 from datetime import UTC, datetime
 from functools import partial
+from typing import Any
 
 import faust
 
@@ -103,12 +105,17 @@ def register(app: faust.App, settings: Settings) -> None:
                 log.warning("stage=%s tick for %s not sent: %s", STAGE, shard, exc)
 
     async def publish(
-        story_events: list[StoryEventV2], moved: list[tuple[str, str | None, int]]
+        story_events: list[StoryEventV2],
+        moved: list[tuple[str, str | None, int]],
+        gone: dict[str, Any] | None = None,
     ) -> None:
+        """The member records of `moved` (listed from their entries, or from `gone` for the
+        articles whose entries were just dropped), then the story events."""
+        entries = ChainMap(gone or {}, placements)
         # Members first: a subscriber that reads an event and then its story's members finds
         # the articles it moved already there.
         for article_id, story_id, version in moved:
-            record = members.member_record(placements, article_id, story_id, version)
+            record = members.member_record(entries, article_id, story_id, version)
             if record is None:
                 continue  # placed by a release before stories.members: no listing kept
             await deliver(STAGE, members_topic, article_id.encode(), encode(record), settings)
@@ -141,24 +148,38 @@ def register(app: faust.App, settings: Settings) -> None:
             clock = clocks[shard] = ShardClock()
         clock.saw(article.ingested_at)
         copy_print = members.fingerprint(article)
-        placed = members.story_of(placements, article.id)
-        if placed is not None:
-            story_id, known = placed
-            if known and known != copy_print:
-                raise InvalidArticle(
-                    "reused_id",
-                    f"id {article.id!r} already names another article (in story {story_id}); "
-                    "ids must be unique per source",
-                )
+        entry = placements.get(article.id)
+        action = members.action(entry, article, copy_print)
+        placed_in = entry[0] if entry else None
+        if action == "reused":
+            raise InvalidArticle(
+                "reused_id",
+                f"id {article.id!r} already names another article (in story {placed_in}); "
+                "ids must be unique per source",
+            )
+        if action == "again":
             # Delivered again: its story and membership as they stand, in case those never
             # went out.
-            if story_id in stories:
-                story = clusterer.current_event(story_id)
-                await publish([story], [(article.id, story_id, story.version)])
+            if placed_in is not None and placed_in in stories:
+                story = clusterer.current_event(placed_in)
+                await publish([story], [(article.id, placed_in, story.version)])
             return article
         # Closing follows ingest time: no new copy for the window closes a story.
         story_events = clusterer.close_inactive(article.ingested_at)
-        story_events += clusterer.add(article, members.payload(article, copy_print))
+        if action == "absent":  # a kill of an article in no live story: said, nothing moved
+            await publish(story_events, [])
+            gone = {article.id: [None, copy_print, members.listing(article)]}
+            await publish([], [(article.id, None, 0)], gone)
+            return article
+        if action == "withdraw":
+            story_events += clusterer.withdraw(article.id)
+            await publish(story_events, clusterer.moved, {article.id: entry})
+            return article
+        payload = members.payload(article, copy_print)
+        if action == "revise":
+            story_events += clusterer.revise(article, payload)
+        else:
+            story_events += clusterer.add(article, payload)
         await publish(story_events, clusterer.moved)
         return article
 

@@ -66,6 +66,7 @@ from services.cluster.story import (
     new_story,
     story_event,
     story_id_for,
+    without,
 )
 from services.cluster.vectors import heaviest, round5, unit
 from services.memo import Memo
@@ -406,6 +407,80 @@ class StoryClusterer:
             self._event(kept, "split", split_into=new_id, left=change),
             self._event(moved, "created", joined=change),
         ]
+
+    def withdraw(self, article_id: str) -> list[StoryEventV2]:
+        """Take a placed article out of its live story (its outlet withdrew it): one `updated`
+        event listing it in `left_ids`, or, when it was the story's only article, a `closed`
+        event of the emptied story. `moved` says it is in no story now. An article in no live
+        story changes nothing."""
+        self.moved = []
+        entry = self.members.get(article_id)
+        if entry is None or entry[0] not in self._live:
+            return []
+        story_id = entry[0]
+        story = self._taken_out(story_id, article_id, entry)
+        del self.members[article_id]
+        self.moved.append((article_id, None, story["version"]))
+        if story["article_count"]:
+            self._store(story_id, story)
+            return [self._event(story, "updated", left=([article_id], 1))]
+        self._drop(story_id)
+        return [self._event(story, "closed", left=([article_id], 1))]
+
+    def revise(self, article: EnrichedArticleV1, payload: Sequence[Any] = ()) -> list[StoryEventV2]:
+        """Replace a placed article by its corrected copy (same id, a higher revision: the
+        caller compares) in its live story: one `updated` event listing it as left and joined,
+        one membership. Not in a live story (its story closed): placed as `add` places it."""
+        entry = self.members.get(article.id)
+        if entry is None or entry[0] not in self._live:
+            return self.add(article, payload)
+        self.moved = []
+        story_id = entry[0]
+        story = self._taken_out(story_id, article.id, entry)
+        comparable = self._comparable(article)
+        vectors = self._stored_vectors(comparable)
+        last = self.config.split_sizes[-1] if self.config.split_sizes else 0
+        if story["article_count"]:
+            if story["article_count"] == 1 and last > 1:
+                self.records[story["first_ids"][0]] = story  # as `_keep_records` keeps it
+            story = joined(story, article, comparable, vectors, self.config)
+            story = {**story, "version": story["version"] - 1}  # one event for the change
+        else:  # it was the story's only article: the story is its corrected copy now
+            fresh = self._new_story(story_id, article, comparable, vectors)
+            story = {**fresh, "version": story["version"], "apart": story["apart"]}
+        self._store(story_id, story)
+        roster.append(self.rosters, story_id, story["article_count"] - 1, [article.id])
+        self._member(article.id, story_id, story["version"], [story_id, *payload])
+        if 1 < story["article_count"] <= last:
+            self.records[article.id] = self._new_story(
+                story_id_for(article.id), article, comparable, vectors
+            )
+        change = ([article.id], 1)
+        return [self._event(story, "updated", joined=change, left=change)]
+
+    def _taken_out(self, story_id: str, article_id: str, entry: Sequence[Any]) -> StoredStory:
+        """Story `story_id` without `article_id` (its member `entry`), one version on, its
+        roster and records updated; not stored (the caller stores or drops it)."""
+        story = self._story(story_id)
+        count = story["article_count"]
+        ids = roster.members(self.rosters, story_id, count)
+        if count == 1:
+            roster.drop(self.rosters, story_id, count)
+            return {**story, "version": story["version"] + 1, "article_count": 0}
+        rest = roster.remove(self.rosters, story_id, ids, ids.index(article_id))
+        listing = entry[2] if len(entry) > 2 else None
+        record = self._record(article_id) if article_id in self.records else None
+        if record is not None:
+            del self.records[article_id]
+        if len(rest) == 1 and rest[0] in self.records:
+            # One article left: the story is exactly its record (a one-article story is its
+            # own record, so that is dropped).
+            left = self._record(rest[0])
+            del self.records[rest[0]]
+            return {
+                **left, "id": story_id, "version": story["version"] + 1, "apart": story["apart"]
+            }
+        return without(story, rest, listing, record, self.config)
 
     def close_inactive(self, now: datetime) -> list[StoryEventV2]:
         """Close every story that got no copy for `window_hours` before `now` (ingest time, as

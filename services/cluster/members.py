@@ -20,6 +20,10 @@ The fingerprint is a hash of the article's source, headline and body:
 
 Entries of releases before `stories.members` are `[story_id, fingerprint]`: they still say
 the article's story, but have no listing to publish (`member_record` gives None).
+
+Corrections and kills (`revision`, `withdrawn` on the article, `action`): a copy with a higher
+revision than the placed one replaces it in its story; a lower or equal one changes nothing; a
+withdrawn copy takes the article out of its story (`StoryMemberV1.story_id` None).
 """
 
 import hashlib
@@ -41,8 +45,13 @@ def fingerprint(article: CleanArticleV1) -> str:
 
 def payload(article: CleanArticleV1, copy_print: str) -> list[Any]:
     """What the member entry keeps beside the story id: the article's fingerprint
-    (`copy_print`), and the listing `StoryMemberV1` carries (JSON-ready)."""
-    listing = {
+    (`copy_print`), the listing `StoryMemberV1` carries (JSON-ready) and its revision."""
+    return [copy_print, listing(article), article.revision]
+
+
+def listing(article: CleanArticleV1) -> dict[str, Any]:
+    """What `StoryMemberV1` lists an article by, JSON-ready."""
+    return {
         "source": article.source,
         "headline": article.headline,
         "url": article.url,
@@ -51,7 +60,24 @@ def payload(article: CleanArticleV1, copy_print: str) -> list[Any]:
         "ingested_at": article.ingested_at.isoformat(),
         "duplicate_of": article.duplicate_of,
     }
-    return [copy_print, listing]
+
+
+def action(entry: list[Any] | None, article: CleanArticleV1, copy_print: str) -> str:
+    """What a copy under an id does, given the id's member entry (None: in no live story):
+    "place" it; "withdraw" the placed article (its outlet killed it); "revise" it (a higher
+    `revision` than the placed copy's: the correction replaces it); "again" (a redelivery, or
+    a lower or equal revision: nothing changes); "reused" (another article under a taken id);
+    "absent" (a kill of an article in no live story: nothing to take out)."""
+    if entry is None:
+        return "absent" if article.withdrawn else "place"
+    if article.withdrawn:
+        return "withdraw"
+    kept = entry[3] if len(entry) > 3 else None
+    if article.revision is not None:
+        return "revise" if kept is None or article.revision > kept else "again"
+    if entry[1] and entry[1] != copy_print:
+        return "reused"
+    return "again"
 
 
 def story_of(members: MutableMapping[str, Any], article_id: str) -> tuple[str, str] | None:

@@ -60,3 +60,17 @@ def drop(rosters: MutableMapping[str, Any], story_id: str, count: int) -> None:
         key = chunk_key(story_id, k)
         if key in rosters:
             del rosters[key]
+
+
+def remove(rosters: MutableMapping[str, Any], story_id: str, ids: list[str], k: int) -> list[str]:
+    """Take the k-th of the story's `ids` (all of them, in order) out of its roster, keeping
+    the others' order: the chunks from the k-th one's on are rewritten (a withdrawn article is
+    most often a recent one, so few). Returns the ids left."""
+    rest = ids[:k] + ids[k + 1 :]
+    first = k // CHUNK
+    for j in range(first, (len(ids) + CHUNK - 1) // CHUNK):
+        key = chunk_key(story_id, j)
+        if key in rosters:
+            del rosters[key]
+    append(rosters, story_id, first * CHUNK, rest[first * CHUNK :])
+    return rest

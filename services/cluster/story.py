@@ -271,6 +271,77 @@ def absorbed(story: StoredStory, other: StoredStory, config: ClusterConfig) -> S
     }
 
 
+def without(
+    story: StoredStory,
+    rest: list[str],
+    listing: Mapping[str, Any] | None,
+    record: StoredStory | None,
+    config: ClusterConfig,
+) -> StoredStory:
+    """`story` (of more than one article) less one article, one version on: `rest` is its
+    article ids left, in order; `listing` what the article's member entry lists it by (its
+    outlet, whether a syndicated copy; None: an entry of an older release, which has none);
+    `record` its one-article story when kept (stories of at most the last split size).
+
+    Exact within what is kept: counts, ids and outlets always; the summed vectors, entities,
+    months and member leads when the record is there (one article of a bigger story is under
+    1/80 of its sums, and what it added is not kept); its years, title and times stay."""
+    cfg = config
+    source_counts = dict(story["source_counts"])
+    duplicates = story["duplicate_count"]
+    if listing is not None:
+        source = listing["source"]
+        if source_counts.get(source, 0) > 1:
+            source_counts[source] -= 1
+        else:
+            source_counts.pop(source, None)
+        duplicates -= 1 if listing.get("duplicate_of") and duplicates else 0
+    changed: StoredStory = {
+        **story,
+        "version": story["version"] + 1,
+        "article_count": len(rest),
+        "first_ids": rest[:FIRST_IDS],
+        "latest_ids": rest[-LATEST_IDS:],
+        "source_counts": source_counts,
+        "duplicate_count": duplicates,
+    }
+    if record is None:
+        return changed
+    entities = dict(story["entities"])
+    for key, e in record["entities"].items():
+        entry = entities.get(key)
+        if entry is None:
+            continue
+        if entry[2] <= e[2]:
+            del entities[key]
+        else:
+            entities[key] = [
+                entry[0], entry[1], entry[2] - e[2], round5(entry[3] - e[3]), entry[4] - e[4]
+            ]
+    members = list(story["members"])
+    if record["members"] and record["members"][0] in members:
+        members.remove(record["members"][0])
+    return {
+        **changed,
+        "terms": less(story["terms"], record["terms"], cfg.story_terms),
+        "headline": less(story["headline"], record["headline"], cfg.story_terms),
+        "entities": ranked_entities(entities, cfg.story_entities),
+        "members": members,
+        "months": {
+            k: n for k, n in counted(story["months"], {
+                m: -c for m, c in record["months"].items()
+            }).items() if n > 0
+        },
+        "dated": max(story["dated"] - record["dated"], 0),
+    }
+
+
+def less(vector: dict[str, float], part: dict[str, float], n: int) -> dict[str, float]:
+    """A summed vector less one of its parts, heaviest first, what is left of zero dropped."""
+    left = {k: round5(w - part.get(k, 0.0)) for k, w in vector.items()}
+    return heaviest({k: w for k, w in left.items() if w > 1e-5}, n)
+
+
 def story_event(
     story: StoredStory,
     event: str,

@@ -651,3 +651,56 @@ def test_a_format_1_story_is_read_bounded_and_its_ids_go_to_its_roster() -> None
     [event] = resumed.add(REID_3)
     assert (event.article_count, event.latest_article_ids[-1]) == (73, "reid-3")
     assert roster.members(resumed.rosters, story["id"], 73) == [*ids, "reid-3"]
+
+
+def test_a_withdrawn_article_leaves_its_story_and_its_counts() -> None:
+    tables = _tables()
+    clusterer = StoryClusterer(config=ClusterConfig(), **tables)
+    for article in (REID_1, REID_2, REID_3):
+        clusterer.add(article, ["print", {"source": article.source,
+                                          "duplicate_of": article.duplicate_of}])
+    story_id = story_id_for("reid-1")
+    before = copy.deepcopy(tables["stories"][story_id])
+    [event] = clusterer.withdraw("reid-3")
+    assert (event.event, event.version, event.article_count) == ("updated", 4, 2)
+    assert (event.left_ids, event.left_count, event.duplicate_count) == (("reid-3",), 1, 0)
+    assert {s.source for s in event.sources} == {"wire-reid-1", "wire-reid-2"}
+    assert clusterer.moved == [("reid-3", None, 4)]
+    assert _members(clusterer) == [{"reid-1", "reid-2"}] and "reid-3" not in tables["records"]
+    # What the record kept of it is subtracted: its names count one article less.
+    story = tables["stories"][story_id]
+    assert story["entities"]["who:reid"][2] == before["entities"]["who:reid"][2] - 1 == 2
+    assert story["dated"] <= before["dated"] and story["terms"] != before["terms"]
+    # Down to one article: the story is exactly that article's record again.
+    record = copy.deepcopy(tables["records"]["reid-1"])
+    [event] = clusterer.withdraw("reid-2")
+    assert tables["stories"][story_id] == {
+        **record, "id": story_id, "version": event.version, "apart": story["apart"]
+    }
+    assert tables["records"] == {} and _members(clusterer) == [{"reid-1"}]
+    # The last article withdrawn: the emptied story closes; withdrawn again, nothing happens.
+    [closed] = clusterer.withdraw("reid-1")
+    assert (closed.event, closed.article_count, closed.left_ids) == ("closed", 0, ("reid-1",))
+    assert tables["stories"] == tables["rosters"] == tables["members"] == {}
+    assert clusterer.withdraw("reid-1") == [] and clusterer.live_count == 0
+
+
+def test_a_corrected_copy_replaces_the_earlier_one_in_its_story() -> None:
+    tables = _tables()
+    clusterer = StoryClusterer(config=ClusterConfig(), **tables)
+    for article in (REID_1, REID_2):
+        clusterer.add(article, ["print"])
+    corrected = REID_2.model_copy(update={"headline": "Tara Reid enters Promises rehab, she says",
+                                          "revision": 2})
+    [event] = clusterer.revise(corrected, ["print-2"])
+    assert (event.event, event.version, event.article_count) == ("updated", 3, 2)
+    assert event.joined_ids == event.left_ids == ("reid-2",)
+    assert clusterer.moved == [("reid-2", event.story_id, 3)]
+    assert tables["members"]["reid-2"] == [event.story_id, "print-2"]
+    assert _members(clusterer) == [{"reid-1", "reid-2"}]
+    assert set(tables["records"]) == {"reid-1", "reid-2"}  # both can still be split
+    # A one-article story's only article corrected: the same story, one version on.
+    alone = StoryClusterer(config=ClusterConfig(), **_tables())
+    alone.add(LOHAN_1)
+    [again] = alone.revise(LOHAN_1.model_copy(update={"revision": 3}))
+    assert (again.story_id, again.version, again.article_count) == (story_id_for("lohan-1"), 2, 1)

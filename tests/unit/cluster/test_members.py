@@ -46,3 +46,24 @@ def test_an_entry_of_an_older_release_has_no_record_and_a_missing_one_neither() 
     assert members.story_of(table, "a1") == ("s1", "fingerprint")
     assert members.member_record(table, "a1", "s1", 2) is None
     assert members.member_record(table, "a2", "s1", 2) is None
+
+
+def test_a_copy_under_a_placed_id_is_placed_revised_withdrawn_or_nothing() -> None:
+    first = article("Kerry met Putin.", revision=1)
+    print_1 = members.fingerprint(first)
+    entry = ["s1", *members.payload(first, print_1)]
+    assert members.action(None, first, print_1) == "place"
+    assert members.action(entry, first, print_1) == "again"  # redelivered
+    corrected = article("Kerry met Putin in Moscow.", revision=2)
+    assert members.action(entry, corrected, members.fingerprint(corrected)) == "revise"
+    older = article("Kerry met him.", revision=1)
+    assert members.action(entry, older, members.fingerprint(older)) == "again"
+    killed = article("Kerry met Putin.", withdrawn=True)
+    assert members.action(entry, killed, print_1) == "withdraw"
+    assert members.action(None, killed, print_1) == "absent"
+    # Without revisions another text under a taken id is another article.
+    plain = ["s1", *members.payload(article("Kerry met Putin."), print_1)]
+    other = article("A quake hit Chile.")
+    assert members.action(plain, other, members.fingerprint(other)) == "reused"
+    # A placed copy without a revision is revised by any copy that has one.
+    assert members.action(plain, corrected, members.fingerprint(corrected)) == "revise"
