@@ -13,7 +13,7 @@ COMPILED := .compiled/services/cluster/SOURCES.json
 .PHONY: help install lock broker-fetch broker-start broker-stop broker-status broker-secure-start \
         broker-secure-stop topics demo run \
         test test-unit test-faults test-integration lint typecheck schemas eval-cleaning eval-clustering \
-        bench bench-cluster bench-gateway clean-state prometheus-install kcat-install up down up-status
+        bench bench-cluster bench-gateway bench-story-size clean-state prometheus-install kcat-install up down up-status
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[1m%-18s\033[0m %s\n",$$1,$$2}' $(MAKEFILE_LIST)
@@ -33,7 +33,7 @@ lock: ## rewrite both lock files with sha256 hashes for the versions pinned in t
 # The cluster core compiled by mypyc (services/cluster/compiled.py, whose MODULES these are):
 # rebuilt when its sources change; without a C compiler it says so and the core runs interpreted.
 COMPILED_SOURCES := $(addprefix services/cluster/,fitted.py config.py vectors.py text.py \
-                    features.py story.py index.py split.py core.py)
+                    features.py story.py roster.py index.py split.py core.py)
 $(COMPILED): $(STAMP) $(COMPILED_SOURCES) services/cluster/compiled.py
 	$(BIN)/python -m services.cluster.compiled
 
@@ -98,6 +98,9 @@ bench: install broker-start ## pipeline throughput, latency and RSS on the real 
 bench-gateway: install broker-start ## HTTP gateway load test on loopback: records/s, p50/p99, errors
 	$(BIN)/storywire bench gateway --shared $(SHARED) --records 20000 --batch 50 --concurrency 8 --max-seconds 60
 	$(BIN)/storywire bench gateway --shared $(SHARED) --records 2000 --batch 1 --concurrency 8 --max-seconds 60
+
+bench-story-size: install broker-start ## one story grown to 20,000 articles through the cluster worker
+	$(BIN)/storywire bench story-size --shared $(SHARED)
 
 bench-cluster: install ## cluster core cost at 1k, 10k and 100k live stories
 	$(BIN)/storywire bench cluster --shared $(SHARED)

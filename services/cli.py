@@ -227,7 +227,7 @@ def tail(
 ) -> None:
     """Print story updates (and dead letters with --dlq) as they arrive."""
     from schemas.deadletter import DeadLetterV1
-    from schemas.stories import StoryEventV1
+    from schemas.stories import StoryEventV2
     from schemas.topics import DEAD_LETTER_TOPICS, Topic
     from services.kafka import BrokerUnavailable
     from services.tail.consumer import read_topics
@@ -254,7 +254,7 @@ def tail(
                 continue
             try:
                 if record.topic == stories_topic:
-                    line = story_line(StoryEventV1.model_validate_json(record.value or b""))
+                    line = story_line(StoryEventV2.model_validate_json(record.value or b""))
                 else:
                     line = dead_letter_line(DeadLetterV1.model_validate_json(record.value or b""))
             except (ValueError, RecursionError) as exc:  # ValidationError is a ValueError
@@ -472,6 +472,27 @@ def bench_cluster(
         _without_lab(error)
 
     run(shared)
+
+
+@bench_app.command("story-size")
+def bench_story_size(
+    articles: Annotated[int, typer.Option(help="grow the story to this many articles")] = 20_000,
+    shared: Annotated[Path, typer.Option(help="the shared data folder")] = Path("../shared"),
+) -> None:
+    """One story grown to 20,000 articles through the cluster worker and the broker: CPU,
+    bytes written and the largest message per article at 100, 1k, 10k and 20k articles."""
+    if articles < 2:
+        _fail("--articles must be at least 2", 2)
+    try:
+        from lab.bench.story_size import run_story_size
+    except ModuleNotFoundError as error:
+        _without_lab(error)
+    from services.kafka import BrokerUnavailable
+
+    try:
+        run_story_size(Settings(), shared, articles)
+    except BrokerUnavailable as exc:
+        _fail(str(exc), 3)
 
 
 @bench_app.command("pipeline")
