@@ -13,7 +13,8 @@ COMPILED := .compiled/services/cluster/SOURCES.json
 .PHONY: help install lock broker-fetch broker-start broker-stop broker-status broker-secure-start \
         broker-secure-stop topics demo run \
         test test-unit test-faults test-integration lint typecheck schemas eval-cleaning eval-clustering \
-        bench bench-cluster clean-state prometheus-install up down up-status
+        bench bench-cluster bench-board clean-state prometheus-install browser-install board board-stop \
+        up down up-status
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[1m%-18s\033[0m %s\n",$$1,$$2}' $(MAKEFILE_LIST)
@@ -61,7 +62,7 @@ topics: install broker-start ## create storywire's topics on the broker (idempot
 demo: install broker-start ## the whole pipeline on the seeds + unrelated ECB+ copy; prints the stories
 	$(BIN)/storywire demo
 
-test: install broker-start prometheus-install ## the whole suite: lint, types, schemas, unit and integration tests on the real broker
+test: install broker-start prometheus-install browser-install ## the whole suite: lint, types, schemas, unit and integration tests on the real broker
 	$(MAKE) --no-print-directory lint typecheck
 	$(BIN)/storywire schemas check
 	$(BIN)/pytest tests/unit tests/lab -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no unit tests ran: failing" >&2; exit 1; fi; exit $$rc
@@ -104,6 +105,14 @@ prometheus-install: ## install Debian's prometheus (server + promtool) if missin
 	  echo "installing Debian's prometheus package (apt-get)"; \
 	  $$sudo apt-get update -qq && \
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus
+
+browser-install: ## install Debian's chromium and chromium-driver if missing (the board's browser tests); apt, as root or via sudo
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then exit 0; fi; \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=; else sudo=sudo; fi; \
+	  echo "installing Debian's chromium and chromium-driver packages (apt-get)"; \
+	  $$sudo apt-get update -qq && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    chromium chromium-driver
 
 up: topics prometheus-install ## broker, the three workers (/metrics on 9401-9403) and Prometheus on 127.0.0.1:9090
 	@deploy/local/up.sh start

@@ -215,6 +215,38 @@ def audit(
     raise typer.Exit(0 if report.ok else 1)
 
 
+@app.command()
+def board(
+    host: Annotated[
+        str | None, typer.Option(help="address to listen on (default: STORYWIRE_BOARD_HOST)")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="port (default: STORYWIRE_BOARD_PORT)", min=0, max=65535)
+    ] = None,
+) -> None:
+    """Serve the live story board and its JSON API until stopped (SIGTERM/Ctrl-C).
+
+    Reads the compacted `stories` and `stories.members` topics from the beginning (so a
+    restarted board shows the same stories), then follows them: a front page of live stories,
+    most active first, updated as they change; a page per story with its articles; and
+    `/api/stories`, `/api/stories/{id}`, `/api/stream` (Server-Sent Events). Exit code 3 when
+    the broker refuses us, 1 when the reader stops.
+    """
+    from services.board.server import run_board
+    from services.kafka import BrokerUnavailable, check_access
+
+    settings = Settings()
+    try:
+        check_access(settings)
+    except BrokerUnavailable as exc:
+        _fail(str(exc), 3)
+    code = run_board(
+        settings, host if host is not None else settings.board_host,
+        port if port is not None else settings.board_port,
+    )
+    raise typer.Exit(code)
+
+
 @topics_app.command("create")
 def topics_create() -> None:
     """Create every storywire topic that is missing (partitions/replication from settings)."""
