@@ -76,30 +76,27 @@ async def follow(
     """Read both topics from the beginning into `board`, then follow them until cancelled."""
     stories_topic = settings.topic(Topic.STORIES)
     members_topic = settings.topic(Topic.MEMBERS)
+    # No group: nothing committed, so each start reads both topics from their first offsets
+    # (auto_offset_reset), and the consumer takes every partition of them itself.
     consumer = AIOKafkaConsumer(
+        stories_topic, members_topic,
         **client_config(settings),
         client_id="storywire-board",
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
+        # Topics made after the board started (a fresh deployment) are seen within this.
+        metadata_max_age_ms=10_000,
     )
     await consumer.start()
     try:
-        partitions: list[TopicPartition] = []
-        while True:
-            await consumer.topics()  # refreshes the metadata
-            partitions = [
-                TopicPartition(topic, p)
-                for topic in (stories_topic, members_topic)
-                for p in sorted(consumer.partitions_for_topic(topic) or ())
-            ]
-            if {tp.topic for tp in partitions} == {stories_topic, members_topic}:
-                break
-            log.warning("board: waiting for topics %s and %s", stories_topic, members_topic)
-            await asyncio.sleep(2.0)
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
+        waited = 0
+        while {tp.topic for tp in consumer.assignment()} != {stories_topic, members_topic}:
+            if waited % 40 == 0:
+                log.warning("board: waiting for topics %s and %s", stories_topic, members_topic)
+            waited += 1
+            await asyncio.sleep(0.25)
+        ends = await consumer.end_offsets(list(consumer.assignment()))
         behind = {tp for tp, end in ends.items() if end > 0}
         if not behind:
             status.ready.set()
