@@ -283,13 +283,15 @@ class Board:
         self, wanted: StoryFilter, now: datetime, offset: int = 0, limit: int = 50
     ) -> tuple[int, list[StoryState]]:
         """The stories `wanted` matches, most active first: live before ended, copy within
-        ACTIVE_WINDOW of `now` before older, then most articles, then the latest copy.
+        ACTIVE_WINDOW of `now` before older, then most articles, then the latest copy (then
+        the story id, so equal stories keep one order).
         Returns how many matched and the page from `offset`."""
         recent = now - ACTIVE_WINDOW
         found = [s for s in self.stories.values() if self.matches(s, wanted)]
         found.sort(
             key=lambda s: (
-                s.live, s.event.last_seen >= recent, s.event.article_count, s.event.last_seen
+                s.live, s.event.last_seen >= recent, s.event.article_count, s.event.last_seen,
+                s.event.story_id,  # a total order: the same page whatever the reading order
             ),
             reverse=True,
         )

@@ -1,6 +1,7 @@
 """`storywire board`: the web server and its Kafka reader in one event loop, until stopped."""
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -36,10 +37,8 @@ def build_app(settings: Settings, status: ReaderStatus) -> web.Application:
         task.add_done_callback(ended)
         yield
         task.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await task
-        except asyncio.CancelledError:
-            pass
 
     app.cleanup_ctx.append(reader)
     return app

@@ -88,6 +88,7 @@ def test_the_stream_sends_matching_changes_and_says_when_a_story_stops_matching(
         filled(board)
         response = await client.get("/api/stream", params={"outlet": "tass"})
         assert response.headers["Content-Type"].startswith("text/event-stream")
+        assert isinstance(client.server, TestServer)
         hub = client.server.app[HUB]
         for _ in range(100):  # the handler registers its subscriber once it has started
             if hub.subscribers:
