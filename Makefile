@@ -99,6 +99,9 @@ bench: install broker-start ## pipeline throughput, latency and RSS on the real 
 bench-cluster: install ## cluster core cost at 1k, 10k and 100k live stories
 	$(BIN)/storywire bench cluster --shared $(SHARED)
 
+bench-board: install broker-start ## the story board's GET /api/stories latency with 1,000 live stories, on loopback
+	$(BIN)/storywire bench board
+
 prometheus-install: ## install Debian's prometheus (server + promtool) if missing; apt, as root or via sudo
 	@if command -v prometheus >/dev/null && command -v promtool >/dev/null; then exit 0; fi; \
 	  if [ "$$(id -u)" -eq 0 ]; then sudo=; else sudo=sudo; fi; \

@@ -382,6 +382,21 @@ def bench_cluster(
     run(shared)
 
 
+@bench_app.command("board")
+def bench_board() -> None:
+    """GET /api/stories latency (p50/p95/p99) of a real board holding 1,000 live stories."""
+    try:
+        from lab.bench.board import run_bench
+    except ModuleNotFoundError as error:
+        _without_lab(error)
+    from services.kafka import BrokerUnavailable
+
+    try:
+        run_bench(Settings())
+    except BrokerUnavailable as exc:
+        _fail(str(exc), 3)
+
+
 @bench_app.command("pipeline")
 def bench_pipeline(
     quick: Annotated[bool, typer.Option(help="short run (~2-3 min): 30 s latency phase")] = False,
