@@ -59,8 +59,15 @@ broker-secure-stop: ## stop the secured broker (idempotent)
 topics: install broker-start ## create storywire's topics on the broker (idempotent)
 	$(BIN)/storywire topics create
 
-demo: install broker-start ## the whole pipeline on the seeds + unrelated ECB+ copy; prints the stories
+demo: install broker-start ## the whole pipeline on the seeds + unrelated ECB+ copy; prints the stories and the story board's address
 	$(BIN)/storywire demo
+
+board: install broker-start ## serve the live story board on STORYWIRE_BOARD_HOST:STORYWIRE_BOARD_PORT (127.0.0.1:8470) until Ctrl-C
+	$(BIN)/storywire board
+
+board-stop: ## stop the story board `make demo` left running (its pid is in .run/board.pid)
+	@if [ -x $(BIN)/python ]; then $(BIN)/python -c 'from pathlib import Path; from lab.board import stop_recorded; \
+	  pid = stop_recorded(Path("$(RUN_DIR)/board.pid")); print(f"board: stopped {pid}" if pid else "board: none running")'; fi
 
 test: install broker-start prometheus-install browser-install ## the whole suite: lint, types, schemas, unit and integration tests on the real broker
 	$(MAKE) --no-print-directory lint typecheck

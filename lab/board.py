@@ -36,6 +36,36 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def stop_recorded(pid_file: Path, timeout: float = 15.0) -> int | None:
+    """Stop the `storywire board` whose pid `pid_file` holds (one a demo left running), if it
+    still runs and is one; remove the file. Returns the pid stopped, or None."""
+    try:
+        pid = int(pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    pid_file.unlink(missing_ok=True)
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    if b"services.cli" not in command or b"board" not in command:
+        return None  # the pid was reused by another program: not ours to stop
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return pid
+
+
 def publish(
     settings: Settings,
     stories: Iterable[StoryEventV2] = (),

@@ -32,8 +32,9 @@ MEMBERS_PER_STORY = 5
 REQUESTS = 1000
 WARM_UP = 50
 UPDATES_PER_SECOND = 20
-WORDS = ("summit talks quake flood election strike market court vote storm ceasefire visit "
-         "budget protest trial outbreak rescue deal merger launch").split()
+WORDS = ["summit", "talks", "quake", "flood", "election", "strike", "market", "court", "vote",
+         "storm", "ceasefire", "visit", "budget", "protest", "trial", "outbreak", "rescue",
+         "deal", "merger", "launch"]
 
 
 def story_event(n: int, version: int, now: datetime, chooser: random.Random) -> StoryEventV2:
