@@ -34,7 +34,7 @@ lock: ## rewrite both lock files with sha256 hashes for the versions pinned in t
 # The cluster core compiled by mypyc (services/cluster/compiled.py, whose MODULES these are):
 # rebuilt when its sources change; without a C compiler it says so and the core runs interpreted.
 COMPILED_SOURCES := $(addprefix services/cluster/,fitted.py config.py vectors.py text.py \
-                    features.py story.py index.py split.py core.py)
+                    features.py story.py roster.py index.py split.py core.py)
 $(COMPILED): $(STAMP) $(COMPILED_SOURCES) services/cluster/compiled.py
 	$(BIN)/python -m services.cluster.compiled
 

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from schemas.articles import CleanArticleV1, EnrichedArticleV1, RawArticleV1
 from schemas.deadletter import DeadLetterV1
-from schemas.stories import StoryEventV1, StoryMemberV1
+from schemas.stories import StoryEventV2, StoryMemberV1
 from schemas.ticks import ClusterTickV1
 from schemas.topics import Topic
 
@@ -15,7 +15,7 @@ CONTRACTS: dict[Topic, type[BaseModel]] = {
     Topic.RAW: RawArticleV1,
     Topic.CLEAN: CleanArticleV1,
     Topic.ENRICHED: EnrichedArticleV1,
-    Topic.STORIES: StoryEventV1,
+    Topic.STORIES: StoryEventV2,
     Topic.MEMBERS: StoryMemberV1,
     Topic.DLQ_CLEAN: DeadLetterV1,
     Topic.DLQ_ENRICH: DeadLetterV1,

@@ -132,7 +132,7 @@ def tail(
 ) -> None:
     """Print story updates (and dead letters with --dlq) as they arrive."""
     from schemas.deadletter import DeadLetterV1
-    from schemas.stories import StoryEventV1
+    from schemas.stories import StoryEventV2
     from schemas.topics import DEAD_LETTER_TOPICS, Topic
     from services.kafka import BrokerUnavailable
     from services.tail.consumer import read_topics
@@ -159,7 +159,7 @@ def tail(
                 continue
             try:
                 if record.topic == stories_topic:
-                    line = story_line(StoryEventV1.model_validate_json(record.value or b""))
+                    line = story_line(StoryEventV2.model_validate_json(record.value or b""))
                 else:
                     line = dead_letter_line(DeadLetterV1.model_validate_json(record.value or b""))
             except (ValueError, RecursionError) as exc:  # ValidationError is a ValueError

@@ -1,4 +1,6 @@
-"""The cluster stage on Kafka: articles.enriched -> story assignment -> stories (compacted).
+"""The cluster stage on Kafka: articles.enriched -> story assignment -> stories (compacted,
+`StoryEventV2` keyed by story id) and stories.members (compacted, `StoryMemberV1` keyed by
+article id: each article's story, written when it joins and whenever it moves).
 
 The agent also reads `cluster.ticks`, which the worker's own timer writes (one tick per shard
 it holds, keyed and partitioned like the shard's articles): a tick closes the shard's stories
@@ -16,7 +18,7 @@ from functools import partial
 import faust
 
 from schemas.articles import EnrichedArticleV1
-from schemas.stories import StoryEventV1
+from schemas.stories import StoryEventV2
 from schemas.ticks import ClusterTickV1
 from schemas.topics import Topic
 from services import metrics
@@ -52,6 +54,7 @@ def register(app: faust.App, settings: Settings) -> None:
     inbound = app.topic(settings.topic(Topic.ENRICHED), ticks_name, **RAW_BYTES)
     ticks = app.topic(ticks_name, **RAW_BYTES)
     stories_topic = app.topic(settings.topic(Topic.STORIES), **RAW_BYTES)
+    members_topic = app.topic(settings.topic(Topic.MEMBERS), **RAW_BYTES)
     dead_letters = app.topic(settings.topic(Topic.DLQ_CLUSTER), **RAW_BYTES)
     # Every live story of this worker's language shards: changelog-backed, so a killed worker
     # comes back with the same stories.
@@ -62,6 +65,9 @@ def register(app: faust.App, settings: Settings) -> None:
     records = json_table(app, "cluster-records", "one-article stories a split rebuilds from")
     # Which story each article is in (`members`): a redelivered article changes nothing.
     placements = json_table(app, "cluster-members", "the story of each article of the window")
+    # Each live story's article ids, in chunks (`services.cluster.roster`): what a merge moves
+    # and a close drops, kept out of the story so that a join writes a bounded story.
+    rosters = json_table(app, "cluster-rosters", "each live story's article ids, in chunks")
     config = ClusterConfig(window_hours=settings.story_window_hours)
     # The clusterer's in-memory indexes derive from the table; they are rebuilt whenever the
     # worker's partitions (and so the table's contents) change.
@@ -74,7 +80,10 @@ def register(app: faust.App, settings: Settings) -> None:
 
     def clusterer_for(shard: str) -> StoryClusterer:
         if shard not in clusterers:
-            clusterers[shard] = StoryClusterer(stories, config, language=shard, records=records)
+            clusterers[shard] = StoryClusterer(
+                stories, config, language=shard, records=records, members=placements,
+                rosters=rosters,
+            )
             # The recovered stories and the indexes just built from them live for hours:
             # frozen out of the collector's generations, they are not walked by every full
             # collection (2.5M objects at 100k live stories: a second of CPU each time).
@@ -93,7 +102,16 @@ def register(app: faust.App, settings: Settings) -> None:
             except Exception as exc:  # noqa: BLE001 - a lost tick is sent again next interval
                 log.warning("stage=%s tick for %s not sent: %s", STAGE, shard, exc)
 
-    async def publish(story_events: list[StoryEventV1]) -> None:
+    async def publish(
+        story_events: list[StoryEventV2], moved: list[tuple[str, str | None, int]]
+    ) -> None:
+        # Members first: a subscriber that reads an event and then its story's members finds
+        # the articles it moved already there.
+        for article_id, story_id, version in moved:
+            record = members.member_record(placements, article_id, story_id, version)
+            if record is None:
+                continue  # placed by a release before stories.members: no listing kept
+            await deliver(STAGE, members_topic, article_id.encode(), encode(record), settings)
         for story in story_events:
             await deliver(
                 STAGE, stories_topic, story.story_id.encode(), encode(story), settings
@@ -112,8 +130,7 @@ def register(app: faust.App, settings: Settings) -> None:
             return
         # A restarted worker's quiet shard is rebuilt here, by its first tick.
         closed = closed_by_tick(tick.shard, clusterer_for(tick.shard), clocks)
-        members.follow(placements, closed, {})
-        await publish(closed)
+        await publish(closed, [])
 
     async def on_article(message: faust.types.Message) -> EnrichedArticleV1:
         article = admissible(decode(EnrichedArticleV1, message.value, settings))
@@ -133,14 +150,16 @@ def register(app: faust.App, settings: Settings) -> None:
                     f"id {article.id!r} already names another article (in story {story_id}); "
                     "ids must be unique per source",
                 )
-            # Delivered again: its story as it stands, in case that event never went out.
+            # Delivered again: its story and membership as they stand, in case those never
+            # went out.
             if story_id in stories:
-                await publish([clusterer.current_event(story_id)])
+                story = clusterer.current_event(story_id)
+                await publish([story], [(article.id, story_id, story.version)])
             return article
         # Closing follows ingest time: no new copy for the window closes a story.
-        story_events = clusterer.close_inactive(article.ingested_at) + clusterer.add(article)
-        members.follow(placements, story_events, {article.id: copy_print})
-        await publish(story_events)
+        story_events = clusterer.close_inactive(article.ingested_at)
+        story_events += clusterer.add(article, members.payload(article, copy_print))
+        await publish(story_events, clusterer.moved)
         return article
 
     @app.agent(inbound, name=STAGE)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, MutableMapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from schemas.stories import StoryEventV1
+from schemas.stories import StoryEventV2
 
 if TYPE_CHECKING:  # imported by the worker only after it chose the core (`use_build`)
     from services.cluster.core import StoryClusterer
@@ -52,7 +52,7 @@ def closed_by_tick(
     clusterer: "StoryClusterer",
     clocks: MutableMapping[str, ShardClock],
     new_clock: Callable[[], ShardClock] = ShardClock,
-) -> list[StoryEventV1]:
+) -> list[StoryEventV2]:
     """The `closed` events a tick for `shard` (its clusterer, rebuilt if it had to be) makes:
     the stories that got no copy for the story window, on the shard's clock. A shard with
     stories but no clock yet (the worker restarted and no copy has come since) starts its

@@ -26,7 +26,9 @@ import time
 from pathlib import Path
 
 # services/cluster/<module>.py, compiled: the cluster core's modules, each one's imports first.
-MODULES = ("fitted", "config", "vectors", "text", "features", "story", "index", "split", "core")
+MODULES = (
+    "fitted", "config", "vectors", "text", "features", "story", "roster", "index", "split", "core"
+)
 MANIFEST = "SOURCES.json"
 SOURCE_DIR = Path(__file__).resolve().parent  # services/cluster/, where the modules' .py are
 ROOT = SOURCE_DIR.parents[1]  # the checkout

@@ -24,7 +24,12 @@ Shape of one stored story (`StoryClusterer.stories[story_id]`): `story.StoredSto
 
 `records` (a second mapping, a faust Table too) holds, per article of a multi-article story
 no bigger than the last split size, the one-article story it started as: what a split rebuilds
-both sides from.
+both sides from. `members` (a third) holds each article's story, `[story_id, *payload]`
+(the payload is the caller's: the agent keeps what it publishes of the article there), and
+`rosters` each live story's full member list in chunks (`services.cluster.roster`): a stored
+story is bounded, and a join writes the story, one member entry and one roster chunk, whatever
+the story's size. `moved` says which articles the last operation placed or moved, for the
+agent to publish on `stories.members`.
 
 The parts, one module each: `config` (the settings), `fitted` (the fitted numbers), `story`
 (the stored story and how it changes), `features` (what the score compares), `index` (the
@@ -37,7 +42,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from schemas.articles import EnrichedArticleV1
-from schemas.stories import StoryEventV1
+from schemas.stories import StoryEventV2
+from services.cluster import roster
 from services.cluster.config import FEATURES, ClusterConfig
 from services.cluster.features import Article, LiveStory, Query, comparable
 from services.cluster.features import features as pair_features
@@ -96,8 +102,18 @@ class StoryClusterer:
         config: ClusterConfig,
         language: str | None = None,
         records: MutableMapping[str, Any] | None = None,
+        members: MutableMapping[str, Any] | None = None,
+        rosters: MutableMapping[str, Any] | None = None,
     ) -> None:
         self.stories = stories
+        # Each placed article's story, `[story_id, *payload]`, for the articles of the live
+        # stories (a closed story's are dropped with it).
+        self.members: MutableMapping[str, Any] = {} if members is None else members
+        # Each live story's article ids in chunks (`services.cluster.roster`).
+        self.rosters: MutableMapping[str, Any] = {} if rosters is None else rosters
+        # (article id, its story, the story event's version) of each article the last `add`
+        # or `close_inactive` placed or moved; the story is None for none.
+        self.moved: list[tuple[str, str | None, int]] = []
         # Per article of a story that can still be split (at most the last `split_sizes`
         # articles), the one-article story it started as: what a split rebuilds both sides
         # from. A one-article story is its own record; written when it gains a second.
@@ -111,9 +127,16 @@ class StoryClusterer:
         self._index = StoryIndex(config, self._datetimes)
         self._live = self._index.live  # the same dict: read by the fitting scripts too
         for story_id in sorted(stories):
-            story = load_story(stories[story_id])
-            if language is None or story["language"] == language:
-                self._remember(story_id, story)
+            raw = stories[story_id]
+            if language is not None and raw["language"] != language:
+                continue
+            story = load_story(raw)
+            if raw.get("format") != STORY_FORMAT:
+                # A story of an earlier format lists its ids: they move to its roster (written
+                # from the first chunk, so a load cut short and done again writes the same).
+                roster.append(self.rosters, story_id, 0, list(raw["article_ids"]))
+                self.stories[story_id] = story
+            self._remember(story_id, story)
 
     @property
     def live_count(self) -> int:
@@ -190,15 +213,21 @@ class StoryClusterer:
 
     # --- the public operations --------------------------------------------------------------
 
-    def add(self, article: EnrichedArticleV1) -> list[StoryEventV1]:
+    def add(self, article: EnrichedArticleV1, payload: Sequence[Any] = ()) -> list[StoryEventV2]:
         """Put one article into a story; return the events that says.
 
         One `created` (new story) or `updated` (joined) event for the article's story, then
         one `merged` event per story the article bridged into it. An article already in a
         live story (a redelivery) changes nothing and returns that story's current event.
+        `payload` is kept with the article's member entry (`members`).
         """
         if self.language is not None and article.language != self.language:
             raise ValueError(f"a {article.language} article in the {self.language} shard")
+        self.moved = []
+        placed = self.members.get(article.id)
+        if placed is not None and placed[0] in self._live:
+            # Already placed: the story as it stands, in case its event never went out.
+            return [self.current_event(placed[0])]
         comparable = self._comparable(article)
         candidates, query = self._prepare(comparable)
         weights = self.config.weights
@@ -209,12 +238,8 @@ class StoryClusterer:
             ),
             key=lambda pair: (-pair[0], pair[1]),
         )
-        for _, story_id in scored:
-            if article.id in self._story(story_id)["article_ids"]:
-                # Already placed: the story as it stands, in case its event never went out.
-                return [self.current_event(story_id)]
         if not scored or scored[0][0] < self.config.join_threshold:
-            return self.place(article, None, comparable, query=query)
+            return self.place(article, None, comparable, query=query, payload=payload)
         story_id = scored[0][1]
         # Stories a split parted are not merged again by one bridging article: the split saw
         # all their articles, the bridge only itself.
@@ -224,12 +249,15 @@ class StoryClusterer:
             if score >= self.config.merge_threshold and other_id not in apart:
                 bridged.append(other_id)
                 apart.update(self._story(other_id)["apart"])
-        return self.place(article, story_id, comparable, merge=bridged, query=query)
+        return self.place(
+            article, story_id, comparable, merge=bridged, query=query, payload=payload
+        )
 
-    def current_event(self, story_id: str) -> StoryEventV1:
-        """Live story `story_id` as it stands (its current version, nothing changed), for a
-        redelivered article of it: published again, it brings out an event a crash may have
-        kept from the broker, and a subscriber keeping the highest version sees nothing new."""
+    def current_event(self, story_id: str) -> StoryEventV2:
+        """Live story `story_id` as it stands (its current version, nothing listed as moved),
+        for a redelivered article of it: published again, it brings out an event a crash may
+        have kept from the broker, and a subscriber keeping the highest version sees nothing
+        new."""
         story = self._story(story_id)
         return self._event(story, "created" if story["version"] == 1 else "updated")
 
@@ -240,33 +268,64 @@ class StoryClusterer:
         comparable: Article | None = None,
         merge: Sequence[str] = (),
         query: Query | None = None,
-    ) -> list[StoryEventV1]:
+        payload: Sequence[Any] = (),
+    ) -> list[StoryEventV2]:
         """Put `article` into live story `story_id` (None: a new story), folding the `merge`
         stories into it, without deciding anything; `add` decides, then calls this. Replays
         of known assignments (fitting the weights) call it directly. `query` is `add`'s
-        weighting of the article against the same live stories, if there is one."""
+        weighting of the article against the same live stories, if there is one; `payload`
+        is kept with its member entry."""
+        self.moved = []
         comparable = comparable or self._comparable(article)
         vectors = self._stored_vectors(comparable, query)
         if story_id is None:
             story_id = story_id_for(article.id)
             story = self._new_story(story_id, article, comparable, vectors)
             self._store(story_id, story)
-            return [self._event(story, "created")]
+            roster.append(self.rosters, story_id, 0, [article.id])
+            self._member(article.id, story_id, 1, [story_id, *payload])
+            return [self._event(story, "created", joined=([article.id], 1))]
         before = self._story(story_id)
         story = joined(before, article, comparable, vectors, self.config)
+        version = story["version"]
+        roster.append(self.rosters, story_id, before["article_count"], [article.id])
+        self._member(article.id, story_id, version, [story_id, *payload])
         parts = [before]
-        merged_events: list[StoryEventV1] = []
+        merged_events: list[StoryEventV2] = []
+        moved_in = [article.id]
         for other_id in merge:
             other = self._story(other_id)
             parts.append(other)
+            # The absorbed story's articles move to this one: its roster after this one's,
+            # each member entry pointed here (the cost of a merge grows with the absorbed
+            # story, once per merge, not with each later join).
+            count = other["article_count"]
+            ids = roster.members(self.rosters, other_id, count)
+            roster.drop(self.rosters, other_id, count)
+            roster.append(self.rosters, story_id, story["article_count"], ids)
+            for moved_id in ids:
+                entry = self.members.get(moved_id)
+                if entry is not None:
+                    self._member(moved_id, story_id, version, [story_id, *entry[1:]])
+            moved_in += ids
             story = absorbed(story, other, self.config)
             gone: StoredStory = {**other, "version": other["version"] + 1}
-            merged_events.append(self._event(gone, "merged", merged_into=story_id))
+            merged_events.append(
+                self._event(gone, "merged", merged_into=story_id, left=(ids, count))
+            )
             self._drop(other_id)
         self._store(story_id, story)
         self._keep_records(story, parts, article, comparable, vectors)
-        events = [self._event(story, "updated"), *merged_events]
-        return events + self._split_check(story_id, len(before["article_ids"]))
+        events = [
+            self._event(story, "updated", joined=(moved_in, len(moved_in))),
+            *merged_events,
+        ]
+        return events + self._split_check(story_id, before["article_count"])
+
+    def _member(self, article_id: str, story_id: str, version: int, entry: list[Any]) -> None:
+        """Write one article's member entry (`members`) and say it moved (`moved`)."""
+        self.members[article_id] = entry
+        self.moved.append((article_id, story_id, version))
 
     def _keep_records(
         self,
@@ -282,13 +341,20 @@ class StoryClusterer:
         none (dropped once, when it grows past)."""
         sizes = self.config.split_sizes
         last = sizes[-1] if sizes else 0
-        if len(story["article_ids"]) > last:
-            if any(len(part["article_ids"]) <= last for part in parts):
-                self._drop_records(story["article_ids"])
+        if story["article_count"] > last:
+            # Only the parts no bigger than the last split size have records. Their ids are in
+            # this story's roster now, in order: the story as it was, the article, each part.
+            start = 0
+            for k, part in enumerate(parts):
+                count = part["article_count"]
+                if count <= last:
+                    ids = roster.between(self.rosters, story["id"], start, start + count)
+                    self._drop_records(ids)
+                start += count + (1 if k == 0 else 0)
             return
         for part in parts:
-            if len(part["article_ids"]) == 1:
-                self.records[part["article_ids"][0]] = part
+            if part["article_count"] == 1:
+                self.records[part["first_ids"][0]] = part
         self.records[article.id] = self._new_story(
             story_id_for(article.id), article, comparable, vectors
         )
@@ -299,17 +365,18 @@ class StoryClusterer:
             if article_id in self.records:
                 del self.records[article_id]
 
-    def _split_check(self, story_id: str, before: int) -> list[StoryEventV1]:
+    def _split_check(self, story_id: str, before: int) -> list[StoryEventV2]:
         """When the story has just grown past one of `split_sizes` articles (from `before`),
         cut it in two if its articles fall into two sides that are two events (`split_sides`):
         both are rebuilt from their articles' records. The side with the story's first article
         keeps its id; the other becomes a new story. Returns the `split` event of the first
         and the `created` event of the second, or nothing."""
         story = self._story(story_id)
-        ids = story["article_ids"]
+        count = story["article_count"]
         cfg = self.config
-        if not any(before < size <= len(ids) for size in cfg.split_sizes):
+        if not any(before < size <= count for size in cfg.split_sizes):
             return []
+        ids = roster.members(self.rosters, story_id, count)
         if not all(article_id in self.records for article_id in ids):
             return []  # a story from before records were kept, or one not built by `place`
         records = [self._record(article_id) for article_id in ids]
@@ -317,7 +384,7 @@ class StoryClusterer:
         if sides is None:
             return []
         keep, move = [[records[k] for k in side] for side in sides]
-        new_id = story_id_for(f"{story_id}/{move[0]['article_ids'][0]}")
+        new_id = story_id_for(f"{story_id}/{move[0]['first_ids'][0]}")
         apart = story["apart"]
         kept = rebuilt(
             story_id, keep, story["version"] + 1, apart_ids([*apart, new_id], cfg), cfg
@@ -325,12 +392,27 @@ class StoryClusterer:
         moved = rebuilt(new_id, move, 1, apart_ids([*apart, story_id], cfg), cfg)
         self._store(story_id, kept)
         self._store(new_id, moved)
-        return [self._event(kept, "split", split_into=new_id), self._event(moved, "created")]
+        kept_ids = [ids[k] for k in sides[0]]
+        moved_ids = [ids[k] for k in sides[1]]
+        roster.drop(self.rosters, story_id, count)
+        roster.append(self.rosters, story_id, 0, kept_ids)
+        roster.append(self.rosters, new_id, 0, moved_ids)
+        for moved_id in moved_ids:
+            entry = self.members.get(moved_id)
+            if entry is not None:
+                self._member(moved_id, new_id, 1, [new_id, *entry[1:]])
+        change = (moved_ids, len(moved_ids))
+        return [
+            self._event(kept, "split", split_into=new_id, left=change),
+            self._event(moved, "created", joined=change),
+        ]
 
-    def close_inactive(self, now: datetime) -> list[StoryEventV1]:
+    def close_inactive(self, now: datetime) -> list[StoryEventV2]:
         """Close every story that got no copy for `window_hours` before `now` (ingest time, as
         `last_seen` is): emit `closed` and drop it from the live stories (and from the
-        `stories` mapping, which so stays bounded by the stories of one window)."""
+        `stories` mapping, which so stays bounded by the stories of one window), its roster
+        and its articles' member entries (they stay in it: `moved` lists none)."""
+        self.moved = []
         cutoff = (now - timedelta(hours=self.config.window_hours)).timestamp()
         events = []
         by_last_seen = self._index.by_last_seen
@@ -343,8 +425,15 @@ class StoryClusterer:
             closing: StoredStory = {**story, "version": story["version"] + 1}
             events.append(self._event(closing, "closed"))
             self._drop(story_id)
-            if len(story["article_ids"]) > 1:  # a one-article story is its own record
-                self._drop_records(story["article_ids"])
+            count = story["article_count"]
+            ids = roster.members(self.rosters, story_id, count)
+            roster.drop(self.rosters, story_id, count)
+            for article_id in ids:
+                entry = self.members.get(article_id)
+                if entry is not None and entry[0] == story_id:
+                    del self.members[article_id]
+            if count > 1:  # a one-article story is its own record
+                self._drop_records(ids)
         return events
 
     # --- story state: `services.cluster.story` --------------------------------------------
@@ -360,5 +449,9 @@ class StoryClusterer:
         event: str,
         merged_into: str | None = None,
         split_into: str | None = None,
-    ) -> StoryEventV1:
-        return story_event(story, event, self.config, self._datetimes, merged_into, split_into)
+        joined: tuple[list[str], int] = ([], 0),
+        left: tuple[list[str], int] = ([], 0),
+    ) -> StoryEventV2:
+        return story_event(
+            story, event, self.config, self._datetimes, merged_into, split_into, joined, left
+        )

@@ -52,7 +52,7 @@ class StoryIndex:
         # one index: an entity key has a ":" after its group, which no term has.
         keys = frozenset([*list(story["terms"])[: self.config.index_terms], *story["entities"]])
         prominent = {
-            k: v[4] / len(story["article_ids"])
+            k: v[4] / story["article_count"]
             for k, v in story["entities"].items()
             if v[4] and not k.startswith("other:")
         }

@@ -1,5 +1,10 @@
 """The stored story: what the cluster stage keeps per live story (a faust Table's JSON value),
-its typed definition, and how one is built, joined, merged and told as a `StoryEventV1`.
+its typed definition, and how one is built, joined, merged and told as a `StoryEventV2`.
+
+A stored story is bounded whatever its size or age: counts, the first and the latest few
+article ids, counts by outlet, and the bounded vectors the clusterer compares by. The full
+member list is kept outside it (`services.cluster.roster`), so a join rewrites a story of the
+same size at 20 articles as at 20,000.
 
 A stored story is a plain dict (`StoredStory`, a TypedDict): the table writes it as JSON and
 reads it back as a dict, so the changelog holds exactly these keys. Its `format` says which
@@ -15,7 +20,13 @@ from collections.abc import Mapping
 from typing import Any, TypedDict, cast
 
 from schemas.articles import EnrichedArticleV1
-from schemas.stories import StoryEventV1
+from schemas.stories import (
+    CHANGED_IDS,
+    FIRST_IDS,
+    LATEST_IDS,
+    LISTED_SOURCES,
+    StoryEventV2,
+)
 from services.cluster.config import ClusterConfig
 from services.cluster.features import Article, Query
 from services.cluster.text import entity_key
@@ -23,7 +34,9 @@ from services.cluster.vectors import dot, heaviest, iso, round5, summed
 from services.memo import Memo
 
 # The stored story's format, written in every story (`StoredStory.format`).
-STORY_FORMAT = 1
+# 1: every article id and every source listed in the story (`article_ids`, `sources`);
+# 2: counts, first and latest ids, counts by outlet (`load_story` reads 1 as 2).
+STORY_FORMAT = 2
 
 # One named entity of a story: [text, label, articles naming it, summed weight, articles
 # leading with it] (a list, as JSON stores it; `entity_key` names it).
@@ -40,8 +53,10 @@ class StoredStory(TypedDict):
     version: int  # of the story's events: 1 when created, +1 per event after
     title: str  # the headline closest to all the story's headlines
     title_terms: dict[str, float]  # what `title` was chosen by (`title_terms_of`)
-    article_ids: list[str]  # in arrival order
-    sources: list[str]
+    article_count: int
+    first_ids: list[str]  # the first `FIRST_IDS` article ids, in arrival order
+    latest_ids: list[str]  # the latest `LATEST_IDS`, newest last
+    source_counts: dict[str, int]  # outlet -> its articles in the story, by outlet name
     duplicate_count: int
     first_seen: str  # ISO, UTC: ingest time of the first copy
     last_seen: str  # ... and of the latest (what closes the story)
@@ -65,24 +80,35 @@ def load_story(raw: Mapping[str, Any]) -> StoredStory:
     story_format = raw.get("format")
     if story_format == STORY_FORMAT:
         return cast(StoredStory, raw)
-    if story_format is None:
-        # Accepted for the changelogs of releases before the key existed: they wrote format 1
-        # without saying so, and the oldest of those stories lack `months` and `dated` (stored
-        # before months were compared) or `apart` (never split or merged). Read as they were
-        # then (no month, no story apart); the story's next write stores the full form.
-        return cast(
-            StoredStory,
-            {
-                "format": STORY_FORMAT,
-                **raw,
-                "months": raw.get("months", {}),
-                "dated": raw.get("dated", 0),
-                "apart": raw.get("apart", []),
-            },
-        )
+    if story_format in (None, 1):
+        return from_format_1(raw)
     raise ValueError(
         f"stored story {raw.get('id')!r} has format {story_format!r}; this release reads"
         f" format {STORY_FORMAT} (a newer release wrote it: run that, or migrate the table)"
+    )
+
+
+def from_format_1(raw: Mapping[str, Any]) -> StoredStory:
+    """A format-1 story (every id and source listed) in format 2. Format 1 listed each outlet
+    once, so each counts one article here (a lower bound; the story's next articles count
+    exactly). Releases before the `format` key wrote format 1 without saying so, and the
+    oldest of those stories lack `months` and `dated` or `apart`: read as they were then.
+    The ids themselves go to the story's roster (`StoryClusterer` writes it on loading)."""
+    ids: list[str] = list(raw["article_ids"])
+    story = {k: v for k, v in raw.items() if k not in ("article_ids", "sources")}
+    return cast(
+        StoredStory,
+        {
+            **story,
+            "format": STORY_FORMAT,
+            "article_count": len(ids),
+            "first_ids": ids[:FIRST_IDS],
+            "latest_ids": ids[-LATEST_IDS:],
+            "source_counts": dict.fromkeys(sorted(raw["sources"]), 1),
+            "months": raw.get("months", {}),
+            "dated": raw.get("dated", 0),
+            "apart": raw.get("apart", []),
+        },
     )
 
 
@@ -109,8 +135,10 @@ def new_story(
         "version": 1,
         "title": article.headline,
         "title_terms": comparable.title_terms,
-        "article_ids": [article.id],
-        "sources": [article.source],
+        "article_count": 1,
+        "first_ids": [article.id],
+        "latest_ids": [article.id],
+        "source_counts": {article.source: 1},
         "duplicate_count": 1 if article.duplicate_of else 0,
         "first_seen": seen,
         "last_seen": seen,
@@ -176,16 +204,18 @@ def joined(
         published = iso(article.published_at)
         event_first = min(event_first or published, published)
         event_last = max(event_last or published, published)
-    sources = story["sources"]
-    if article.source not in sources:
-        sources = [*sources, article.source]
+    first_ids = story["first_ids"]
+    if len(first_ids) < FIRST_IDS:
+        first_ids = [*first_ids, article.id]
     return {
         **story,
         "version": story["version"] + 1,
         "title": title,
         "title_terms": title_terms,
-        "article_ids": [*story["article_ids"], article.id],
-        "sources": sources,
+        "article_count": story["article_count"] + 1,
+        "first_ids": first_ids,
+        "latest_ids": [*story["latest_ids"], article.id][-LATEST_IDS:],
+        "source_counts": counted(story["source_counts"], {article.source: 1}),
         "duplicate_count": story["duplicate_count"] + (1 if article.duplicate_of else 0),
         "first_seen": min(story["first_seen"], seen),
         "last_seen": max(story["last_seen"], seen),
@@ -221,9 +251,10 @@ def absorbed(story: StoredStory, other: StoredStory, config: ClusterConfig) -> S
     lasts = [e for e in (story["event_last"], other["event_last"]) if e]
     return {
         **story,
-        "article_ids": story["article_ids"] + other["article_ids"],
-        "sources": story["sources"]
-        + [s for s in other["sources"] if s not in story["sources"]],
+        "article_count": story["article_count"] + other["article_count"],
+        "first_ids": (story["first_ids"] + other["first_ids"])[:FIRST_IDS],
+        "latest_ids": (story["latest_ids"] + other["latest_ids"])[-LATEST_IDS:],
+        "source_counts": counted(story["source_counts"], other["source_counts"]),
         "duplicate_count": story["duplicate_count"] + other["duplicate_count"],
         "first_seen": min(story["first_seen"], other["first_seen"]),
         "last_seen": max(story["last_seen"], other["last_seen"]),
@@ -247,27 +278,40 @@ def story_event(
     datetimes: Memo,
     merged_into: str | None = None,
     split_into: str | None = None,
-) -> StoryEventV1:
+    joined: tuple[list[str], int] = ([], 0),
+    left: tuple[list[str], int] = ([], 0),
+) -> StoryEventV2:
     """The `event` ("created", "updated", ...) that tells `story` as it is now; `datetimes`
-    parses its stored times (a memo: a story's first_seen recurs in every event of it)."""
+    parses its stored times (a memo: a story's first_seen recurs in every event of it).
+    `joined` and `left`: the articles this event moved in and out (the first `CHANGED_IDS`
+    of them are listed) and how many it moved. A `merged` story holds no article any more."""
     cfg = config
+    gone = event == "merged"
+    counts = {} if gone else story["source_counts"]
+    ranked = sorted([(-n, source) for source, n in counts.items()])[:LISTED_SOURCES]
     # `model_validate` on a dict builds the same model as keyword arguments, for less (no
-    # Python-level `__init__`). Plain dicts for the entities too: pydantic builds their
-    # models in its validator, which costs less than one `StoryEntityV1(...)` call each.
-    return StoryEventV1.model_validate(
+    # Python-level `__init__`). Plain dicts for the nested models too: pydantic builds them
+    # in its validator, which costs less than one model call each.
+    return StoryEventV2.model_validate(
         {
             "story_id": story["id"],
             "version": story["version"],
             "event": event,
             "language": story["language"],
             "title": story["title"],
-            "article_ids": tuple(story["article_ids"]),
-            "sources": tuple(story["sources"]),
+            "article_count": 0 if gone else story["article_count"],
+            "duplicate_count": 0 if gone else story["duplicate_count"],
+            "source_count": len(counts),
+            "sources": [{"source": source, "articles": -n} for n, source in ranked],
+            "first_article_ids": () if gone else tuple(story["first_ids"]),
+            "latest_article_ids": () if gone else tuple(story["latest_ids"]),
+            "joined_ids": tuple(joined[0][:CHANGED_IDS]),
+            "joined_count": joined[1],
+            "left_ids": tuple(left[0][:CHANGED_IDS]),
+            "left_count": left[1],
             "top_entities": top_entities(story["entities"], cfg.top_entities),
             # Stored terms are heaviest first (see `heaviest`).
             "keywords": tuple(list(story["terms"])[: cfg.top_keywords]),
-            "article_count": len(story["article_ids"]),
-            "duplicate_count": story["duplicate_count"],
             "first_seen": datetimes[story["first_seen"]],
             "last_seen": datetimes[story["last_seen"]],
             "merged_into": merged_into,
@@ -301,7 +345,8 @@ def ranked_entities(entities: dict[str, StoredEntity], n: int) -> dict[str, Stor
 
 
 def counted(counts: dict[str, int], more: dict[str, int]) -> dict[str, int]:
-    """Two month counts added up, months in calendar-name order (a replay writes the same)."""
+    """Two counts (by month, by outlet) added up, keys in name order (a replay writes the
+    same)."""
     return {k: counts.get(k, 0) + more.get(k, 0) for k in sorted(counts.keys() | more.keys())}
 
 

@@ -5,7 +5,7 @@ goes through `printable`: rich markup, control characters, escape sequences and 
 from the copy are shown as written and do nothing to the terminal."""
 
 from schemas.deadletter import DeadLetterV1
-from schemas.stories import StoryEventV1
+from schemas.stories import StoryEventV2
 from services.text_safety import printable
 
 EVENT_STYLE = {
@@ -13,7 +13,7 @@ EVENT_STYLE = {
 }
 
 
-def story_line(story: StoryEventV1, max_entities: int = 6) -> str:
+def story_line(story: StoryEventV2, max_entities: int = 6) -> str:
     """One rich-markup line: what happened, the story's size, headline and top entities."""
     style = EVENT_STYLE.get(story.event, "white")
     entities = ", ".join(
@@ -21,14 +21,17 @@ def story_line(story: StoryEventV1, max_entities: int = 6) -> str:
         for entity in story.top_entities[:max_entities]
     )
     link = ""
+    moved = [f"+{story.joined_count}"] if story.joined_count else []
+    moved += [f"-{story.left_count}"] if story.left_count else []
     if story.merged_into:
         link = f" into {printable(story.merged_into)}"
     elif story.split_into:
         link = f", part moved to {printable(story.split_into)}"
     return (
         f"[{style}]{story.event:<7}[/{style}] story [bold]{printable(story.story_id)}[/bold] "
-        f"v{story.version}{link} · {story.article_count} article(s) from "
-        f"{len(story.sources)} source(s) · [bold]{printable(story.title)}[/bold]"
+        f"v{story.version}{link} · {story.article_count} article(s)"
+        + (f" ({'/'.join(moved)})" if moved else "")
+        + f" from {story.source_count} source(s) · [bold]{printable(story.title)}[/bold]"
         + (f"\n          entities: {entities}" if entities else "")
     )
 

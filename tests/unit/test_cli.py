@@ -95,13 +95,15 @@ def test_tail_prints_copy_as_text(
     from types import SimpleNamespace
 
     from schemas.deadletter import DeadLetterV1
-    from schemas.stories import StoryEntityV1, StoryEventV1
+    from schemas.stories import StoryEntityV1, StoryEventV2, StorySourceV2
     from services.tail import consumer
 
     seen = datetime(2016, 3, 24, 12, tzinfo=UTC)
-    story = StoryEventV1(
+    story = StoryEventV2(
         story_id=f"s-{copy}", version=1, event="created", language="en", title=copy,
-        article_ids=(copy,), sources=(copy,), article_count=1, first_seen=seen, last_seen=seen,
+        article_count=1, source_count=1, sources=(StorySourceV2(source=copy, articles=1),),
+        first_article_ids=(copy,), latest_article_ids=(copy,), joined_ids=(copy,),
+        joined_count=1, first_seen=seen, last_seen=seen,
         top_entities=(StoryEntityV1(text=copy, label="ORG", articles=1),),
     )
     letter = DeadLetterV1(

@@ -14,11 +14,12 @@ from spacy.language import Language
 from schemas.articles import CleanArticleV1, EnrichedArticleV1, RawArticleV1
 from schemas.deadletter import DeadLetterV1
 from schemas.registry import CONTRACTS, EXAMPLES_DIR
-from schemas.stories import StoryEventV1
+from schemas.stories import StoryEventV2, StoryMemberV1
 from schemas.ticks import ClusterTickV1
 from schemas.topics import Topic
 from services.clean.core import clean
 from services.clean.memory import SourceMemory
+from services.cluster import members
 from services.cluster.clock import ShardClock, closed_by_tick
 from services.cluster.core import ClusterConfig, StoryClusterer
 from services.enrich.core import enrich_batch, load_nlp
@@ -37,7 +38,7 @@ def nlp() -> Language:
 
 def test_every_topic_has_an_example() -> None:
     assert {Topic(path.parent.name) for path in EXAMPLES} >= {
-        Topic.RAW, Topic.CLEAN, Topic.ENRICHED, Topic.STORIES, Topic.DLQ_CLEAN,
+        Topic.RAW, Topic.CLEAN, Topic.ENRICHED, Topic.STORIES, Topic.MEMBERS, Topic.DLQ_CLEAN,
         Topic.CLUSTER_TICKS,
     }
 
@@ -65,10 +66,24 @@ def test_example_is_valid_and_passes_its_stage(path: Path, nlp: Language) -> Non
         assert isinstance(message, EnrichedArticleV1)
         events = StoryClusterer({}, ClusterConfig()).add(message)
         assert [event.event for event in events] == ["created"]
-        assert events[0].article_ids == (message.id,)
+        assert events[0].first_article_ids == events[0].joined_ids == (message.id,)
     elif topic is Topic.STORIES:
-        assert isinstance(message, StoryEventV1)
+        assert isinstance(message, StoryEventV2)
         assert message.story_id in story_line(message)
+    elif topic is Topic.MEMBERS:
+        assert isinstance(message, StoryMemberV1)
+        # The cluster stage writes such a record when the article of that id joins a story.
+        example = CONTRACTS[Topic.ENRICHED].model_validate_json(
+            next(EXAMPLES_DIR.glob("articles.enriched/*.json")).read_bytes()
+        )
+        assert isinstance(example, EnrichedArticleV1)
+        clusterer = StoryClusterer({}, ClusterConfig())
+        fingerprint = members.fingerprint(example)
+        clusterer.add(example, members.payload(example, fingerprint))
+        [(article_id, story_id, version)] = clusterer.moved
+        record = members.member_record(clusterer.members, article_id, story_id, version)
+        assert record is not None and record.article_id == example.id
+        assert record.story_id is not None and record.story_id.startswith("st-")
     elif topic is Topic.CLUSTER_TICKS:
         assert isinstance(message, ClusterTickV1)
         # A tick closes its shard's stories once the shard's clock is past the story window.

@@ -63,10 +63,10 @@ def test_a_tick_after_a_restart_starts_the_shard_clock_at_its_newest_copy() -> N
     assert clocks["en"].now() == later  # as if the newest copy had just come
     wall.now += 40 * 60  # 40 quiet minutes: the Reid story is 70 minutes past its last copy
     [closed] = closed_by_tick("en", restarted, clocks, lambda: ShardClock(wall))
-    assert closed.article_ids == ("reid-1",)
+    assert closed.latest_article_ids == ("reid-1",)
     wall.now += 30 * 60
     [closed] = closed_by_tick("en", restarted, clocks, lambda: ShardClock(wall))
-    assert closed.article_ids == ("lohan-1",)
+    assert closed.latest_article_ids == ("lohan-1",)
 
 
 def test_a_tick_for_a_shard_without_stories_closes_nothing() -> None:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from schemas.articles import EnrichedArticleV1, EntityV1
+from services.cluster import roster
 from services.cluster.core import FEATURES, ClusterConfig, StoryClusterer, story_id_for
 
 T0 = datetime(2013, 5, 2, 9, 0, tzinfo=UTC)
@@ -59,8 +60,23 @@ LOHAN_1 = _article(
 )
 
 
-def _members(stories: dict) -> list[set[str]]:
-    return sorted((set(s["article_ids"]) for s in stories.values()), key=sorted)
+def _members(clusterer: StoryClusterer) -> list[set[str]]:
+    """Each live story's articles, by the member entries; each story's roster says the same,
+    in arrival order, each article once."""
+    groups: dict[str, set[str]] = {story_id: set() for story_id in clusterer.stories}
+    for article_id, entry in clusterer.members.items():
+        groups[entry[0]].add(article_id)
+    for story_id, story in clusterer.stories.items():
+        listed = roster.members(clusterer.rosters, story_id, story["article_count"])
+        assert len(listed) == story["article_count"] and set(listed) == groups[story_id]
+        assert listed[: len(story["first_ids"])] == story["first_ids"]
+        assert listed[-len(story["latest_ids"]) :] == story["latest_ids"]
+    return sorted(groups.values(), key=sorted)
+
+
+def _tables() -> dict[str, dict]:
+    """The four mappings of a clusterer's state, as the agent's tables hold them."""
+    return {"stories": {}, "records": {}, "members": {}, "rosters": {}}
 
 
 def test_same_event_articles_join_one_story() -> None:
@@ -68,8 +84,10 @@ def test_same_event_articles_join_one_story() -> None:
     clusterer = StoryClusterer(stories, ClusterConfig())
     events = [e for a in (REID_1, REID_2) for e in clusterer.add(a)]
     assert [(e.event, e.version) for e in events] == [("created", 1), ("updated", 2)]
-    assert events[1].article_ids == ("reid-1", "reid-2")
-    assert _members(stories) == [{"reid-1", "reid-2"}]
+    assert events[1].first_article_ids == ("reid-1", "reid-2")
+    assert (events[1].joined_ids, events[1].joined_count) == (("reid-2",), 1)
+    assert clusterer.moved == [("reid-2", events[1].story_id, 2)]
+    assert _members(clusterer) == [{"reid-1", "reid-2"}]
 
 
 def test_two_rehab_stays_of_different_people_split() -> None:
@@ -77,7 +95,7 @@ def test_two_rehab_stays_of_different_people_split() -> None:
     clusterer = StoryClusterer(stories, ClusterConfig())
     for article in (REID_1, LOHAN_1, REID_2):
         clusterer.add(article)
-    assert _members(stories) == [{"lohan-1"}, {"reid-1", "reid-2"}]
+    assert _members(clusterer) == [{"lohan-1"}, {"reid-1", "reid-2"}]
     assert clusterer.live_count == 2
 
 
@@ -88,7 +106,10 @@ def test_story_state_counts_duplicates_sources_and_times() -> None:
     [event] = clusterer.add(REID_3)
     assert (event.event, event.version, event.article_count) == ("updated", 3, 3)
     assert event.duplicate_count == 1
-    assert event.sources == ("wire-reid-1", "wire-reid-2", "wire-reid-3")
+    assert [(s.source, s.articles) for s in event.sources] == [
+        ("wire-reid-1", 1), ("wire-reid-2", 1), ("wire-reid-3", 1)
+    ]
+    assert event.source_count == 3
     assert event.first_seen == T0 and event.last_seen == T0 + timedelta(hours=9)
     assert event.top_entities[0].text == "Tara Reid" and event.top_entities[0].articles == 3
     assert "rehab" in event.keywords
@@ -127,32 +148,58 @@ class _AssignmentOnly(dict):
     writes = 0
 
     def __setitem__(self, key, value):  # type: ignore[no-untyped-def]  # dict's own signature
-        type(self).writes += 1
+        self.writes += 1
         super().__setitem__(key, copy.deepcopy(value))
 
 
-def test_stories_are_written_by_assignment_one_key_per_article() -> None:
-    plain: dict = {}
-    table = _AssignmentOnly()
-    reference = StoryClusterer(plain, ClusterConfig())
-    clusterer = StoryClusterer(table, ClusterConfig())
+def test_state_is_written_by_assignment_one_key_per_table_per_article() -> None:
+    plain = _tables()
+    tables = {name: _AssignmentOnly() for name in plain}
+    reference = StoryClusterer(config=ClusterConfig(), **plain)
+    clusterer = StoryClusterer(config=ClusterConfig(), **tables)
     for article in (REID_1, LOHAN_1, REID_2, REID_3):
-        _AssignmentOnly.writes = 0
+        for table in tables.values():
+            table.writes = 0
         assert clusterer.add(article) == reference.add(article)
-        assert _AssignmentOnly.writes == 1
-    assert table == plain
+        # The story, the article's member entry, the last chunk of the story's roster: a
+        # join writes as much at 3 articles as at 3,000.
+        writes = {name: table.writes for name, table in tables.items() if name != "records"}
+        assert writes == {"stories": 1, "members": 1, "rosters": 1}
+    assert tables == plain
+
+
+def test_a_join_writes_the_same_bytes_however_big_the_story() -> None:
+    tables = {name: _AssignmentOnly() for name in _tables()}
+    clusterer = StoryClusterer(config=ClusterConfig(join_threshold=-1e9), **tables)
+    written: list[int] = []
+    for n in range(300):
+        article = REID_2.model_copy(update={"id": f"reid-{n:04d}", "source": f"wire-{n % 7}"})
+        before = {name: dict(table) for name, table in tables.items()}
+        clusterer.add(article)
+        written.append(sum(
+            len(json.dumps(value)) for name, table in tables.items()
+            for key, value in table.items() if before[name].get(key) != value
+        ))
+        if n == 0:
+            continue
+        [event] = clusterer.add(article)  # a redelivery: the story as it stands
+        assert len(event.model_dump_json()) < 4096
+    # Past the split sizes (no records), the bytes a join writes stay flat: the roster's last
+    # chunk goes from 1 to 64 ids and starts again.
+    assert max(written[100:300]) <= 1.2 * max(written[100:164])
+    assert clusterer.stories[story_id_for("reid-0000")]["article_count"] == 300
 
 
 def test_a_rebuilt_clusterer_resumes_identically() -> None:
-    stories: dict = {}
-    first = StoryClusterer(stories, ClusterConfig())
+    tables = _tables()
+    first = StoryClusterer(config=ClusterConfig(), **tables)
     for article in (REID_1, LOHAN_1):
         first.add(article)
-    resumed_stories = copy.deepcopy(stories)  # what the changelog restores after a kill
-    resumed = StoryClusterer(resumed_stories, ClusterConfig())
+    resumed_tables = copy.deepcopy(tables)  # what the changelogs restore after a kill
+    resumed = StoryClusterer(config=ClusterConfig(), **resumed_tables)
     for article in (REID_2, REID_3):
         assert first.add(article) == resumed.add(article)
-    assert resumed_stories == stories
+    assert resumed_tables == tables
 
 
 def test_a_redelivered_article_changes_nothing() -> None:
@@ -162,20 +209,25 @@ def test_a_redelivered_article_changes_nothing() -> None:
     [joined] = clusterer.add(REID_2)
     before = copy.deepcopy(stories)
     # The story as it stands, again: same version, so a subscriber sees nothing new, and an
-    # event a crash kept from the broker comes out.
-    assert clusterer.add(REID_2) == [joined]
-    assert stories == before
+    # event a crash kept from the broker comes out (what the first one moved is not listed).
+    unmoved = joined.model_copy(update={"joined_ids": (), "joined_count": 0})
+    assert clusterer.add(REID_2) == [unmoved]
+    assert stories == before and clusterer.moved == []
 
 
 def test_close_inactive_closes_only_stories_past_the_window() -> None:
-    stories: dict = {}
-    clusterer = StoryClusterer(stories, ClusterConfig(window_hours=72))
+    tables = _tables()
+    clusterer = StoryClusterer(config=ClusterConfig(window_hours=72), **tables)
     clusterer.add(REID_1)  # last seen T0
     clusterer.add(LOHAN_1)  # last seen T0 + 7h
     assert clusterer.close_inactive(T0 + timedelta(hours=72)) == []
     [closed] = clusterer.close_inactive(T0 + timedelta(hours=75))
-    assert (closed.event, closed.version, closed.article_ids) == ("closed", 2, ("reid-1",))
-    assert _members(stories) == [{"lohan-1"}] and clusterer.live_count == 1
+    assert (closed.event, closed.version, closed.article_count) == ("closed", 2, 1)
+    assert closed.latest_article_ids == ("reid-1",) and clusterer.moved == []
+    assert _members(clusterer) == [{"lohan-1"}] and clusterer.live_count == 1
+    # The closed story's member entries and roster go with it.
+    assert set(tables["members"]) == {"lohan-1"}
+    assert list(tables["rosters"]) == [f"{story_id_for('lohan-1')}#0"]
     # A later copy of the closed event starts a new story rather than reopening it.
     later = T0 + timedelta(hours=80)
     [event] = clusterer.add(REID_2.model_copy(update={"published_at": later, "ingested_at": later}))
@@ -183,20 +235,28 @@ def test_close_inactive_closes_only_stories_past_the_window() -> None:
 
 
 def test_an_article_bridging_two_stories_merges_them() -> None:
-    stories: dict = {}
+    tables = _tables()
     # Nothing joins: two copies of one event start two stories...
-    apart = StoryClusterer(stories, ClusterConfig(join_threshold=1e9))
-    apart.add(REID_1)
-    apart.add(REID_2)
-    assert len(stories) == 2
+    apart = StoryClusterer(config=ClusterConfig(join_threshold=1e9), **tables)
+    apart.add(REID_1, ["kept"])
+    apart.add(REID_2, ["kept"])
+    assert len(tables["stories"]) == 2
     # ...until a third copy scores high against both.
-    bridging = StoryClusterer(stories, ClusterConfig(join_threshold=-1e9, merge_threshold=-1e9))
+    bridging = StoryClusterer(
+        config=ClusterConfig(join_threshold=-1e9, merge_threshold=-1e9), **tables
+    )
     events = bridging.add(REID_3)
     assert [e.event for e in events] == ["updated", "merged"]
     survivor, gone = events
     assert gone.merged_into == survivor.story_id and gone.version == 2
-    assert set(survivor.article_ids) == {"reid-1", "reid-2", "reid-3"}
-    assert _members(stories) == [{"reid-1", "reid-2", "reid-3"}]
+    assert (gone.article_count, gone.left_count) == (0, 1)
+    assert survivor.article_count == 3 and survivor.joined_count == 2
+    assert set(survivor.joined_ids) == {"reid-3", gone.left_ids[0]}
+    # The absorbed story's article moved, told with the survivor's version, its payload kept.
+    moved = gone.left_ids[0]
+    assert (moved, survivor.story_id, survivor.version) in bridging.moved
+    assert tables["members"][moved] == [survivor.story_id, "kept"]
+    assert _members(bridging) == [{"reid-1", "reid-2", "reid-3"}]
 
 
 def test_copy_about_an_old_event_does_not_close_todays_stories() -> None:
@@ -219,7 +279,7 @@ def test_a_story_keeps_a_bounded_number_of_member_leads() -> None:
     for article in (REID_1, REID_2, REID_3):
         clusterer.add(article)
     [story] = stories.values()
-    assert len(story["article_ids"]) == 3
+    assert story["article_count"] == 3
     assert len(story["members"]) == 2 and all(len(m) <= 5 for m in story["members"])
 
 
@@ -325,7 +385,7 @@ def test_the_right_story_is_found_among_many_naming_the_same_place() -> None:
         clusterer.place(council, None)  # a story each, whatever they share
     for article in (REID_1, REID_2):
         clusterer.add(article)
-    assert {"reid-1", "reid-2"} in _members(stories)
+    assert {"reid-1", "reid-2"} in _members(clusterer)
     assert len(stories) == 31
 
 
@@ -432,15 +492,21 @@ def test_a_story_holding_two_events_of_one_kind_is_split_in_two() -> None:
     # The side with the first article keeps the story (one version on); the other is new.
     assert split.story_id == updated.story_id and split.version == updated.version + 1
     assert split.split_into == created.story_id and created.version == 1
-    assert split.article_ids == ("small-0", "small-1", "small-2")
-    assert created.article_ids == ("deadly-0", "deadly-1", "deadly-2")
-    assert _members(stories) == [
+    assert split.first_article_ids == ("small-0", "small-1", "small-2")
+    assert split.left_ids == created.joined_ids == ("deadly-0", "deadly-1", "deadly-2")
+    assert split.article_count == 3 and split.left_count == created.joined_count == 3
+    assert created.first_article_ids == ("deadly-0", "deadly-1", "deadly-2")
+    # The moved articles are told in the new story (the one that joined, first in its old).
+    assert clusterer.moved[-3:] == [
+        (f"deadly-{n}", created.story_id, 1) for n in range(3)
+    ]
+    assert _members(clusterer) == [
         {"deadly-0", "deadly-1", "deadly-2"}, {"small-0", "small-1", "small-2"}
     ]
     # Each side is rebuilt from its own articles: names and sources of the other are gone.
     names = {entity.text for entity in created.top_entities}
     assert "Bandar Abbas" in names and "Hormozgan" not in names
-    assert set(created.sources) == {"wire-deadly-0", "wire-deadly-1", "wire-deadly-2"}
+    assert {s.source for s in created.sources} == {f"wire-deadly-{n}" for n in range(3)}
     assert created.first_seen == T0 + timedelta(hours=3)
 
 
@@ -476,7 +542,7 @@ def test_records_are_kept_only_while_a_story_can_still_be_split() -> None:
     assert records == {}  # a one-article story is its own record
     clusterer.add(QUAKES[1])
     assert set(records) == {"small-0", "small-1"}
-    assert records["small-0"]["article_ids"] == ["small-0"]
+    assert records["small-0"]["first_ids"] == ["small-0"]
     clusterer.add(QUAKES[2])
     clusterer.add(QUAKES[3])  # past the last split size: none kept
     assert records == {}
@@ -489,23 +555,22 @@ def test_records_are_kept_only_while_a_story_can_still_be_split() -> None:
 
 
 def test_a_rebuilt_clusterer_resumes_a_split_identically() -> None:
-    stories: dict = {}
-    records: dict = {}
+    tables = _tables()
     config = _one_story_config(split_sizes=(6,))
-    first = StoryClusterer(stories, config, records=records)
+    first = StoryClusterer(config=config, **tables)
     for article in QUAKES[:5]:
         first.add(article)
-    resumed_stories, resumed_records = copy.deepcopy(stories), copy.deepcopy(records)
-    resumed = StoryClusterer(resumed_stories, config, records=resumed_records)
+    resumed_tables = copy.deepcopy(tables)
+    resumed = StoryClusterer(config=config, **resumed_tables)
     assert first.add(QUAKES[5]) == resumed.add(QUAKES[5])
-    assert (resumed_stories, resumed_records) == (stories, records)
-    assert len(stories) == 2
+    assert resumed_tables == tables
+    assert len(tables["stories"]) == 2
 
 
 def test_stories_a_split_parted_are_not_merged_again_by_one_bridging_article() -> None:
-    stories: dict = {}
-    records: dict = {}
-    splitting = StoryClusterer(stories, _one_story_config(split_sizes=(6,)), records=records)
+    tables = _tables()
+    stories = tables["stories"]
+    splitting = StoryClusterer(config=_one_story_config(split_sizes=(6,)), **tables)
     for article in QUAKES:
         splitting.add(article)
     assert len(stories) == 2
@@ -514,11 +579,13 @@ def test_stories_a_split_parted_are_not_merged_again_by_one_bridging_article() -
         [("Qeshm", "GPE"), ("Iran", "GPE")], hours=7,
     )
     anything_merges = ClusterConfig(join_threshold=-1e9, merge_threshold=-1e9, split_sizes=())
-    events = StoryClusterer(stories, anything_merges, records=records).add(bridge)
+    events = StoryClusterer(config=anything_merges, **tables).add(bridge)
     assert [e.event for e in events] == ["updated"] and len(stories) == 2
     # Without the record of the split, the same article would fold one into the other.
     forgotten = {k: {**v, "apart": []} for k, v in stories.items()}
-    events = StoryClusterer(forgotten, anything_merges).add(bridge.model_copy(update={"id": "b2"}))
+    events = StoryClusterer(
+        forgotten, anything_merges, rosters=copy.deepcopy(tables["rosters"])
+    ).add(bridge.model_copy(update={"id": "b2"}))
     assert [e.event for e in events] == ["updated", "merged"]
 
 
@@ -526,14 +593,45 @@ def test_a_stored_story_says_its_format_and_an_unknown_one_is_refused() -> None:
     import pytest
 
     from services.cluster.core import STORY_FORMAT
-    from services.cluster.story import load_story
 
     stories: dict[str, Any] = {}
     StoryClusterer(stories, ClusterConfig()).add(REID_1)
     (story,) = stories.values()
     assert story["format"] == STORY_FORMAT
-    # Stored by a release before the format key (and before months and splits): format 1.
-    older = {k: v for k, v in story.items() if k not in ("format", "months", "dated", "apart")}
-    assert load_story(older) == {**story, "months": {}, "dated": 0, "apart": []}
-    with pytest.raises(ValueError, match="has format 2"):
-        StoryClusterer({story["id"]: {**story, "format": 2}}, ClusterConfig())
+    with pytest.raises(ValueError, match="has format 3"):
+        StoryClusterer({story["id"]: {**story, "format": 3}}, ClusterConfig())
+
+
+def test_a_format_1_story_is_read_bounded_and_its_ids_go_to_its_roster() -> None:
+    from services.cluster.story import load_story
+
+    tables = _tables()
+    clusterer = StoryClusterer(config=ClusterConfig(), **tables)
+    for article in (REID_1, REID_2):
+        clusterer.add(article)
+    (story,) = tables["stories"].values()
+    ids = [f"old-{n}" for n in range(70)] + ["reid-1", "reid-2"]
+    # Format 1 listed every id and each source once; the oldest stories said no format and
+    # lacked months, dates and splits.
+    bounded = ("format", "article_count", "first_ids", "latest_ids", "source_counts")
+    format_1 = {
+        **{k: v for k, v in story.items() if k not in bounded}, "format": 1,
+        "article_ids": ids, "sources": ["wire-a", "wire-b"],
+    }
+    oldest = {k: v for k, v in format_1.items() if k not in ("format", "months", "dated", "apart")}
+    for raw in (format_1, oldest):
+        loaded = load_story(raw)
+        assert (loaded["article_count"], loaded["first_ids"], loaded["latest_ids"]) == (
+            72, ids[:5], ids[-10:]
+        )
+        assert loaded["source_counts"] == {"wire-a": 1, "wire-b": 1}
+    assert load_story(oldest)["apart"] == [] and load_story(oldest)["months"] == {}
+    # Loaded by a clusterer, the story is stored in the current format, its ids in its roster.
+    migrated = {"stories": {story["id"]: format_1}, "rosters": {}}
+    resumed = StoryClusterer(config=ClusterConfig(), **migrated)
+    assert migrated["stories"][story["id"]] == load_story(format_1)
+    assert roster.members(resumed.rosters, story["id"], 72) == ids
+    # ...and goes on from there: the next article is its 73rd.
+    [event] = resumed.add(REID_3)
+    assert (event.article_count, event.latest_article_ids[-1]) == (73, "reid-3")
+    assert roster.members(resumed.rosters, story["id"], 73) == [*ids, "reid-3"]

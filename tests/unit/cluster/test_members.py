@@ -1,26 +1,18 @@
-"""Which story each article is in follows the story events; the fingerprint tells copies apart."""
+"""The member entry keeps what `stories.members` lists an article by; the fingerprint tells
+copies apart; a member record is built from the entry alone, after any move."""
 
 from datetime import UTC, datetime
 
 from schemas.articles import CleanArticleV1
-from schemas.stories import StoryEventV1
 from services.cluster import members
 
 T = datetime(2016, 3, 24, 12, tzinfo=UTC)
 
 
-def event(story_id: str, kind: str, article_ids: tuple[str, ...], version: int = 1) -> StoryEventV1:
-    return StoryEventV1(
-        story_id=story_id, version=version, event=kind, language="en", title="Kerry in Moscow",
-        article_ids=article_ids, sources=("reuters",), article_count=len(article_ids),
-        first_seen=T, last_seen=T,
-    )
-
-
-def article(body: str) -> CleanArticleV1:
+def article(body: str, **facts: object) -> CleanArticleV1:
     return CleanArticleV1(
         id="a1", source="reuters", headline="Kerry meets Putin", body=body, language="en",
-        ingested_at=T,
+        ingested_at=T, **facts,  # type: ignore[arg-type]  # literal test facts
     )
 
 
@@ -33,23 +25,24 @@ def test_the_same_copy_has_the_same_fingerprint_and_other_copy_another() -> None
     )
 
 
-def test_membership_follows_joins_merges_splits_and_closes() -> None:
-    table: dict = {}
-    members.follow(table, [event("s1", "created", ("a1",))], {"a1": "p1"})
-    assert members.story_of(table, "a1") == ("s1", "p1")
-    members.follow(table, [event("s2", "created", ("a2",))], {"a2": "p2"})
-    # a3 joins s1 and bridges s2 into it: s1's update lists every article, s2 is merged away.
-    members.follow(
-        table,
-        [event("s1", "updated", ("a1", "a3", "a2"), 2), event("s2", "merged", ("a2",), 2)],
-        {"a3": "p3"},
+def test_a_member_record_lists_the_article_from_its_entry_in_its_story_now() -> None:
+    copy = article(
+        "Kerry met Putin.", url="https://example.org/k", published_at=T, duplicate_of="a0"
     )
-    assert {aid: table[aid][0] for aid in table} == {"a1": "s1", "a2": "s1", "a3": "s1"}
-    assert table["a2"] == ["s1", "p2"]  # the fingerprint stays with the article
-    # A split moves a2 to a new story.
-    members.follow(
-        table, [event("s1", "split", ("a1", "a3"), 3), event("s3", "created", ("a2",))], {}
+    table = {"a1": ["s1", *members.payload(copy, members.fingerprint(copy))]}
+    assert members.story_of(table, "a1") == ("s1", members.fingerprint(copy))
+    table["a1"] = ["s2", *table["a1"][1:]]  # a merge moved it: the core rewrites the story id
+    record = members.member_record(table, "a1", "s2", 4)
+    assert record is not None
+    assert (record.article_id, record.story_id, record.story_version) == ("a1", "s2", 4)
+    assert (record.source, record.headline, record.url, record.language) == (
+        "reuters", "Kerry meets Putin", "https://example.org/k", "en"
     )
-    assert table["a2"][0] == "s3" and table["a1"][0] == "s1"
-    members.follow(table, [event("s1", "closed", ("a1", "a3"), 4)], {})
-    assert members.story_of(table, "a1") is None and members.story_of(table, "a2") is not None
+    assert (record.published_at, record.ingested_at, record.duplicate_of) == (T, T, "a0")
+
+
+def test_an_entry_of_an_older_release_has_no_record_and_a_missing_one_neither() -> None:
+    table = {"a1": ["s1", "fingerprint"]}
+    assert members.story_of(table, "a1") == ("s1", "fingerprint")
+    assert members.member_record(table, "a1", "s1", 2) is None
+    assert members.member_record(table, "a2", "s1", 2) is None

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from schemas.deadletter import DeadLetterV1
-from schemas.stories import StoryEntityV1, StoryEventV1
+from schemas.stories import StoryEntityV1, StoryEventV2, StorySourceV2
 from services.tail.render import dead_letter_line, story_line
 from tests.unit.text_hostile import HOSTILE, assert_harmless, rendered
 
@@ -14,15 +14,18 @@ SEEN = datetime(2016, 3, 24, 12, tzinfo=UTC)
 
 
 def test_story_line_names_event_size_headline_and_entities() -> None:
-    story = StoryEventV1(
+    story = StoryEventV2(
         story_id="s-1", version=3, event="updated", language="en",
-        title="Putin hopes Kerry's visit would narrow gaps", article_ids=("a", "b"),
-        sources=("xinhua", "sana"), article_count=2, first_seen=SEEN, last_seen=SEEN,
+        title="Putin hopes Kerry's visit would narrow gaps", article_count=2, source_count=2,
+        sources=(StorySourceV2(source="xinhua", articles=1),
+                 StorySourceV2(source="sana", articles=1)),
+        first_article_ids=("a", "b"), latest_article_ids=("a", "b"), joined_ids=("b",),
+        joined_count=1, first_seen=SEEN, last_seen=SEEN,
         top_entities=(StoryEntityV1(text="Vladimir Putin", label="PERSON", articles=2),),
     )
     line = story_line(story)
     assert "updated" in line and "s-1" in line and "v3" in line
-    assert "2 article(s) from 2 source(s)" in line
+    assert "2 article(s) (+1) from 2 source(s)" in line
     assert "Vladimir Putin (2)" in line
 
 
@@ -38,9 +41,10 @@ def test_dead_letter_line_gives_stage_reason_and_where() -> None:
 
 @pytest.mark.parametrize("copy", HOSTILE)
 def test_hostile_copy_in_a_story_is_printed_as_text(copy: str) -> None:
-    story = StoryEventV1(
+    story = StoryEventV2(
         story_id=f"s-{copy}", version=1, event="merged", language="en", title=copy,
-        article_ids=("a",), sources=("wire",), article_count=1, first_seen=SEEN, last_seen=SEEN,
+        article_count=0, source_count=0, left_ids=(copy,), left_count=1, first_seen=SEEN,
+        last_seen=SEEN,
         merged_into=f"s-2{copy}",
         top_entities=(StoryEntityV1(text=copy, label="ORG", articles=1),),
     )
