@@ -1,40 +1,22 @@
-"""Headless Chromium for the board's tests: Debian's chromium and chromedriver, nothing fetched.
+"""Headless Chromium for the board's tests (lab.browser: Debian's chromium, nothing fetched)."""
 
-selenium is pointed at /usr/bin/chromedriver and /usr/bin/chromium (`make browser-install`),
-and SE_OFFLINE keeps its driver manager from ever looking for a browser or driver to download.
-"""
-
-import os
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import TypeVar
 
 import pytest
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
+from lab.browser import BrowserMissing, chromium
 
 T = TypeVar("T")
 
 
-def chromium(width: int = 1100, height: int = 1400) -> webdriver.Chrome:
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.fail("Debian's chromium and chromium-driver are missing: run `make browser-install`")
-    os.environ["SE_OFFLINE"] = "true"
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                     "--disable-gpu", f"--window-size={width},{height}",
-                     "--no-first-run", "--disable-extensions"):
-        options.add_argument(argument)
-    return webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-
-
 def browser_fixture() -> Iterator[webdriver.Chrome]:
-    driver = chromium()
+    try:
+        driver = chromium()
+    except BrowserMissing as exc:
+        pytest.fail(str(exc))
     try:
         yield driver
     finally:
