@@ -2,8 +2,8 @@
 
 Usage: python -m lab.board_shots URL [--out docs] [--search Kerry]
 (after `make demo`, URL is the address it printed). The founding story is the story with the
-most articles among those whose title matches `--search`. Writes board-front.png and
-board-story.png into `--out`.
+most articles among those whose title matches `--search`. Writes board-front.png,
+board-story.png and board-phone.png (the front page 390 pixels wide) into `--out`.
 """
 
 import argparse
@@ -41,6 +41,15 @@ def take(url: str, out: Path, search: str) -> list[Path]:
             written.append(target)
     finally:
         browser.quit()
+    phone = chromium(width=390, height=844)
+    try:
+        phone.get(url + "/")
+        time.sleep(1.5)
+        target = out / "board-phone.png"
+        phone.save_screenshot(str(target))
+        written.append(target)
+    finally:
+        phone.quit()
     return written
 
 

@@ -115,7 +115,10 @@ function frontPage(list) {
 function articleItem(a) {
   const li = el("li", "article" + (a.duplicate_of ? " syndicated" : ""));
   li.dataset.id = a.article_id;
-  li.appendChild(el("time", null, when(a.published_at || a.ingested_at)));
+  const time = el("time", null,
+    when(a.published_at || a.ingested_at) + (a.published_at ? "" : " (received)"));
+  if (!a.published_at) time.title = "no publication time: when storywire received it";
+  li.appendChild(time);
   li.appendChild(document.createTextNode(" "));
   li.appendChild(el("span", "outlet", a.source));
   li.appendChild(document.createTextNode(" "));
