@@ -230,7 +230,8 @@ def board(
     restarted board shows the same stories), then follows them: a front page of live stories,
     most active first, updated as they change; a page per story with its articles; and
     `/api/stories`, `/api/stories/{id}`, `/api/stream` (Server-Sent Events). Exit code 3 when
-    the broker refuses us, 1 when the reader stops.
+    no broker answers or it refuses us, 1 when the reader stops on an error or the port is
+    taken.
     """
     from services.board.server import run_board
     from services.kafka import BrokerUnavailable, check_access
@@ -238,13 +239,14 @@ def board(
     settings = Settings()
     try:
         check_access(settings)
+        run_board(
+            settings, host if host is not None else settings.board_host,
+            port if port is not None else settings.board_port,
+        )
     except BrokerUnavailable as exc:
         _fail(str(exc), 3)
-    code = run_board(
-        settings, host if host is not None else settings.board_host,
-        port if port is not None else settings.board_port,
-    )
-    raise typer.Exit(code)
+    except (RuntimeError, OSError) as exc:  # the reader stopped; the port is taken
+        _fail(str(exc), 1)
 
 
 @topics_app.command("create")

@@ -32,7 +32,6 @@ class ReaderStatus:
     stories_read: int = 0
     members_read: int = 0
     unreadable: int = 0  # records on the topics that are no V2 story event / member
-    failed: bool = False  # the reader stopped on an error
 
 
 def apply_record(
@@ -79,23 +78,29 @@ async def follow(
     # No group: nothing committed, so each start reads both topics from their first offsets
     # (auto_offset_reset), and the consumer takes every partition of them itself.
     consumer = AIOKafkaConsumer(
-        stories_topic, members_topic,
         **client_config(settings),
         client_id="storywire-board",
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
-        # Topics made after the board started (a fresh deployment) are seen within this.
-        metadata_max_age_ms=10_000,
     )
-    await consumer.start()
     try:
+        await consumer.start()
+    except BaseException:
+        await consumer.stop()  # closes what start() opened before it failed
+        raise
+    try:
+        # Subscribed only once both exist: aiokafka logs an error every 100 ms for a
+        # subscribed topic the broker does not have.
         waited = 0
-        while {tp.topic for tp in consumer.assignment()} != {stories_topic, members_topic}:
-            if waited % 40 == 0:
+        while not {stories_topic, members_topic} <= await consumer.topics():
+            if waited % 15 == 0:
                 log.warning("board: waiting for topics %s and %s", stories_topic, members_topic)
             waited += 1
-            await asyncio.sleep(0.25)
+            await asyncio.sleep(2.0)
+        consumer.subscribe([stories_topic, members_topic])
+        while {tp.topic for tp in consumer.assignment()} != {stories_topic, members_topic}:
+            await asyncio.sleep(0.1)
         ends = await consumer.end_offsets(list(consumer.assignment()))
         behind = {tp for tp, end in ends.items() if end > 0}
         if not behind:

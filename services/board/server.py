@@ -1,56 +1,56 @@
 """`storywire board`: the web server and its Kafka reader in one event loop, until stopped."""
 
 import asyncio
-import contextlib
 import logging
-import os
 import signal
-from collections.abc import AsyncIterator
 
 from aiohttp import web
+from aiokafka.errors import KafkaConnectionError
 
 from services.board.core import Board
 from services.board.reader import ReaderStatus, follow
 from services.board.web import HUB, make_app
+from services.kafka import BrokerUnavailable, unreachable_message
 from services.settings import Settings
 
 log = logging.getLogger("storywire.board")
 
 
-def build_app(settings: Settings, status: ReaderStatus) -> web.Application:
-    """The board's app with its reader started on start-up and cancelled on clean-up."""
+async def serve(settings: Settings, host: str, port: int) -> None:
+    """Serve on host:port and follow the topics until SIGTERM/SIGINT.
+
+    Raises BrokerUnavailable when no broker answers, and the reader's error if it stops on
+    one: a board that no longer follows its topics would show stale stories as live, so it
+    stops serving too.
+    """
     board = Board(settings.board_max_stories, settings.board_members_per_story)
-    app = make_app(board, status)
-
-    async def reader(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(follow(settings, board, status, app[HUB].publish))
-
-        def ended(done: asyncio.Task[None]) -> None:
-            if done.cancelled():
-                return
-            # The reader stopped (the broker refused us, a bug): a board that no longer follows
-            # the topics would show stale stories as live, so the process ends, non-zero.
-            log.error("board: the Kafka reader stopped: %r", done.exception())
-            status.failed = True
-            os.kill(os.getpid(), signal.SIGTERM)
-
-        task.add_done_callback(ended)
-        yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    app.cleanup_ctx.append(reader)
-    return app
-
-
-def run_board(settings: Settings, host: str, port: int) -> int:
-    """Serve the board on host:port until SIGTERM/SIGINT; the exit code (1: the reader died)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     status = ReaderStatus()
-    app = build_app(settings, status)
-    web.run_app(
-        app, host=host, port=port, access_log=None, handle_signals=True, shutdown_timeout=5,
-        print=lambda _: log.info("board: serving on http://%s:%d/", host, port),
-    )
-    return 1 if status.failed else 0
+    app = make_app(board, status)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=5)
+    await runner.setup()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    reader = asyncio.create_task(follow(settings, board, status, app[HUB].publish))
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        await web.TCPSite(runner, host, port).start()
+        log.info("board: serving on http://%s:%d/", host, port)
+        await asyncio.wait({reader, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (reader, stopping):
+            task.cancel()
+        await asyncio.gather(reader, stopping, return_exceptions=True)
+        await runner.cleanup()
+    if reader.done() and not reader.cancelled() and reader.exception() is not None:
+        error = reader.exception()
+        if isinstance(error, KafkaConnectionError):
+            raise BrokerUnavailable(unreachable_message(settings)) from error
+        raise RuntimeError(f"the board's Kafka reader stopped: {error!r}") from error
+
+
+def run_board(settings: Settings, host: str, port: int) -> None:
+    """Serve the board until SIGTERM/SIGINT (see `serve`)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    asyncio.run(serve(settings, host, port))

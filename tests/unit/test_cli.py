@@ -12,7 +12,8 @@ from tests.unit.text_hostile import HOSTILE, assert_harmless
 
 WIDTH = 80
 COMMANDS = [
-    [], ["ingest"], ["worker"], ["demo"], ["bench", "pipeline"], ["eval", "clustering"], ["audit"]
+    [], ["ingest"], ["worker"], ["demo"], ["bench", "pipeline"], ["eval", "clustering"], ["audit"],
+    ["board"],
 ]
 
 
@@ -50,6 +51,7 @@ LAB_COMMANDS = [
     ["eval", "clustering", "gold.jsonl", "--through-kafka"],
     ["bench", "cluster"],
     ["bench", "pipeline"],
+    ["bench", "board"],
 ]
 
 
