@@ -18,7 +18,7 @@ from datetime import datetime
 from spacy.language import Language
 
 from schemas.articles import CleanArticleV1, EnrichedArticleV1, RawArticleV1
-from schemas.stories import StoryEventV1
+from schemas.stories import StoryEventV2
 from services.clean.core import clean
 from services.clean.memory import SourceMemory
 from services.cluster.core import ClusterConfig, StoryClusterer
@@ -81,7 +81,7 @@ class Shards:
         self.config = config or ClusterConfig()
         self.clusterers: dict[str, StoryClusterer] = {}
 
-    def add(self, article: EnrichedArticleV1) -> list[StoryEventV1]:
+    def add(self, article: EnrichedArticleV1) -> list[StoryEventV2]:
         """What `StoryClusterer.add` says changed when the article joins its shard."""
         if article.language not in self.clusterers:
             self.clusterers[article.language] = StoryClusterer({}, self.config)
@@ -91,9 +91,9 @@ class Shards:
         """{article_id: story_id} of every story now held, all shards."""
         placed: dict[str, str] = {}
         for clusterer in self.clusterers.values():
-            for story_id, story in clusterer.stories.items():
-                for article_id in story["article_ids"]:
-                    placed[article_id] = story_id
+            # Each member entry is [story id, *payload] (`StoryClusterer.members`).
+            for article_id, entry in clusterer.members.items():
+                placed[article_id] = entry[0]
         return placed
 
 
@@ -117,7 +117,7 @@ def run(
     batch_size: int = ENRICH_BATCH,
     body_chars: int | None = NER_BODY_CHARS,
     now: datetime | None = None,
-) -> list[StoryEventV1]:
+) -> list[StoryEventV2]:
     """The whole chain over `raws`, in their order: every story event the cluster stage would
     publish, in the order it would publish them."""
     cleaned = clean_all(raws, max_body_chars=max_body_chars)

@@ -17,7 +17,7 @@ from rich.console import Console
 from lab.board import BoardProcess, free_port, port_is_free, stop_recorded
 from lab.pipeline import LocalPipeline, free_port_block
 from lab.story_view import StoryBoard
-from schemas.stories import StoryEventV1
+from schemas.stories import StoryEventV2
 from services.identity import article_id_of
 from services.ingest.producer import ingest
 from services.kafka import create_topics
@@ -125,13 +125,16 @@ def run_pipeline(
     # Ids downstream are keys (source/id): the seeds' are those whose id is a seed file's.
     stems = {path.stem for path in seeds.glob("*.txt")}
     seed_ids = {key for key in expected if article_id_of(key) in stems}
-    print_stories(console, board.latest(), seed_ids, elapsed, len(expected))
+    print_stories(console, board, seed_ids, elapsed, len(expected))
     return 0
 
 
 def print_stories(
-    console: Console, stories: list[StoryEventV1], seed_ids: set[str], seconds: float, fed: int
+    console: Console, board: StoryBoard, seed_ids: set[str], seconds: float, fed: int
 ) -> None:
+    stories: list[StoryEventV2] = board.latest()
+    # Each story's full membership, rebuilt from stories.members as a subscriber does.
+    members = {story.story_id: board.articles_of(story.story_id) for story in stories}
     multi = sorted(
         (s for s in stories if s.article_count > 1), key=lambda s: -s.article_count
     )
@@ -139,7 +142,7 @@ def print_stories(
     for story in multi[:25]:
         entities = printable(", ".join(e.text for e in story.top_entities[:3]))
         console.print(
-            f"{story.article_count:>3} articles {len(story.sources):>3} sources  "
+            f"{story.article_count:>3} articles {story.source_count:>3} sources  "
             f"[bold]{printable(story.title[:70])}[/bold]  "
             f"[dim]{printable(story.story_id)} · {entities}[/dim]",
             overflow="fold",
@@ -149,15 +152,15 @@ def print_stories(
         f"{fed} articles -> {len(stories)} stories ({len(multi)} with 2+ articles, "
         f"{singles} single) in {seconds:.1f}s"
     )
-    seed_stories = [s for s in stories if seed_ids & set(s.article_ids)]
+    seed_stories = [s for s in stories if seed_ids & set(members[s.story_id])]
     console.rule("[bold]the founding example: Kerry meets Putin in Moscow")
     for story in seed_stories:
-        outsiders = set(story.article_ids) - seed_ids
+        outsiders = set(members[story.story_id]) - seed_ids
         console.print(
             f"story [bold]{printable(story.story_id)}[/bold] v{story.version}: "
             f"{printable(story.title)}\n"
-            f"  articles: {printable(', '.join(story.article_ids))}\n"
-            f"  sources: {printable(', '.join(story.sources))}\n"
+            f"  articles: {printable(', '.join(members[story.story_id]))}\n"
+            f"  sources: {printable(', '.join(s.source for s in story.sources))}\n"
             f"  top entities: "
             + ", ".join(
                 printable(f"{e.text} [{e.label}] ({e.articles})") for e in story.top_entities[:10]
@@ -169,7 +172,7 @@ def print_stories(
         )
     verdict = (
         "[green]all five seed articles in one story, nothing else in it[/green]"
-        if len(seed_stories) == 1 and set(seed_stories[0].article_ids) == seed_ids
+        if len(seed_stories) == 1 and set(members[seed_stories[0].story_id]) == seed_ids
         else f"[red]the seeds ended up in {len(seed_stories)} stories[/red]"
     )
     console.print(verdict)

@@ -102,7 +102,7 @@ start() {
 
 # --- the secured broker --------------------------------------------------------------------
 # One SCRAM user a role: admin (super user: topics, ACLs, the broker itself), ingest (writes
-# articles.raw), reader (tail and audit: reads stories, dlq.*, articles.raw) and one principal
+# articles.raw), reader (tail and audit: reads stories, stories.members, dlq.*, articles.raw) and one principal
 # a stage, which reaches only its own topics, consumer group and faust internal topics.
 SECURE_USERS="admin ingest reader clean enrich cluster"
 topic_prefix="${STORYWIRE_TOPIC_PREFIX:-}"
@@ -163,7 +163,8 @@ secure_acls() {
     --allow-principal User:ingest --allow-principal User:reader --allow-principal User:clean \
     --allow-principal User:enrich --allow-principal User:cluster
   acl --allow-principal User:ingest --operation Write --topic "${t}articles.raw"
-  acl --allow-principal User:reader --operation Read --topic "${t}stories" --topic "${t}articles.raw"
+  acl --allow-principal User:reader --operation Read --topic "${t}stories" --topic "${t}stories.members" \
+    --topic "${t}articles.raw"
   acl --allow-principal User:reader --operation Read --resource-pattern-type prefixed \
     --topic "${t}dlq." --group "$g-reader"
   acl --allow-principal User:clean --operation Read --topic "${t}articles.raw"
@@ -171,8 +172,8 @@ secure_acls() {
   acl --allow-principal User:enrich --operation Read --topic "${t}articles.clean"
   acl --allow-principal User:enrich --operation Write --topic "${t}articles.enriched" --topic "${t}dlq.enrich"
   acl --allow-principal User:cluster --operation Read --topic "${t}articles.enriched" --topic "${t}cluster.ticks"
-  acl --allow-principal User:cluster --operation Write --topic "${t}stories" --topic "${t}dlq.cluster" \
-    --topic "${t}cluster.ticks"
+  acl --allow-principal User:cluster --operation Write --topic "${t}stories" --topic "${t}stories.members" \
+    --topic "${t}dlq.cluster" --topic "${t}cluster.ticks"
   # A stage's consumer group and faust's topics named after it (table changelogs, assignor).
   for stage in clean enrich cluster; do
     acl --allow-principal "User:$stage" --operation All --resource-pattern-type prefixed \

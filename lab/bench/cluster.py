@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from schemas.articles import EnrichedArticleV1, EntityV1
+from services.cluster import roster
 from services.cluster.compiled import describe, use_build
 from services.cluster.core import ClusterConfig, StoryClusterer
 from services.cluster.text import MONTH_NAMES, TOKEN, term
@@ -113,7 +114,8 @@ def _story_in_world(
         **base,
         "id": story_id,
         "title": _renamed(base["title"], s),
-        "article_ids": [ids.get(a, a) for a in base["article_ids"]],
+        "first_ids": [ids.get(a, a) for a in base["first_ids"]],
+        "latest_ids": [ids.get(a, a) for a in base["latest_ids"]],
         "title_terms": terms(base["title_terms"]),
         "terms": terms(base["terms"]),
         "headline": terms(base["headline"]),
@@ -214,17 +216,27 @@ def _corpus_stories(
     config: ClusterConfig,
     live: MutableMapping[str, Any],
     records: MutableMapping[str, Any],
-) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
-    """The stories (largest first) and records the clusterer makes of the corpus, fed in a
-    seeded shuffled order among the `live` stories (with their `records`), which weigh its
-    terms as they stand. A story that took in a live one is left out."""
-    clusterer = StoryClusterer(live, config, records=records)
+    rosters: MutableMapping[str, Any],
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]], dict[str, list[str]]]:
+    """The stories (largest first), records and each story's articles the clusterer makes of
+    the corpus, fed in a seeded shuffled order among the `live` stories (with their `records`
+    and `rosters`), which weigh its terms as they stand. A story that took in a live one is
+    left out."""
+    clusterer = StoryClusterer(live, config, records=records, rosters=rosters)
     for article in random.Random(REPLAY_SEED).sample(articles, len(articles)):
         clusterer.add(article)
     ids = {article.id for article in articles}
-    stories = [s for s in clusterer.stories.values() if ids.issuperset(s["article_ids"])]
-    stories.sort(key=lambda s: (-len(s["article_ids"]), s["id"]))
-    return stories, {a: clusterer.records[a] for a in ids if a in clusterer.records}
+    members = {
+        story_id: roster.members(clusterer.rosters, story_id, story["article_count"])
+        for story_id, story in clusterer.stories.items()
+    }
+    stories = [s for s in clusterer.stories.values() if ids.issuperset(members[s["id"]])]
+    stories.sort(key=lambda s: (-s["article_count"], s["id"]))
+    return (
+        stories,
+        {a: clusterer.records[a] for a in ids if a in clusterer.records},
+        {story["id"]: members[story["id"]] for story in stories},
+    )
 
 
 class _Worlds(NamedTuple):
@@ -232,6 +244,7 @@ class _Worlds(NamedTuple):
     records: _WorldRecords
     worlds: int  # how many the live stories fill (the last may be partly live)
     story_of: dict[str, str]  # a corpus article's corpus story
+    rosters: dict[str, Any]  # the live stories' rosters (`services.cluster.roster`)
 
 
 def _live_stories(
@@ -243,24 +256,32 @@ def _live_stories(
     its own, then of the corpus clustered among those (a live shard's weights, which the
     measured articles meet; with the first worlds' stories, a split check sees their
     records and the measured copies' as two sides, by the terms that weigh differently)."""
-    alone = _worlds(*_corpus_stories(articles, config, {}, {}), size)
-    return _worlds(*_corpus_stories(articles, config, alone.stories, alone.records), size)
+    alone = _worlds(*_corpus_stories(articles, config, {}, {}, {}), size)
+    return _worlds(
+        *_corpus_stories(articles, config, alone.stories, alone.records, alone.rosters), size
+    )
 
 
 def _worlds(
-    corpus: list[dict[str, Any]], records: dict[str, dict[str, Any]], size: int
+    corpus: list[dict[str, Any]],
+    records: dict[str, dict[str, Any]],
+    members: dict[str, list[str]],
+    size: int,
 ) -> _Worlds:
-    """`size` live stories: the corpus's stories renamed into world after world."""
+    """`size` live stories: the corpus's stories (`members`: each one's articles) renamed
+    into world after world."""
     worlds = -(-size // len(corpus))
     stories = {}
+    rosters: dict[str, Any] = {}
     for world in range(worlds):
         ids = {story["id"]: _world_id(world, story["id"]) for story in corpus}
-        ids.update((a, _world_id(world, a)) for story in corpus for a in story["article_ids"])
+        ids.update((a, _world_id(world, a)) for story in corpus for a in members[story["id"]])
         for base in corpus[: size - world * len(corpus)]:
             story_id = ids[base["id"]]
             stories[story_id] = _story_in_world(base, world, story_id, ids)
-    story_of = {a: story["id"] for story in corpus for a in story["article_ids"]}
-    return _Worlds(stories, _WorldRecords(records, worlds), worlds, story_of)
+            roster.append(rosters, story_id, 0, [ids[a] for a in members[base["id"]]])
+    story_of = {a: story["id"] for story in corpus for a in members[story["id"]]}
+    return _Worlds(stories, _WorldRecords(records, worlds), worlds, story_of, rosters)
 
 
 def bench_cluster(shared: Path = Path("../shared")) -> None:
@@ -277,7 +298,9 @@ def bench_cluster(shared: Path = Path("../shared")) -> None:
     for size in LIVE_SIZES:
         live = _live_stories(articles, size, config)
         started = time.perf_counter()
-        clusterer = StoryClusterer(live.stories, config, records=live.records)
+        clusterer = StoryClusterer(
+            live.stories, config, records=live.records, rosters=live.rosters
+        )
         gc.freeze()  # as the cluster agent does once it has built its clusterer
         rebuild = time.perf_counter() - started
         passes = []
@@ -292,7 +315,8 @@ def bench_cluster(shared: Path = Path("../shared")) -> None:
                 # starts: in a worker they are there already.
                 corpus_story = live.story_of.get(article.id)  # (none: it joined a live one)
                 story = corpus_story and clusterer.stories.get(_world_id(world, corpus_story))
-                for article_id in story["article_ids"] if story else ():
+                held = story and roster.members(live.rosters, story["id"], story["article_count"])
+                for article_id in held or ():
                     live.records.get(article_id)
             created = 0
             started, cpu_started = time.perf_counter(), time.process_time()

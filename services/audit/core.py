@@ -1,17 +1,20 @@
 """The delivery audit: did every article fed in end in exactly one story or one dead letter?
 
-In: the messages of `articles.raw`, of `stories` and of the dead-letter topics, as `Message`s
-(where each was, its broker timestamp, its value bytes), and the time the reader snapshotted
-the topics' ends. Out: an `AuditReport`.
+In: the messages of `articles.raw`, of `stories`, of `stories.members` and of the dead-letter
+topics, as `Message`s (where each was, its broker timestamp, its value bytes), and the time
+the reader snapshotted the topics' ends. Out: an `AuditReport`.
 
 Every raw message is one article, identified by `article_key(source, id)`; copies of the
 same key fed again (redeliveries) are one article. A raw message that is no RawArticleV1 has
 no key and is an article of its own, which only a dead letter naming its offset can account
-for. An article is then, by the latest event (highest `version`) of every story:
-- in one story: a story's `article_ids` holds it, and the story was not `merged` (a merged
-  story's articles moved to `merged_into`; a `split` event's ids are what stayed, the rest
-  are in the new story's own events);
-- doubled: more than one story holds it (a broken guarantee);
+for. An article is then, by its latest member record (`stories.members`, keyed by article id:
+the last one read, as compaction keeps) and the latest event (highest `version`) of every
+story:
+- in one story: its member record names a story whose latest event is not `merged`;
+- withdrawn: its member record names no story (its outlet withdrew it);
+- doubled: its member record names a story that was merged away, so it is listed in that
+  story and counted in the one it was merged into (a broken guarantee: a merge moves every
+  article of the story it absorbs);
 - dead-lettered: no story holds it, and a dead letter names its raw offset, or names it by
   key (a letter from `articles.clean` or `articles.enriched` carries the article's id);
 - in flight or lost: none of these, younger or older than the grace period.
@@ -32,7 +35,7 @@ from pydantic import BaseModel, ValidationError
 
 from schemas.articles import RawArticleV1
 from schemas.deadletter import DeadLetterV1
-from schemas.stories import StoryEventV1
+from schemas.stories import StoryEventV2, StoryMemberV1
 from services.identity import article_key
 
 Contract = TypeVar("Contract", bound=BaseModel)
@@ -85,6 +88,7 @@ class AuditReport:
     unparseable_raw: int = 0
     redelivered: int = 0  # raw messages beyond the first of their key
     in_one_story: int = 0
+    withdrawn: int = 0  # in no story now: their outlet withdrew them
     dead_lettered: int = 0
     dead_letter_reasons: dict[str, int] = field(default_factory=dict)  # most frequent first
     lost: list[MissingArticle] = field(default_factory=list)
@@ -94,6 +98,10 @@ class AuditReport:
     stories: int = 0  # stories whose latest event holds articles (not merged)
     merged_stories: int = 0
     unparseable_story_events: int = 0
+    unparseable_members: int = 0
+    # Stories whose latest event counts other than the member records naming them: a story
+    # event or member record still in flight, or a broken guarantee (not part of `ok`).
+    miscounted_stories: list[str] = field(default_factory=list)
     dead_letters: int = 0
     unmatched_dead_letters: int = 0  # letters naming no raw message read (ticks, trimmed raw)
     malformed_letters: list[MalformedLetter] = field(default_factory=list)
@@ -178,31 +186,59 @@ def audit(
     raw_topic: str,
     now: datetime,
     grace_seconds: float = DEFAULT_GRACE_SECONDS,
+    members: Iterable[Message] = (),
 ) -> AuditReport:
     """Account for every raw article (see the module docstring). `raw_topic` is the raw
     topic's full name (with any prefix), as dead letters name it; `now` is when the topics'
-    ends were snapshotted (timezone-aware). The iterables are read once each, in order."""
+    ends were snapshotted (timezone-aware). The iterables are read once each, in order
+    (`members` in each partition's order: the last record of an article is its story now)."""
     copies = [_raw_copy(message) for message in raw]
     report = AuditReport(raw_messages=len(copies), grace_seconds=grace_seconds)
 
-    # Latest event per story: (version, event, article ids).
-    latest: dict[str, tuple[int, str, tuple[str, ...]]] = {}
+    # Latest event per story: (version, event, article count, merged into).
+    latest: dict[str, tuple[int, str, int, str | None]] = {}
     for message in stories:
-        event = parse(StoryEventV1, message.value)
+        event = parse(StoryEventV2, message.value)
         if isinstance(event, str):
             report.unparseable_story_events += 1
             continue
         seen = latest.get(event.story_id)
         if seen is None or event.version >= seen[0]:
-            latest[event.story_id] = (event.version, event.event, event.article_ids)
-    story_members: dict[str, list[str]] = {}
-    for story_id, (_, event_kind, article_ids) in sorted(latest.items()):
+            latest[event.story_id] = (
+                event.version, event.event, event.article_count, event.merged_into
+            )
+    for _, event_kind, _, _ in latest.values():
         if event_kind == "merged":
             report.merged_stories += 1
+        else:
+            report.stories += 1
+    story_of: dict[str, str | None] = {}
+    for message in members:
+        record = parse(StoryMemberV1, message.value)
+        if isinstance(record, str):
+            report.unparseable_members += 1
             continue
-        report.stories += 1
-        for member in dict.fromkeys(article_ids):  # an id listed twice is still one article
-            story_members.setdefault(member, []).append(story_id)
+        story_of[record.article_id] = record.story_id
+    # An article with a member record: [its story] in one story, [] withdrawn, [the merged
+    # story, the one it went into] doubled; a story no event was read of yet: in flight.
+    story_members: dict[str, list[str]] = {}
+    counted: Counter[str] = Counter()
+    for article_id, story_id in story_of.items():
+        if story_id is None:
+            story_members[article_id] = []
+            continue
+        known = latest.get(story_id)
+        if known is None:
+            continue
+        counted[story_id] += 1
+        merged_into = known[3] if known[1] == "merged" else None
+        story_members[article_id] = [story_id] if merged_into is None else [
+            story_id, merged_into
+        ]
+    report.miscounted_stories = sorted(
+        story_id for story_id, (_, kind, count, _) in latest.items()
+        if kind != "merged" and counted[story_id] != count
+    )
 
     letters: list[_Letter] = []
     for message in dead_letters:
@@ -262,15 +298,17 @@ def audit(
 
     for key, same in by_key.items():
         down_id = downstream(key, same[0].raw_id or key)
-        holders = story_members.get(down_id, [])
+        holders = story_members.get(down_id)
         reason = for_id.get(down_id)
         for copy in same:
             reason = at_offset.get((copy.partition, copy.offset), reason)
-        if len(holders) == 1:
+        if holders == []:
+            report.withdrawn += 1
+        elif holders is not None and len(holders) == 1:
             report.in_one_story += 1
             report.in_story_and_dead_lettered += reason is not None
-        elif holders:
-            report.doubled.append(DoubledArticle(key, sorted(holders)))
+        elif holders is not None:
+            report.doubled.append(DoubledArticle(key, holders))
         elif reason is not None:
             report.dead_lettered += 1
             reasons[reason] += 1

@@ -1,9 +1,9 @@
 """Reading a deployment's topics for the audit (kafka-python), up to where they ended at start.
 
-The end offsets of `articles.raw` are taken first, then those of `stories` and the dead-letter
-topics, so every article the audit counts had at least as long to reach a story as the audit
-took to start; each topic is then read from its beginning to those offsets, so the audit
-finishes on a topic that is still being written.
+The end offsets of `articles.raw` are taken first, then those of `stories`, `stories.members`
+and the dead-letter topics, so every article the audit counts had at least as long to reach a
+story as the audit took to start; each topic is then read from its beginning to those offsets,
+so the audit finishes on a topic that is still being written.
 """
 
 import time
@@ -110,7 +110,9 @@ def audit_deployment(
     """Audit the deployment `settings` names: raises BrokerUnavailable when no broker answers,
     AuditUnreadable when its topics cannot be read through."""
     raw_topic = settings.topic(Topic.RAW)
-    others = [settings.topic(Topic.STORIES)]
+    # Members after stories: the cluster stage writes an event's member records before the
+    # event, so the members read hold those of every event read.
+    others = [settings.topic(Topic.STORIES), settings.topic(Topic.MEMBERS)]
     others += [settings.topic(topic) for topic in DEAD_LETTER_TOPICS.values()]
     consumer = reader_consumer(settings, client_id="storywire-audit")
     try:
@@ -125,7 +127,7 @@ def audit_deployment(
             return read_topic(consumer, topic, topic_bounds, progress=progress)
 
         letters = (
-            message for topic in others[1:] for message in read(topic, bounds[topic])
+            message for topic in others[2:] for message in read(topic, bounds[topic])
         )
         return audit(
             read(raw_topic, raw_bounds),
@@ -134,6 +136,7 @@ def audit_deployment(
             raw_topic=raw_topic,
             now=now,
             grace_seconds=grace_seconds,
+            members=read(others[1], bounds[others[1]]),
         )
     except UNREACHABLE as exc:
         raise BrokerUnavailable(unreachable_message(settings)) from exc

@@ -30,9 +30,19 @@ def raw_article(article_id: str, source: str) -> bytes:
 def story(story_id: str, article_ids: list[str]) -> bytes:
     return json.dumps({
         "story_id": story_id, "version": 1, "event": "created", "language": "en",
-        "title": "Kerry [/x] in Moscow", "article_ids": article_ids, "sources": ["xinhua"],
-        "article_count": len(article_ids), "first_seen": "2016-03-24T09:00:00Z",
-        "last_seen": "2016-03-24T17:00:00Z",
+        "title": "Kerry [/x] in Moscow", "article_count": len(article_ids), "source_count": 1,
+        "sources": [{"source": "xinhua", "articles": len(article_ids)}],
+        "first_article_ids": article_ids[:5], "latest_article_ids": article_ids[-10:],
+        "joined_ids": article_ids[:16], "joined_count": len(article_ids),
+        "first_seen": "2016-03-24T09:00:00Z", "last_seen": "2016-03-24T17:00:00Z",
+    }).encode()
+
+
+def member(article_id: str, story_id: str) -> bytes:
+    return json.dumps({
+        "article_id": article_id, "story_id": story_id, "story_version": 1, "source": "xinhua",
+        "headline": "Kerry [/x] in Moscow", "language": "en",
+        "ingested_at": "2016-03-24T17:00:00Z",
     }).encode()
 
 
@@ -79,6 +89,7 @@ def test_audit_passes_when_every_article_is_accounted_for(broker: Settings) -> N
     writer.send(Topic.RAW, raw_article("a1", "sana"))
     writer.send(Topic.RAW, raw_article("fresh", "xinhua"), age_ms=1000)  # still in the pipeline
     writer.send(Topic.STORIES, story("s-1", [article_key("xinhua", "kerry")]))
+    writer.send(Topic.MEMBERS, member(article_key("xinhua", "kerry"), "s-1"))
     writer.send(Topic.DLQ_CLEAN, letter(
         "clean", "invalid_json", settings.topic(Topic.RAW), *junk_at, b"<html>not a record</html>"
     ))
@@ -108,6 +119,7 @@ def test_audit_fails_on_a_lost_article(broker: Settings) -> None:
     writer.send(Topic.RAW, raw_article("kerry", "xinhua"))
     lost_at = writer.send(Topic.RAW, raw_article("k[/x]", "xinhua"))
     writer.send(Topic.STORIES, story("s-1", [article_key("xinhua", "kerry")]))
+    writer.send(Topic.MEMBERS, member(article_key("xinhua", "kerry"), "s-1"))
     writer.close()
     started = time.monotonic()
 

@@ -88,22 +88,25 @@ def run(broker: Settings, shared: Path, tmp_path_factory: pytest.TempPathFactory
 
 def test_seed_articles_form_exactly_one_story_holding_nothing_else(run: Run) -> None:
     assert len(run.good_ids) == 5 + ECB_COUNT
-    holding_seeds = [s for s in run.board.latest() if run.seed_ids & set(s.article_ids)]
-    assert len(holding_seeds) == 1, [s.article_ids for s in holding_seeds]
+    members = {s.story_id: set(run.board.articles_of(s.story_id)) for s in run.board.latest()}
+    holding_seeds = [s for s in run.board.latest() if run.seed_ids & members[s.story_id]]
+    assert len(holding_seeds) == 1, [members[s.story_id] for s in holding_seeds]
     story = holding_seeds[0]
-    assert set(story.article_ids) == run.seed_ids
+    assert members[story.story_id] == run.seed_ids
     assert story.article_count == 5
     names = {entity.text for entity in story.top_entities}
     assert {"Vladimir Putin", "John Kerry", "Syria"} <= names
 
 
 def test_every_good_article_is_in_exactly_one_story(run: Run) -> None:
-    placed: dict[str, int] = {}
-    for story in run.board.latest():
-        for article_id in story.article_ids:
-            placed[article_id] = placed.get(article_id, 0) + 1
+    # stories.members says one story per article (keyed by article id); each story's latest
+    # event counts exactly the articles whose member record names it.
+    placed = run.board.assignments()
     assert set(placed) == run.good_ids
-    assert all(count == 1 for count in placed.values())
+    standing = {story.story_id: story for story in run.board.latest()}
+    assert set(placed.values()) <= set(standing)
+    for story_id, story in standing.items():
+        assert story.article_count == len(run.board.articles_of(story_id)), story
 
 
 def test_malformed_messages_land_in_the_dead_letter_topic_with_their_reason(run: Run) -> None:

@@ -132,8 +132,11 @@ def test_seeds_form_one_story_through_workers_each_with_its_own_principal(
             assert board.wait(
                 lambda: board.accounts_for(report.sent), pipeline.check, timeout_s=90
             ), "the seeds were not placed"
-            holding = [s for s in board.latest() if set(report.sent) & set(s.article_ids)]
-            assert [set(s.article_ids) for s in holding] == [set(report.sent)]
+            holding = [
+                set(board.articles_of(s.story_id)) for s in board.latest()
+                if set(report.sent) & set(board.articles_of(s.story_id))
+            ]
+            assert holding == [set(report.sent)]
             assert not board.dead_letters
         finally:
             board.close()

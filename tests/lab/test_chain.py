@@ -27,7 +27,9 @@ def test_the_five_seed_articles_come_out_as_one_story(seeds_dir: Path, nlp: Lang
     latest = {event.story_id: event for event in events}
     assert len(latest) == 1
     (story,) = latest.values()
-    assert sorted(story.article_ids) == sorted(article_key(raw.source, raw.id) for raw in raws)
+    joined = [article_id for event in events for article_id in event.joined_ids]
+    assert story.article_count == len(raws)
+    assert sorted(joined) == sorted(article_key(raw.source, raw.id) for raw in raws)
     assert events[0].event == "created"
 
 

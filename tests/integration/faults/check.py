@@ -1,10 +1,11 @@
 """Nothing lost, nothing doubled: what the fault suite checks after each scenario.
 
 A small stand-in for `storywire audit` until it lands, and a second opinion after:
-it reads the `stories` topic (the latest event of each story by version; a story whose latest
-event is `merged` holds no articles) and every dead-letter topic, and accounts for each message
-a scenario fed in:
-- a good article must be in exactly one standing story, once;
+it reads the `stories` topic (the latest event of each story by version), `stories.members`
+(the latest record of each article: its story now) and every dead-letter topic, and accounts
+for each message a scenario fed in:
+- a good article must be in exactly one standing story, once (its member record names a story
+  not merged away), and each standing story must count exactly the articles naming it;
 - a hostile message must be in a dead letter with a reason (matched by topic, partition and
   offset), or, where the catalogue says it is valid after all, its article in exactly one story;
   a tick that should have no effect must not crash anything (the worker logs say).
@@ -29,7 +30,7 @@ from pydantic import ValidationError
 from lab.pipeline import settings_env
 from schemas.articles import RawArticleV1
 from schemas.deadletter import DeadLetterV1
-from schemas.stories import StoryEventV1
+from schemas.stories import StoryEventV2, StoryMemberV1
 from schemas.topics import DEAD_LETTER_TOPICS, Topic
 from services.identity import article_key
 from services.kafka import admin_client, client_config
@@ -225,15 +226,22 @@ def account(
     sent = list(sent)
     raw_topic = settings.topic(Topic.RAW)
     dead_letter_topics = [settings.topic(t) for t in DEAD_LETTER_TOPICS.values()]
-    stories: dict[str, StoryEventV1] = {}
+    stories: dict[str, StoryEventV2] = {}
+    story_of: dict[str, str | None] = {}  # article id -> its story, by its latest member record
     letters: dict[tuple[str, int, int], DeadLetterV1] = {}
     by_key: dict[str, list[DeadLetterV1]] = {}  # downstream letters by the article key inside
     sources: dict[str, str] = {}  # good article id -> its source, from articles.raw
     good = set(good_ids)
-    topics = [settings.topic(Topic.STORIES), raw_topic, *dead_letter_topics]
+    topics = [
+        settings.topic(Topic.STORIES), settings.topic(Topic.MEMBERS), raw_topic,
+        *dead_letter_topics,
+    ]
     for topic, _partition, _offset, value in _read_all(settings, topics):
-        if topic == settings.topic(Topic.STORIES):
-            story = StoryEventV1.model_validate_json(value or b"")
+        if topic == settings.topic(Topic.MEMBERS):
+            member = StoryMemberV1.model_validate_json(value or b"")
+            story_of[member.article_id] = member.story_id  # keyed by article: in order
+        elif topic == settings.topic(Topic.STORIES):
+            story = StoryEventV2.model_validate_json(value or b"")
             known = stories.get(story.story_id)
             if known is None or known.version < story.version:
                 stories[story.story_id] = story
@@ -255,17 +263,30 @@ def account(
                 if isinstance(downstream_id, str):
                     by_key.setdefault(downstream_id, []).append(dead)
 
-    # How often each downstream article id stands in a story (merged-away stories hold none).
+    # How often each downstream article id stands in a story: once by its member record, twice
+    # if that names a story merged away (listed there, counted in the one it went into).
     placed: Counter[str] = Counter()
+    members_of: Counter[str] = Counter()
+    for article_id, story_id in story_of.items():
+        holder = stories.get(story_id) if story_id is not None else None
+        if holder is not None:
+            placed[article_id] = 2 if holder.event == "merged" else 1
+            members_of[holder.story_id] += 1
     closed = []
+    miscounted = []
     for story in stories.values():
         if story.event == "merged":
             continue
-        placed.update(story.article_ids)
         if story.event == "closed":
             closed.append(f"story {story.story_id} ({story.article_count} articles)")
+        if story.article_count != members_of[story.story_id]:
+            miscounted.append(
+                f"story {story.story_id}: counts {story.article_count} articles, "
+                f"{members_of[story.story_id]} member records name it"
+            )
 
     findings = Findings(good=len(good_ids), hostile=len(sent), closed=closed)
+    findings.doubled.extend(miscounted)
 
     def times_placed(source: str | None, article_id: str) -> int:
         ids = _identities(source, article_id) if source is not None else {article_id}

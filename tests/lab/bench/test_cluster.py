@@ -10,6 +10,7 @@ from lab.bench.cluster import (
     _world_id,
 )
 from schemas.articles import EnrichedArticleV1, EntityV1
+from services.cluster import roster
 from services.cluster.core import ClusterConfig, StoryClusterer
 
 T0 = datetime(2016, 3, 24, 9, 0, tzinfo=UTC)
@@ -71,7 +72,10 @@ def test_worlds_share_no_story() -> None:
     """A second article about the event joins its story in the story's world, and starts
     one of its own in another world."""
     base = _story(StoryClusterer({}, ClusterConfig()), KERRY)
-    clusterer = StoryClusterer({"bench-0": _story_in_world(base, 3, "bench-0")}, ClusterConfig())
+    story = _story_in_world(base, 3, "bench-0")
+    rosters: dict = {}
+    roster.append(rosters, "bench-0", 0, story["first_ids"])
+    clusterer = StoryClusterer({"bench-0": story}, ClusterConfig(), rosters=rosters)
     same_world = clusterer.add(_article_in_world(KERRY_2, 3, 1))
     assert [(e.event, e.story_id) for e in same_world] == [("updated", "bench-0")]
     other_world = clusterer.add(_article_in_world(KERRY_2, 4, 2))
@@ -91,18 +95,20 @@ def test_live_worlds_are_the_clusterers_stories_with_their_records() -> None:
     story is its own), made when first read."""
     config = ClusterConfig()
     corpus = [KERRY, KERRY_2, LOHAN.model_copy(update={"entities": ()})]
-    stories, records, worlds, _ = _live_stories(corpus, 3, config)
+    stories, records, worlds, _, rosters = _live_stories(corpus, 3, config)
     assert worlds == 2  # two stories a world: the second world is partly live
-    assert sorted(len(s["article_ids"]) for s in stories.values()) == [1, 2, 2]
+    assert sorted(s["article_count"] for s in stories.values()) == [1, 2, 2]
     for story_id, story in stories.items():
         world = int(story_id[1 : story_id.index("/")])
-        assert all(a.startswith(f"w{world}/") for a in story["article_ids"])
-        for article_id in story["article_ids"]:
-            if len(story["article_ids"]) == 1:
+        held = roster.members(rosters, story_id, story["article_count"])
+        assert len(held) == story["article_count"] and held[-1] == story["latest_ids"][-1]
+        assert all(a.startswith(f"w{world}/") for a in held)
+        for article_id in held:
+            if len(held) == 1:
                 assert article_id not in records
                 continue
             assert article_id in records
-            assert records[article_id]["article_ids"] == [article_id]
+            assert records[article_id]["first_ids"] == [article_id]
     kerry = records[_world_id(1, "kerry-1")]
     assert "putin" + _suffix(1) in kerry["terms"]
     assert "query-1" not in records and _world_id(2, "kerry-1") not in records

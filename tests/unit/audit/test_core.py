@@ -1,4 +1,5 @@
-"""The audit's verdict on literal topics: every raw article in one story or one dead letter."""
+"""The audit's verdict on literal topics: every raw article in one story (by its member record
+on `stories.members`) or one dead letter."""
 
 import base64
 import json
@@ -32,13 +33,25 @@ def raw(offset: int, value: bytes | None, age_seconds: float = 3600, partition: 
 def story(
     story_id: str, version: int, event: str, article_ids: list[str], **fields: object
 ) -> Message:
+    """A StoryEventV2 of a story now holding `article_ids` (a merged one holds none)."""
+    held = [] if event == "merged" else article_ids
     record = {
         "story_id": story_id, "version": version, "event": event, "language": "en",
-        "title": "Kerry [/x] in Moscow", "article_ids": article_ids, "sources": ["xinhua"],
-        "article_count": max(len(article_ids), 1), "first_seen": "2016-03-24T09:00:00Z",
+        "title": "Kerry [/x] in Moscow", "article_count": len(held), "source_count": 1,
+        "latest_article_ids": held[-10:], "first_seen": "2016-03-24T09:00:00Z",
         "last_seen": "2016-03-24T17:00:00Z", **fields,
     }
     return Message("stories", 0, version, _ms(60), json.dumps(record).encode())
+
+
+def member(article_id: str, story_id: str | None, offset: int = 0) -> Message:
+    """A StoryMemberV1: `article_id` is in `story_id` now (None: in no story)."""
+    record = {
+        "article_id": article_id, "story_id": story_id, "story_version": 1,
+        "source": "xinhua", "headline": "Kerry in Moscow", "language": "en",
+        "ingested_at": "2016-03-24T17:00:00Z",
+    }
+    return Message("stories.members", 0, offset, _ms(60), json.dumps(record).encode())
 
 
 def letter(
@@ -54,18 +67,25 @@ def letter(
 
 
 def run(
-    raws: Sequence[Message], stories: Sequence[Message] = (), letters: Sequence[Message] = ()
+    raws: Sequence[Message], stories: Sequence[Message] = (), letters: Sequence[Message] = (),
+    members: Sequence[Message] = (),
 ) -> AuditReport:
-    return audit(raws, stories, letters, raw_topic=RAW, now=NOW, grace_seconds=GRACE)
+    return audit(
+        raws, stories, letters, raw_topic=RAW, now=NOW, grace_seconds=GRACE, members=members
+    )
 
 
 KERRY = article_key("xinhua", "kerry")
 
 
 def test_an_article_in_one_story_is_accounted_for() -> None:
-    report = run([raw(0, raw_article("kerry"))], [story("s-1", 1, "created", [KERRY])])
+    report = run(
+        [raw(0, raw_article("kerry"))], [story("s-1", 1, "created", [KERRY])],
+        members=[member(KERRY, "s-1")],
+    )
     assert report.ok
     assert (report.raw_messages, report.article_keys, report.in_one_story) == (1, 1, 1)
+    assert report.miscounted_stories == []
     assert report.lost == [] and report.in_flight == [] and report.namespaced_ids
 
 
@@ -74,6 +94,7 @@ def test_a_letter_naming_the_raw_offset_accounts_for_the_article() -> None:
         [raw(0, raw_article("kerry")), raw(1, raw_article("empty"), partition=1)],
         [story("s-1", 1, "created", [KERRY])],
         [letter("empty_after_cleaning", RAW, 1, raw_article("empty"), partition=1)],
+        [member(KERRY, "s-1")],
     )
     assert report.ok
     assert report.dead_lettered == 1
@@ -107,13 +128,29 @@ def test_in_flight_alone_is_not_a_failure() -> None:
     assert report.ok and len(report.in_flight) == 1
 
 
-def test_an_article_in_two_stories_is_doubled() -> None:
+def test_an_article_left_in_a_merged_story_is_doubled() -> None:
+    # s-1 was merged into s-2, but its article's member record still names s-1: listed in
+    # s-1, counted in s-2.
     report = run(
         [raw(0, raw_article("kerry"))],
-        [story("s-1", 1, "created", [KERRY]), story("s-2", 1, "created", [KERRY])],
+        [story("s-1", 1, "created", [KERRY]), story("s-1", 2, "merged", [KERRY],
+                                                     merged_into="s-2"),
+         story("s-2", 1, "updated", [KERRY])],
+        members=[member(KERRY, "s-1")],
     )
     assert not report.ok
     assert report.doubled == [DoubledArticle(KERRY, ["s-1", "s-2"])]
+    assert report.miscounted_stories == ["s-2"]
+
+
+def test_a_withdrawn_article_is_in_no_story_and_accounted_for() -> None:
+    report = run(
+        [raw(0, raw_article("kerry")), raw(1, raw_article("kerry", withdrawn=True))],
+        [story("s-1", 2, "updated", [])],
+        members=[member(KERRY, "s-1", 0), member(KERRY, None, 1)],
+    )
+    assert report.ok and (report.withdrawn, report.in_one_story) == (1, 0)
+    assert report.lost == [] and report.miscounted_stories == []
 
 
 def test_a_merged_story_holds_nothing_and_only_its_latest_event_counts() -> None:
@@ -126,8 +163,9 @@ def test_a_merged_story_holds_nothing_and_only_its_latest_event_counts() -> None
             story("s-1", 2, "merged", [KERRY], merged_into="s-2"),
             story("s-2", 2, "updated", [other, KERRY]),
         ],
+        members=[member(KERRY, "s-1", 0), member(other, "s-2", 1), member(KERRY, "s-2", 2)],
     )
-    assert report.ok and report.in_one_story == 2
+    assert report.ok and report.in_one_story == 2 and report.miscounted_stories == []
     assert (report.stories, report.merged_stories) == (1, 1)
 
 
@@ -136,11 +174,12 @@ def test_an_older_event_read_later_does_not_win() -> None:
         [raw(0, raw_article("kerry"))],
         [story("s-1", 2, "merged", [KERRY], merged_into="s-2"),
          story("s-1", 1, "created", [KERRY])],
+        members=[member(KERRY, "s-1")],
     )
-    assert report.in_one_story == 0 and len(report.lost) == 1
+    assert report.in_one_story == 0 and report.doubled == [DoubledArticle(KERRY, ["s-1", "s-2"])]
 
 
-def test_a_split_keeps_its_ids_and_the_new_story_holds_the_rest() -> None:
+def test_a_split_keeps_some_articles_and_the_new_story_holds_the_rest() -> None:
     moved = article_key("xinhua", "syria")
     report = run(
         [raw(0, raw_article("kerry")), raw(1, raw_article("syria"))],
@@ -149,14 +188,17 @@ def test_a_split_keeps_its_ids_and_the_new_story_holds_the_rest() -> None:
             story("s-1", 3, "split", [KERRY], split_into="s-9"),
             story("s-9", 1, "created", [moved]),
         ],
+        members=[member(KERRY, "s-1", 0), member(moved, "s-1", 1), member(moved, "s-9", 2)],
     )
     assert report.ok and report.in_one_story == 2 and report.doubled == []
+    assert report.miscounted_stories == []
 
 
 def test_a_split_whose_new_story_is_not_written_yet_leaves_the_rest_unaccounted() -> None:
     report = run(
         [raw(0, raw_article("kerry")), raw(1, raw_article("syria"), age_seconds=10)],
         [story("s-1", 3, "split", [KERRY], split_into="s-9")],
+        members=[member(KERRY, "s-1", 0), member(article_key("xinhua", "syria"), "s-9", 1)],
     )
     assert [m.key for m in report.in_flight] == [article_key("xinhua", "syria")]
 
@@ -184,7 +226,10 @@ def test_malformed_letters_are_counted_and_listed() -> None:
         Message("dlq.enrich", 1, 6, None, None),
         Message("dlq.cluster", 0, 7, None, json.dumps({"reason": 3}).encode()),
     ]
-    report = run([raw(0, raw_article("kerry"))], [story("s-1", 1, "created", [KERRY])], bad)
+    report = run(
+        [raw(0, raw_article("kerry"))], [story("s-1", 1, "created", [KERRY])], bad,
+        [member(KERRY, "s-1")],
+    )
     assert report.ok
     assert [(m.topic, m.offset) for m in report.malformed_letters] == [
         ("dlq.clean", 5), ("dlq.enrich", 6), ("dlq.cluster", 7)
@@ -200,6 +245,7 @@ def test_stories_of_raw_ids_are_matched_before_ids_were_namespaced() -> None:
         [story("s-1", 1, "created", ["reuters/2016/03/kerry"])],
         [letter("no_entities", "articles.enriched", 3, json.dumps({"id": "x2"}).encode(),
                 stage="cluster")],
+        [member("reuters/2016/03/kerry", "s-1")],
     )
     assert not report.namespaced_ids
     assert report.ok and report.in_one_story == 1 and report.dead_lettered == 1
@@ -209,6 +255,7 @@ def test_raw_ids_are_not_accepted_once_stories_hold_keys() -> None:
     report = run(
         [raw(0, raw_article("kerry")), raw(1, raw_article("lavrov"))],
         [story("s-1", 1, "created", [KERRY, "lavrov"])],
+        members=[member(KERRY, "s-1", 0), member("lavrov", "s-1", 1)],
     )
     assert report.namespaced_ids
     assert [m.key for m in report.lost] == [article_key("xinhua", "lavrov")]
@@ -230,10 +277,11 @@ def test_hostile_values_in_every_topic_are_counted_never_raised() -> None:
     raws = [raw(i, value) for i, value in enumerate(hostile)]
     stories = [Message("stories", 0, i, None, v) for i, v in enumerate(hostile)]
     letters = [Message("dlq.clean", 0, i, None, v) for i, v in enumerate(hostile)]
-    report = run(raws, stories, letters)
+    members = [Message("stories.members", 0, i, None, v) for i, v in enumerate(hostile)]
+    report = run(raws, stories, letters, members)
     assert report.raw_messages == len(hostile)
     assert report.article_keys == 1 and report.unparseable_raw == len(hostile) - 1
-    assert report.unparseable_story_events == len(hostile)
+    assert report.unparseable_story_events == report.unparseable_members == len(hostile)
     assert len(report.malformed_letters) == len(hostile)
     assert len(report.lost) == len(hostile)
 

@@ -3,7 +3,7 @@
 import copy
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from schemas.articles import EnrichedArticleV1, EntityV1
 from services.cluster import roster
@@ -74,8 +74,16 @@ def _members(clusterer: StoryClusterer) -> list[set[str]]:
     return sorted(groups.values(), key=sorted)
 
 
-def _tables() -> dict[str, dict]:
+class _Tables(TypedDict):
     """The four mappings of a clusterer's state, as the agent's tables hold them."""
+
+    stories: dict[str, Any]
+    records: dict[str, Any]
+    members: dict[str, Any]
+    rosters: dict[str, Any]
+
+
+def _tables() -> _Tables:
     return {"stories": {}, "records": {}, "members": {}, "rosters": {}}
 
 
@@ -152,11 +160,20 @@ class _AssignmentOnly(dict):
         super().__setitem__(key, copy.deepcopy(value))
 
 
+def _assignment_only(config: ClusterConfig) -> tuple[dict[str, _AssignmentOnly], StoryClusterer]:
+    """Four tables that keep copies of what is assigned, and a clusterer on them."""
+    tables = {name: _AssignmentOnly() for name in ("stories", "records", "members", "rosters")}
+    clusterer = StoryClusterer(
+        tables["stories"], config, records=tables["records"], members=tables["members"],
+        rosters=tables["rosters"],
+    )
+    return tables, clusterer
+
+
 def test_state_is_written_by_assignment_one_key_per_table_per_article() -> None:
     plain = _tables()
-    tables = {name: _AssignmentOnly() for name in plain}
+    tables, clusterer = _assignment_only(ClusterConfig())
     reference = StoryClusterer(config=ClusterConfig(), **plain)
-    clusterer = StoryClusterer(config=ClusterConfig(), **tables)
     for article in (REID_1, LOHAN_1, REID_2, REID_3):
         for table in tables.values():
             table.writes = 0
@@ -169,8 +186,7 @@ def test_state_is_written_by_assignment_one_key_per_table_per_article() -> None:
 
 
 def test_a_join_writes_the_same_bytes_however_big_the_story() -> None:
-    tables = {name: _AssignmentOnly() for name in _tables()}
-    clusterer = StoryClusterer(config=ClusterConfig(join_threshold=-1e9), **tables)
+    tables, clusterer = _assignment_only(ClusterConfig(join_threshold=-1e9))
     written: list[int] = []
     for n in range(300):
         article = REID_2.model_copy(update={"id": f"reid-{n:04d}", "source": f"wire-{n % 7}"})
@@ -627,9 +643,9 @@ def test_a_format_1_story_is_read_bounded_and_its_ids_go_to_its_roster() -> None
         assert loaded["source_counts"] == {"wire-a": 1, "wire-b": 1}
     assert load_story(oldest)["apart"] == [] and load_story(oldest)["months"] == {}
     # Loaded by a clusterer, the story is stored in the current format, its ids in its roster.
-    migrated = {"stories": {story["id"]: format_1}, "rosters": {}}
-    resumed = StoryClusterer(config=ClusterConfig(), **migrated)
-    assert migrated["stories"][story["id"]] == load_story(format_1)
+    migrated: dict[str, Any] = {story["id"]: format_1}
+    resumed = StoryClusterer(migrated, ClusterConfig(), rosters={})
+    assert migrated[story["id"]] == load_story(format_1)
     assert roster.members(resumed.rosters, story["id"], 72) == ids
     # ...and goes on from there: the next article is its 73rd.
     [event] = resumed.add(REID_3)
