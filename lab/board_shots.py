@@ -41,8 +41,13 @@ def take(url: str, out: Path, search: str) -> list[Path]:
             written.append(target)
     finally:
         browser.quit()
-    phone = chromium(width=390, height=844)
+    phone = chromium(width=500, height=900)
     try:
+        # A phone's screen (390 x 844 CSS pixels, as an iPhone 14): narrower than a desktop
+        # window may be, so through the device metrics.
+        phone.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True,
+        })
         phone.get(url + "/")
         time.sleep(1.5)
         target = out / "board-phone.png"
