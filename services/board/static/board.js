@@ -91,10 +91,16 @@ function placeCard(list, story) {
   card.classList.add("fresh");
 }
 
-function connect(address, handlers) {
+function connect(address, handlers, onReconnect) {
   const state = document.getElementById("live-state");
   const source = new EventSource(address);
-  source.addEventListener("open", () => { if (state) state.textContent = "live"; });
+  let opened = false;
+  source.addEventListener("open", () => {
+    if (state) state.textContent = "live";
+    // Changes made while the stream was down were missed: catch up once.
+    if (opened && onReconnect) onReconnect();
+    opened = true;
+  });
   source.addEventListener("error", () => { if (state) state.textContent = "reconnecting…"; });
   for (const [name, handler] of Object.entries(handlers)) {
     source.addEventListener(name, (message) => handler(JSON.parse(message.data)));
@@ -103,13 +109,22 @@ function connect(address, handlers) {
 }
 
 function frontPage(list) {
+  const query = new URL(list.dataset.stream, location.href).search;
+  async function reloadList() {
+    const response = await fetch("/api/stories" + query);
+    if (!response.ok) return;
+    const page = await response.json();
+    list.replaceChildren(...page.stories.map(storyCard));
+    const total = document.getElementById("total");
+    if (total) total.textContent = String(page.total);
+  }
   connect(list.dataset.stream, {
     story: (story) => placeCard(list, story),
     gone: (gone) => {
       const card = findCard(list, gone.id);
       if (card) { card.remove(); setTotal(-1); }
     },
-  });
+  }, reloadList);
 }
 
 function articleItem(a) {
@@ -155,7 +170,7 @@ function storyPage(article) {
       pending = false;
     }
   }
-  connect(article.dataset.stream, { story: refresh, gone: refresh });
+  connect(article.dataset.stream, { story: refresh, gone: refresh }, refresh);
 }
 
 document.addEventListener("DOMContentLoaded", () => {

@@ -112,3 +112,22 @@ def test_the_stream_sends_matching_changes_and_says_when_a_story_stops_matching(
         assert seen[2] == ("gone", {"id": "st-kerry"})  # closed: off the live list
 
     run(check)
+
+
+def test_the_front_page_pages_by_fifty_and_can_show_ended_stories() -> None:
+    async def check(client: TestClient, board: Board) -> None:
+        for n in range(60):
+            board.apply_story(story(f"st-{n:02d}", count=n + 1))
+        board.apply_story(story("st-closed", event="closed", count=500))
+        first = await (await client.get("/")).text()
+        assert first.count('class="story"') == 50 and "st-closed" not in first
+        assert 'href="/?offset=50">more stories</a>' in first
+        second = await (await client.get("/", params={"offset": "50"})).text()
+        assert second.count('class="story"') == 10 and "more stories" not in second
+        assert 'data-id="st-00"' in second  # the smallest story comes last
+        ended = await (await client.get("/", params={"ended": "1", "offset": "50"})).text()
+        assert "<span id=\"total\">61</span> stories," in ended
+        # Ended stories after every live one, however big.
+        assert ended.index('data-id="st-00"') < ended.index('data-id="st-closed"')
+
+    run(check)
