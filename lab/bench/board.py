@@ -10,9 +10,15 @@ stream is open), one keep-alive HTTP client times, on 127.0.0.1:
 each `REQUESTS` times after a warm-up, and prints p50 / p95 / p99 / max in ms (wall time: the
 client and the board share the machine). The topics are deleted at the end.
 
-Usage: python -m lab.bench.board  (last line: `bench-board: stories=1000 p99_ms=N list_p99_ms=N`)
+First, how fast a board rebuilds its state on start: `REPLAY_STORIES` such events and 5
+members each, as the bytes the topics hold, through the reader's `apply_record` into a board
+of the default bound (5,000 stories), with the server's GC thresholds; CPU time, records/s.
+
+Usage: python -m lab.bench.board
+(last line: `bench-board: stories=1000 p99_ms=N list_p99_ms=N replay_records_per_s=N`)
 """
 
+import gc
 import http.client
 import random
 import statistics
@@ -24,6 +30,8 @@ from pathlib import Path
 
 from lab.board import BoardProcess, publish
 from schemas.stories import StoryEntityV1, StoryEventV2, StoryMemberV1, StorySourceV2
+from services.board.core import Board
+from services.board.reader import ReaderStatus, apply_record
 from services.kafka import create_topics, delete_run_topics
 from services.settings import Settings
 
@@ -31,6 +39,7 @@ STORIES = 1000
 MEMBERS_PER_STORY = 5
 REQUESTS = 1000
 WARM_UP = 50
+REPLAY_STORIES = 20_000
 UPDATES_PER_SECOND = 20
 WORDS = ["summit", "talks", "quake", "flood", "election", "strike", "market", "court", "vote",
          "storm", "ceasefire", "visit", "budget", "protest", "trial", "outbreak", "rescue",
@@ -89,7 +98,33 @@ def time_requests(port: int, path: str, count: int) -> list[float]:
     return times
 
 
+def replay_rate() -> float:
+    """Records/s (CPU) of the reader's rebuild: see the module docstring."""
+    now = datetime.now(UTC)
+    chooser = random.Random(3)
+    records: list[tuple[bool, bytes]] = []
+    for n in range(REPLAY_STORIES):
+        records += [(False, member(n, i, now).model_dump_json().encode())
+                    for i in range(MEMBERS_PER_STORY)]
+        records.append((True, story_event(n, 1, now, chooser).model_dump_json().encode()))
+    thresholds = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)  # as services.board.server.run_board sets them
+    try:
+        board, status = Board(), ReaderStatus()
+        started = time.process_time()
+        for is_story, value in records:
+            apply_record(board, status, is_story, None, value)
+        seconds = time.process_time() - started
+    finally:
+        gc.set_threshold(*thresholds)
+    rate = len(records) / seconds
+    print(f"replay: {len(records):,} records ({REPLAY_STORIES:,} stories) in {seconds:.1f} s CPU,"
+          f" {rate:,.0f} records/s; kept {len(board.stories):,} stories")
+    return rate
+
+
 def run_bench(settings: Settings) -> dict[str, float]:
+    replay = replay_rate()
     run = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     settings = settings.model_copy(update={
         "topic_prefix": f"bench-board-{run}.", "group_prefix": f"storywire-bench-board-{run}",
@@ -143,8 +178,8 @@ def run_bench(settings: Settings) -> dict[str, float]:
                           ("GET /api/stories?limit=1000 (all)", whole)):
         print(f"{name}: " + ", ".join(f"{k} {v:.1f} ms" for k, v in figures.items()))
     print(f"bench-board: stories={STORIES} p99_ms={page['p99']:.1f} "
-          f"list_p99_ms={whole['p99']:.1f}")
-    return {"p99_ms": page["p99"], "list_p99_ms": whole["p99"]}
+          f"list_p99_ms={whole['p99']:.1f} replay_records_per_s={replay:.0f}")
+    return {"p99_ms": page["p99"], "list_p99_ms": whole["p99"], "replay": replay}
 
 
 if __name__ == "__main__":

@@ -94,9 +94,11 @@ class StoryState:
     # Latest members by article id, oldest first (ingest time order on arrival).
     members: "OrderedDict[str, StoryMemberV1]" = field(default_factory=OrderedDict)
     history: deque[LifecycleStep] = field(default_factory=lambda: deque(maxlen=HISTORY))
-    # What the lists show, computed once per event (filters and pages read these).
-    summary: dict[str, Any] = field(default_factory=dict)
-    summary_json: bytes = b""
+    # What the lists show: made when first read after an event, then kept until the next
+    # (a replay from the beginning makes none for the events it reads past).
+    _summary: dict[str, Any] | None = None
+    _summary_json: bytes | None = None
+    # What the filters compare, made with each event.
     entity_names: frozenset[str] = frozenset()
     keyword_names: frozenset[str] = frozenset()
     outlet_names: frozenset[str] = frozenset()
@@ -106,43 +108,37 @@ class StoryState:
     def live(self) -> bool:
         return self.event.event not in ENDED
 
+    @property
+    def summary(self) -> dict[str, Any]:
+        if self._summary is None:
+            self._summary = summary_of(self.event)
+        return self._summary
+
+    @property
+    def summary_json(self) -> bytes:
+        if self._summary_json is None:
+            self._summary_json = orjson.dumps(self.summary)
+        return self._summary_json
+
+
+# What the lists leave out of an event: the ids (a story page lists its members instead).
+_NOT_LISTED = {
+    "schema_version", "first_article_ids", "latest_article_ids", "joined_ids", "left_ids",
+}
+
 
 def summary_of(story: StoryEventV2) -> dict[str, Any]:
-    """A story as the API lists it."""
-    return {
-        "id": story.story_id,
-        "version": story.version,
-        "event": story.event,
-        "live": story.event not in ENDED,
-        "language": story.language,
-        "title": story.title,
-        "article_count": story.article_count,
-        "duplicate_count": story.duplicate_count,
-        "source_count": story.source_count,
-        "sources": [{"source": s.source, "articles": s.articles} for s in story.sources],
-        "top_entities": [
-            {"text": e.text, "label": e.label, "articles": e.articles} for e in story.top_entities
-        ],
-        "keywords": list(story.keywords),
-        "first_seen": story.first_seen.isoformat(),
-        "last_seen": story.last_seen.isoformat(),
-        "merged_into": story.merged_into,
-        "split_into": story.split_into,
-    }
+    """A story as the API lists it: the event's fields (as JSON types) but its ids, its id
+    as `id`, and `live`."""
+    summary = story.model_dump(mode="json", exclude=_NOT_LISTED)
+    summary["id"] = summary.pop("story_id")
+    summary["live"] = story.event not in ENDED
+    return summary
 
 
 def article_of(member: StoryMemberV1) -> dict[str, Any]:
     """An article as a story page lists it."""
-    return {
-        "article_id": member.article_id,
-        "source": member.source,
-        "headline": member.headline,
-        "url": member.url,
-        "language": member.language,
-        "published_at": member.published_at.isoformat() if member.published_at else None,
-        "ingested_at": member.ingested_at.isoformat(),
-        "duplicate_of": member.duplicate_of,
-    }
+    return member.model_dump(mode="json", exclude={"schema_version", "story_version"})
 
 
 def article_time(member: StoryMemberV1) -> datetime:
@@ -158,8 +154,8 @@ class Board:
         self.stories: dict[str, StoryState] = {}
         # Members whose story has no event here yet, by story id (oldest story id first).
         self.waiting: OrderedDict[str, OrderedDict[str, StoryMemberV1]] = OrderedDict()
-        # Where each listed article is listed: article id -> story id.
-        self.listed_in: dict[str, str] = {}
+        # Where each article the board holds is held (listed, or waiting): its story id.
+        self.placed: dict[str, str] = {}
         self.stale = 0  # deliveries dropped as older than what the board holds
 
     # -- Writing --------------------------------------------------------------------------
@@ -195,65 +191,71 @@ class Board:
         state = self.stories.pop(story_id, None)
         if state is not None:
             for article_id in state.members:
-                self.listed_in.pop(article_id, None)
+                self.placed.pop(article_id, None)
 
     def apply_member(self, member: StoryMemberV1) -> str | None:
         """Take one membership record; return the story id whose list changed (None if none)."""
         # One article's records share a key, so a partition, and arrive in the order written:
         # the latest is where the article is now.
-        old_story = self.listed_in.pop(member.article_id, None)
-        if old_story is not None and old_story in self.stories:
-            self.stories[old_story].members.pop(member.article_id, None)
-        for pending in self.waiting.values():  # an article waiting under another story id
-            pending.pop(member.article_id, None)
+        old_story = self._unplace(member.article_id)
         if member.story_id is None:
-            return old_story
+            return old_story if old_story in self.stories else None
         state = self.stories.get(member.story_id)
         if state is None:
             pending = self.waiting.setdefault(member.story_id, OrderedDict())
             pending[member.article_id] = member
+            self.placed[member.article_id] = member.story_id
             self.waiting.move_to_end(member.story_id)
             while len(pending) > self.members_per_story:
-                pending.popitem(last=False)
+                self.placed.pop(pending.popitem(last=False)[0], None)
             while len(self.waiting) > self.max_stories:
-                self.waiting.popitem(last=False)
+                for article_id in self.waiting.popitem(last=False)[1]:
+                    self.placed.pop(article_id, None)
             return None
         self._list(state, member)
         return member.story_id
 
     def remove_member(self, article_id: str) -> str | None:
         """A tombstone on `stories.members`: the article is in no story."""
-        story_id = self.listed_in.pop(article_id, None)
-        if story_id is not None and story_id in self.stories:
+        story_id = self._unplace(article_id)
+        return story_id if story_id in self.stories else None
+
+    def _unplace(self, article_id: str) -> str | None:
+        """Take the article out of wherever the board holds it; the story id it was under."""
+        story_id = self.placed.pop(article_id, None)
+        if story_id is None:
+            return None
+        if story_id in self.stories:
             self.stories[story_id].members.pop(article_id, None)
-        for pending in self.waiting.values():
-            pending.pop(article_id, None)
+        elif story_id in self.waiting:
+            self.waiting[story_id].pop(article_id, None)
         return story_id
 
     def _list(self, state: StoryState, member: StoryMemberV1) -> None:
         members = state.members
         members[member.article_id] = member
-        self.listed_in[member.article_id] = state.event.story_id
+        self.placed[member.article_id] = state.event.story_id
         if len(members) > self.members_per_story:
             # Drop the one ingested earliest: the page lists the latest copy.
             oldest = min(members.values(), key=lambda m: m.ingested_at)
             del members[oldest.article_id]
-            self.listed_in.pop(oldest.article_id, None)
+            self.placed.pop(oldest.article_id, None)
 
     def _summarise(self, state: StoryState) -> None:
         story = state.event
-        state.summary = summary_of(story)
-        state.summary_json = orjson.dumps(state.summary)
+        state._summary = state._summary_json = None
         state.entity_names = frozenset(e.text.casefold() for e in story.top_entities)
         state.keyword_names = frozenset(k.casefold() for k in story.keywords)
         state.outlet_names = frozenset(s.source.casefold() for s in story.sources)
         state.title_folded = story.title.casefold()
 
     def _bound(self) -> None:
-        excess = len(self.stories) - self.max_stories
-        if excess <= 0:
+        if len(self.stories) <= self.max_stories:
             return
-        # Least active first: ended stories, then the oldest copy.
+        # Down to nine tenths of the bound at once, so a replay past the bound sorts the
+        # stories once per tenth of it, not once per new story. Least active first: ended
+        # stories, then the oldest copy.
+        excess = len(self.stories) - self.max_stories * 9 // 10
         doomed = sorted(
             self.stories.values(), key=lambda s: (s.live, s.event.last_seen)
         )[:excess]

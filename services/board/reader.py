@@ -7,6 +7,7 @@ the topics had when it started.
 """
 
 import asyncio
+import gc
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -124,6 +125,9 @@ async def follow(
             if not behind and not status.ready.is_set():
                 status.ready.set()
                 log.info("board: caught up with %d stories", len(board.stories))
+                # What the replay built stays: out of the collector's generations.
+                gc.collect()
+                gc.freeze()
             if changed and status.ready.is_set():
                 on_change(changed)
     finally:

@@ -1,6 +1,7 @@
 """`storywire board`: the web server and its Kafka reader in one event loop, until stopped."""
 
 import asyncio
+import gc
 import logging
 import signal
 
@@ -53,4 +54,8 @@ async def serve(settings: Settings, host: str, port: int) -> None:
 def run_board(settings: Settings, host: str, port: int) -> None:
     """Serve the board until SIGTERM/SIGINT (see `serve`)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # The state is many small objects, nearly all without cycles (refcounting frees them):
+    # the default thresholds run full collections over all of them again and again while the
+    # topics are read, which made a replay 2.3 times slower (lab measurement, 120,000 records).
+    gc.set_threshold(100_000, 50, 100)
     asyncio.run(serve(settings, host, port))

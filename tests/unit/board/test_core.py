@@ -76,14 +76,29 @@ def test_a_story_lists_only_its_latest_members_and_the_board_only_so_many_storie
     for n in range(8):
         board.apply_member(member(f"a/{n}", "st-big", minutes=n))
     assert [m.article_id for m in board.articles("st-big")] == [f"a/{n}" for n in range(3, 8)]
-    assert len(board.listed_in) == 5
+    assert len(board.placed) == 5
     for n in range(12):  # older copy, one closed
         board.apply_story(story(f"st-{n}", last=NOW - timedelta(days=n),
                                 event="closed" if n == 0 else "created"))
-    assert len(board.stories) == 10
-    # The closed story went first, then the one with the oldest copy.
+    # Past the bound it evicts down to nine tenths: the closed story first, then the oldest.
+    assert 9 <= len(board.stories) <= 10
     assert "st-0" not in board.stories and "st-11" not in board.stories
-    assert "st-big" in board.stories
+    assert {"st-big", "st-1", "st-2"} <= set(board.stories)
+    assert len(board.placed) == 5  # the big story's listed articles, nothing of the evicted
+
+
+def test_waiting_members_are_bounded_and_follow_their_article() -> None:
+    board = Board(max_stories=10, members_per_story=5)
+    for n in range(15):  # members of 15 stories not seen yet: the oldest 5 groups dropped
+        board.apply_member(member(f"a/{n}", f"st-{n}"))
+    assert len(board.waiting) == 10 and len(board.placed) == 10
+    board.apply_member(member("a/14", "st-other"))  # it moved before its story came
+    board.apply_story(story("st-14"))
+    board.apply_story(story("st-other"))
+    assert board.articles("st-14") == []
+    assert [m.article_id for m in board.articles("st-other")] == ["a/14"]
+    board.apply_story(story("st-0"))  # its waiting members were dropped with the bound
+    assert board.articles("st-0") == []
 
 
 def test_filters_each_narrow_the_list() -> None:
@@ -157,4 +172,4 @@ def test_a_tombstone_removes_the_story_and_its_listing() -> None:
     board.apply_story(story("st-1"))
     board.apply_member(member("a/1", "st-1"))
     board.remove_story("st-1")
-    assert board.detail("st-1") is None and board.listed_in == {}
+    assert board.detail("st-1") is None and board.placed == {}
