@@ -40,10 +40,12 @@ def event(story_id: str, version: int, title: str, outlets: tuple[str, ...],
     )
 
 
-def article(n: int, story_id: str, outlet: str, headline: str, version: int) -> StoryMemberV1:
+def article(
+    n: int, story_id: str, outlet: str, headline: str, version: int, url: str | None = None
+) -> StoryMemberV1:
     return StoryMemberV1(
         article_id=f"{outlet}/{n}", story_id=story_id, story_version=version, source=outlet,
-        headline=headline, url=f"https://{outlet}/news/{n}", language="en",
+        headline=headline, url=url or f"https://{outlet}/news/{n}", language="en",
         published_at=NOW - timedelta(minutes=10 - n), ingested_at=NOW,
     )
 
@@ -120,6 +122,25 @@ def test_copy_with_markup_arriving_live_is_shown_as_text_and_runs_nothing(
     assert browser.find_element(By.ID, "story-title").text == HOSTILE
     assert browser.find_element(By.CSS_SELECTOR, "#articles .headline").text == HOSTILE
     assert browser.find_elements(By.TAG_NAME, "img") == []
+    assert browser.execute_script("return window.__ran === undefined;")
+
+    # A link that would run script is no link: neither rendered by the server, nor inserted
+    # live by the page's script.
+    evil_link = "javascript:window.__ran=1"
+    eventually(lambda: browser.find_element(By.ID, "live-state").text == "live", 15,
+               "the story page's event stream did not open")
+    publish(settings, [event("st-hostile", 2, HOSTILE, ("evil.example",) * 2)],
+            [article(10, "st-hostile", "evil.example", "Click me", 2, url=evil_link)])
+
+    def live_row() -> str | None:
+        rows = browser.find_elements(By.CSS_SELECTOR, '#articles li[data-id="evil.example/10"]')
+        return rows[0].find_element(By.CSS_SELECTOR, ".headline").tag_name if rows else None
+
+    assert eventually(live_row, 20, "the new article did not appear on the story page") == "span"
+    browser.get(board.url + "/stories/st-hostile")
+    assert live_row() == "span"
+    assert not [a for a in browser.find_elements(By.TAG_NAME, "a")
+                if (a.get_attribute("href") or "").startswith("javascript:")]
     assert browser.execute_script("return window.__ran === undefined;")
 
 
