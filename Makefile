@@ -13,8 +13,8 @@ COMPILED := .compiled/services/cluster/SOURCES.json
 .PHONY: help install lock broker-fetch broker-start broker-stop broker-status broker-secure-start \
         broker-secure-stop topics demo run \
         test test-unit test-faults test-integration lint typecheck schemas eval-cleaning eval-clustering \
-        bench bench-cluster bench-board clean-state prometheus-install browser-install board board-stop \
-        up down up-status
+        bench bench-cluster bench-board bench-story-size clean-state prometheus-install browser-install \
+        board board-stop up down up-status
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[1m%-18s\033[0m %s\n",$$1,$$2}' $(MAKEFILE_LIST)
@@ -102,6 +102,9 @@ eval-clustering: install ## story clustering B-cubed/pairwise P/R/F1 on ECB+ dev
 
 bench: install broker-start ## pipeline throughput, latency and RSS on the real broker (docs/benchmarks.md)
 	$(BIN)/storywire bench pipeline --write-docs
+
+bench-story-size: install broker-start ## one story grown to 20,000 articles through the cluster worker
+	$(BIN)/storywire bench story-size --shared $(SHARED)
 
 bench-cluster: install ## cluster core cost at 1k, 10k and 100k live stories
 	$(BIN)/storywire bench cluster --shared $(SHARED)

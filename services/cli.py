@@ -399,6 +399,27 @@ def bench_board() -> None:
         _fail(str(exc), 3)
 
 
+@bench_app.command("story-size")
+def bench_story_size(
+    articles: Annotated[int, typer.Option(help="grow the story to this many articles")] = 20_000,
+    shared: Annotated[Path, typer.Option(help="the shared data folder")] = Path("../shared"),
+) -> None:
+    """One story grown to 20,000 articles through the cluster worker and the broker: CPU,
+    bytes written and the largest message per article at 100, 1k, 10k and 20k articles."""
+    if articles < 2:
+        _fail("--articles must be at least 2", 2)
+    try:
+        from lab.bench.story_size import run_story_size
+    except ModuleNotFoundError as error:
+        _without_lab(error)
+    from services.kafka import BrokerUnavailable
+
+    try:
+        run_story_size(Settings(), shared, articles)
+    except BrokerUnavailable as exc:
+        _fail(str(exc), 3)
+
+
 @bench_app.command("pipeline")
 def bench_pipeline(
     quick: Annotated[bool, typer.Option(help="short run (~2-3 min): 30 s latency phase")] = False,
