@@ -71,9 +71,13 @@ def apply_record(
 
 
 async def follow(
-    settings: Settings, board: Board, status: ReaderStatus, on_change: OnChange
+    settings: Settings, board: Board, status: ReaderStatus, on_change: OnChange,
+    on_ready: Callable[[], None] = lambda: None,
 ) -> None:
-    """Read both topics from the beginning into `board`, then follow them until cancelled."""
+    """Read both topics from the beginning into `board`, then follow them until cancelled.
+
+    `on_change` gets the stories each batch changed once the board has caught up; `on_ready`
+    is called when it has (pages opened before then reload what they show)."""
     stories_topic = settings.topic(Topic.STORIES)
     members_topic = settings.topic(Topic.MEMBERS)
     # No group: nothing committed, so each start reads both topics from their first offsets
@@ -106,6 +110,7 @@ async def follow(
         behind = {tp for tp, end in ends.items() if end > 0}
         if not behind:
             status.ready.set()
+            on_ready()
         while True:
             batches = await consumer.getmany(timeout_ms=500, max_records=2000)
             changed: set[str] = set()
@@ -124,6 +129,7 @@ async def follow(
                         behind.discard(tp)
             if not behind and not status.ready.is_set():
                 status.ready.set()
+                on_ready()
                 log.info("board: caught up with %d stories", len(board.stories))
                 # What the replay built stays: out of the collector's generations.
                 gc.collect()

@@ -33,7 +33,8 @@ async def serve(settings: Settings, host: str, port: int) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    reader = asyncio.create_task(follow(settings, board, status, app[HUB].publish))
+    hub = app[HUB]
+    reader = asyncio.create_task(follow(settings, board, status, hub.publish, hub.ready))
     stopping = asyncio.create_task(stop.wait())
     try:
         await web.TCPSite(runner, host, port).start()

@@ -84,6 +84,19 @@ class Hub:
     board: Board
     subscribers: set[Subscriber] = field(default_factory=set)
 
+    def ready(self) -> None:
+        """The board has caught up with its topics: open pages reload what they show."""
+        for subscriber in list(self.subscribers):
+            self._send(subscriber, b"event: ready\ndata: {}\n\n")
+
+    def _send(self, subscriber: Subscriber, message: bytes) -> None:
+        try:
+            subscriber.queue.put_nowait(message)
+        except asyncio.QueueFull:
+            # Too slow to keep up: closed; the browser reconnects and reloads the list.
+            subscriber.overflowed = True
+            self.subscribers.discard(subscriber)
+
     def publish(self, story_ids: set[str]) -> None:
         for story_id in sorted(story_ids):
             state = self.board.stories.get(story_id)
@@ -92,12 +105,7 @@ class Hub:
                     message = b"event: story\ndata: " + state.summary_json + b"\n\n"
                 else:  # gone, or no longer matching: a page showing it drops it
                     message = b"event: gone\ndata: " + orjson.dumps({"id": story_id}) + b"\n\n"
-                try:
-                    subscriber.queue.put_nowait(message)
-                except asyncio.QueueFull:
-                    # Too slow to keep up: closed; the browser reconnects and reloads the list.
-                    subscriber.overflowed = True
-                    self.subscribers.discard(subscriber)
+                self._send(subscriber, message)
 
 
 BOARD = web.AppKey("board", Board)

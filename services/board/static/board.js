@@ -124,6 +124,11 @@ function frontPage(list) {
       const card = findCard(list, gone.id);
       if (card) { card.remove(); setTotal(-1); }
     },
+    ready: () => {
+      reloadList();
+      const reading = document.getElementById("reading");
+      if (reading) reading.remove();
+    },
   }, reloadList);
 }
 
@@ -170,7 +175,7 @@ function storyPage(article) {
       pending = false;
     }
   }
-  connect(article.dataset.stream, { story: refresh, gone: refresh }, refresh);
+  connect(article.dataset.stream, { story: refresh, gone: refresh, ready: refresh }, refresh);
 }
 
 document.addEventListener("DOMContentLoaded", () => {

@@ -131,3 +131,21 @@ def test_the_front_page_pages_by_fifty_and_can_show_ended_stories() -> None:
         assert ended.index('data-id="st-00"') < ended.index('data-id="st-closed"')
 
     run(check)
+
+
+def test_a_page_opened_while_the_board_reads_is_told_when_it_has_caught_up() -> None:
+    async def check(client: TestClient, board: Board) -> None:
+        response = await client.get("/api/stream")
+        assert isinstance(client.server, TestServer)
+        hub = client.server.app[HUB]
+        for _ in range(100):
+            if hub.subscribers:
+                break
+            await asyncio.sleep(0.01)
+        hub.ready()
+        lines = []
+        while "event: ready" not in lines:
+            lines.append((await asyncio.wait_for(response.content.readline(), 5)).decode().strip())
+        response.close()
+
+    run(check)
