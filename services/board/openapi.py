@@ -81,7 +81,7 @@ OPENAPI: dict[str, Any] = {
         "/api/stream": {"get": {
             "summary": "Server-Sent Events: `story` (a story's new state, as listed) for each "
                        "change that matches the filters; `gone` ({id}) for a story that no "
-                       "longer matches",
+                       "longer matches; `ready` once the board has caught up with its topics",
             "parameters": _FILTERS + [
                 {"name": "story", "in": "query", "schema": {"type": "string"},
                  "description": "one story's changes only"}],
