@@ -13,7 +13,8 @@ COMPILED := .compiled/services/cluster/SOURCES.json
 .PHONY: help install lock broker-fetch broker-start broker-stop broker-status broker-secure-start \
         broker-secure-stop topics demo run \
         test test-unit test-faults test-integration lint typecheck schemas eval-cleaning eval-clustering \
-        bench bench-cluster bench-gateway bench-story-size clean-state prometheus-install kcat-install up down up-status
+        bench bench-cluster bench-gateway bench-board bench-story-size clean-state prometheus-install kcat-install \
+        browser-install board board-stop up down up-status
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[1m%-18s\033[0m %s\n",$$1,$$2}' $(MAKEFILE_LIST)
@@ -58,10 +59,17 @@ broker-secure-stop: ## stop the secured broker (idempotent)
 topics: install broker-start ## create storywire's topics on the broker (idempotent)
 	$(BIN)/storywire topics create
 
-demo: install broker-start ## the whole pipeline on the seeds + unrelated ECB+ copy; prints the stories
+demo: install broker-start ## the whole pipeline on the seeds + unrelated ECB+ copy; prints the stories and the story board's address
 	$(BIN)/storywire demo
 
-test: install broker-start prometheus-install kcat-install ## the whole suite: lint, types, schemas, unit and integration tests on the real broker
+board: install broker-start ## serve the live story board on STORYWIRE_BOARD_HOST:STORYWIRE_BOARD_PORT (127.0.0.1:8470) until Ctrl-C
+	$(BIN)/storywire board
+
+board-stop: ## stop the story board `make demo` left running (its pid is in .run/board.pid)
+	@if [ -x $(BIN)/python ]; then $(BIN)/python -c 'from pathlib import Path; from lab.board import stop_recorded; \
+	  pid = stop_recorded(Path("$(RUN_DIR)/board.pid")); print(f"board: stopped {pid}" if pid else "board: none running")'; fi
+
+test: install broker-start prometheus-install kcat-install browser-install ## the whole suite: lint, types, schemas, unit and integration tests on the real broker
 	$(MAKE) --no-print-directory lint typecheck
 	$(BIN)/storywire schemas check
 	$(BIN)/pytest tests/unit tests/lab -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no unit tests ran: failing" >&2; exit 1; fi; exit $$rc
@@ -105,6 +113,9 @@ bench-story-size: install broker-start ## one story grown to 20,000 articles thr
 bench-cluster: install ## cluster core cost at 1k, 10k and 100k live stories
 	$(BIN)/storywire bench cluster --shared $(SHARED)
 
+bench-board: install broker-start ## the story board's GET /api/stories latency with 1,000 live stories, on loopback
+	$(BIN)/storywire bench board
+
 prometheus-install: ## install Debian's prometheus (server + promtool) if missing; apt, as root or via sudo
 	@if command -v prometheus >/dev/null && command -v promtool >/dev/null; then exit 0; fi; \
 	  if [ "$$(id -u)" -eq 0 ]; then sudo=; else sudo=sudo; fi; \
@@ -118,6 +129,14 @@ kcat-install: ## install Debian's kcat (a librdkafka producer: the tests check c
 	  echo "installing Debian's kcat package (apt-get)"; \
 	  $$sudo apt-get update -qq && \
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kcat
+
+browser-install: ## install Debian's chromium and chromium-driver if missing (the board's browser tests); apt, as root or via sudo
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then exit 0; fi; \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=; else sudo=sudo; fi; \
+	  echo "installing Debian's chromium and chromium-driver packages (apt-get)"; \
+	  $$sudo apt-get update -qq && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    chromium chromium-driver
 
 up: topics prometheus-install ## broker, the three workers (/metrics on 9401-9403) and Prometheus on 127.0.0.1:9090
 	@deploy/local/up.sh start

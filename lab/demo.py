@@ -14,6 +14,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from lab.board import BoardProcess, free_port, port_is_free, stop_recorded
 from lab.pipeline import LocalPipeline, free_port_block
 from lab.seeds import lay_out_by_outlet
 from lab.story_view import StoryBoard
@@ -46,6 +47,51 @@ def run_demo(settings: Settings, *, shared: Path, ecb_articles: int, console: Co
     create_topics(settings)
     console.print(f"demo: topics with prefix [bold]{settings.topic_prefix}[/bold] created")
     log_dir = Path(".run") / "demo" / run
+    board_process = start_board(settings, log_dir, console)
+    try:
+        code = run_pipeline(settings, shared, ecb_articles, console, log_dir)
+    except BaseException:
+        board_process.stop()
+        BOARD_PID.unlink(missing_ok=True)
+        raise
+    if code != 0:
+        board_process.stop()
+        BOARD_PID.unlink(missing_ok=True)
+        return code
+    console.print(
+        f"demo: the story board shows these stories at [bold]{board_process.url}/[/bold] "
+        f"(log {board_process.log_path}; `make board-stop` stops it)"
+    )
+    return 0
+
+
+BOARD_PID = Path(".run") / "board.pid"
+
+
+def start_board(settings: Settings, log_dir: Path, console: Console) -> BoardProcess:
+    """`storywire board` over the demo's topics, left running after the demo (pid in
+    .run/board.pid): it fills while the stories form. A board an earlier demo left is
+    stopped first; if the board's port is taken all the same, another free one is used."""
+    if stop_recorded(BOARD_PID) is not None:
+        console.print("demo: stopped the story board an earlier demo left running")
+    port = settings.board_port
+    if not port_is_free(settings.board_host, port):
+        port = free_port()
+        console.print(f"demo: port {settings.board_port} is taken; the board uses {port}")
+    board = BoardProcess(
+        settings, log_dir / "board.log", port=port, host=settings.board_host, detach=True,
+        pid_file=BOARD_PID,
+    )
+    with board:  # waits until it serves and has read the (empty) topics
+        pass
+    return board
+
+
+def run_pipeline(
+    settings: Settings, shared: Path, ecb_articles: int, console: Console, log_dir: Path
+) -> int:
+    seeds = shared / "seeds"
+    ecb = shared / "data" / "ecbplus" / "articles.dev.jsonl"
     # Free ports, not 9401-9403: those belong to `make up`'s workers, which may be running.
     ports = free_port_block(3)
     pipeline_run = LocalPipeline(settings, log_dir, metrics_base_port=ports)

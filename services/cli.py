@@ -310,6 +310,40 @@ def audit(
     raise typer.Exit(0 if report.ok else 1)
 
 
+@app.command()
+def board(
+    host: Annotated[
+        str | None, typer.Option(help="address to listen on (default: STORYWIRE_BOARD_HOST)")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="port (default: STORYWIRE_BOARD_PORT)", min=0, max=65535)
+    ] = None,
+) -> None:
+    """Serve the live story board and its JSON API until stopped (SIGTERM/Ctrl-C).
+
+    Reads the compacted `stories` and `stories.members` topics from the beginning (so a
+    restarted board shows the same stories), then follows them: a front page of live stories,
+    most active first, updated as they change; a page per story with its articles; and
+    `/api/stories`, `/api/stories/{id}`, `/api/stream` (Server-Sent Events). Exit code 3 when
+    no broker answers or it refuses us, 1 when the reader stops on an error or the port is
+    taken.
+    """
+    from services.board.server import run_board
+    from services.kafka import BrokerUnavailable, check_access
+
+    settings = Settings()
+    try:
+        check_access(settings)
+        run_board(
+            settings, host if host is not None else settings.board_host,
+            port if port is not None else settings.board_port,
+        )
+    except BrokerUnavailable as exc:
+        _fail(str(exc), 3)
+    except (RuntimeError, OSError) as exc:  # the reader stopped; the port is taken
+        _fail(str(exc), 1)
+
+
 @topics_app.command("create")
 def topics_create() -> None:
     """Create every storywire topic that is missing (partitions/replication from settings)."""
@@ -472,6 +506,21 @@ def bench_cluster(
         _without_lab(error)
 
     run(shared)
+
+
+@bench_app.command("board")
+def bench_board() -> None:
+    """GET /api/stories latency (p50/p95/p99) of a real board holding 1,000 live stories."""
+    try:
+        from lab.bench.board import run_bench
+    except ModuleNotFoundError as error:
+        _without_lab(error)
+    from services.kafka import BrokerUnavailable
+
+    try:
+        run_bench(Settings())
+    except BrokerUnavailable as exc:
+        _fail(str(exc), 3)
 
 
 @bench_app.command("story-size")

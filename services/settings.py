@@ -144,6 +144,16 @@ class Settings(BaseSettings):
         True, description="fetch a page only if its site's robots.txt allows the User-Agent"
     )
 
+    # --- Story board (`storywire board`) ---------------------------------------------------
+    board_host: str = Field("127.0.0.1", description="address the story board listens on")
+    board_port: int = Field(8470, ge=0, le=65535, description="the story board's port")
+    board_max_stories: int = Field(
+        5000, ge=10, description="stories the board keeps (the least active go first)"
+    )
+    board_members_per_story: int = Field(
+        100, ge=5, description="articles a story page lists: the story's latest by ingest time"
+    )
+
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
 

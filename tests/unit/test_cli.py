@@ -14,7 +14,7 @@ from tests.unit.text_hostile import HOSTILE, assert_harmless
 WIDTH = 80
 COMMANDS = [
     [], ["ingest"], ["feed"], ["worker"], ["demo"], ["bench", "pipeline"], ["eval", "clustering"],
-    ["audit"],
+    ["audit"], ["board"],
 ]
 
 
@@ -52,6 +52,7 @@ LAB_COMMANDS = [
     ["eval", "clustering", "gold.jsonl", "--through-kafka"],
     ["bench", "cluster"],
     ["bench", "pipeline"],
+    ["bench", "board"],
 ]
 
 

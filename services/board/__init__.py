@@ -1,0 +1,1 @@
+"""`storywire board`: live stories on a web page and a JSON API."""
