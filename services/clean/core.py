@@ -7,6 +7,7 @@ fingerprints) comes in as a `SourceMemory` over two key-value stores.
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlparse
 
 from schemas.articles import CleanArticleV1, RawArticleV1
 from services.clean import dedup, facts, html, text
@@ -164,12 +165,23 @@ def extract(
         raise InvalidArticle("no_language", "the body has no letters")
 
     before = lines[: body_indices[0]] if body_indices else []
-    headline = raw.title or (page_title and facts.clean_headline(page_title))
+    # A headline is never a timestamp, dateline, byline, section or the site's name, even when
+    # the feed or the page's <title> says so: the next candidate is taken instead.
+    site = facts.site_name(raw.source) or facts.site_name(urlparse(raw.url).hostname or None
+                                                          if raw.url else None)
+    headline = next(
+        (
+            title
+            for title in (raw.title, page_title and facts.clean_headline(page_title))
+            if title and facts.not_a_headline(title, site) is None
+        ),
+        None,
+    )
     if not headline:
         # Lazily: the headline is the first good candidate, usually near the top of a long
         # header of menus that need not all be judged.
         candidates = (line for line in before if not text.is_furniture(line))
-        headline = facts.pick_headline(candidates, body_lines)
+        headline = facts.pick_headline(candidates, body_lines, site)
     place, agency = facts.find_dateline(body_lines[0], before)
     given = raw.published_at if facts.plausible_time(raw.published_at, now) else None
     published_at = given or facts.find_published_at(
