@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 
 from schemas.articles import CleanArticleV1, RawArticleV1
 from services.clean import dedup, facts, html, text
+from services.clean import lines as article_lines
 from services.clean.dedup import check_duplicate
 from services.clean.memory import SourceMemory
 from services.clean.repair import junk_ratio, repair_line
@@ -244,6 +245,19 @@ def _flat_body(
     """
     keys = text.line_keys(lines)
     template_indices = {i for i, key in enumerate(keys) if key in template} if template else ()
+    language, sample_indices = page_language(lines)
+    body_indices, line_words = article_lines.find_body_and_words(
+        lines, language or "en", template_indices
+    )
+    body_indices = body_indices or _brief(lines, template_indices)
+    body_set = set(body_indices)
+    known = language if all(i in body_set for i in sample_indices) else None
+    return lines, keys, body_indices, known, line_words
+
+
+def page_language(lines: list[str]) -> tuple[str | None, list[int]]:
+    """(the language of a flattened page's longest lines, notices aside, those lines' indices):
+    what the line classifier's stopwords are chosen by."""
     sample_indices: list[int] = []
     sample_chars = -1  # of the lines joined by spaces
     lengths = [len(line) for line in lines]
@@ -257,11 +271,4 @@ def _flat_body(
         sample_indices.append(i)
         sample_chars += len(lines[i]) + 1
     sample = " ".join(lines[i] for i in sample_indices)
-    language = facts.identify_language(sample)
-    body_indices, line_words = text.find_body_and_words(
-        lines, language or "en", template_indices
-    )
-    body_indices = body_indices or _brief(lines, template_indices)
-    body_set = set(body_indices)
-    known = language if all(i in body_set for i in sample_indices) else None
-    return lines, keys, body_indices, known, line_words
+    return facts.identify_language(sample), sample_indices
