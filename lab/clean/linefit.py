@@ -22,7 +22,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from lab.clean.scoring import page_score, shingles
-from services.clean import core, text
+from services.clean import core, facts, text
 from services.clean import lines as article_lines
 
 C_GRID = (0.01, 0.03, 0.1, 0.3)
@@ -41,6 +41,7 @@ class Page:
     rows: list[list[float]]
     labels: list[int]
     gold: str
+    title: str | None = None  # the first line, when it may be the title (as the core takes it)
 
 
 def site_of(url: str | None) -> str:
@@ -78,7 +79,13 @@ def load_pages(directory: Path) -> list[Page]:
         gold_shingles = shingles(gold)
         gold_joined = f" {' '.join(text.words(gold.lower()))} "
         labels = [line_label(line, gold_shingles, gold_joined) for line in lines]
-        pages.append(Page(page_id, site_of(truth[page_id].get("url")), lines, rows, labels, gold))
+        url = truth[page_id].get("url")
+        first = lines[0] if lines else ""
+        site = facts.site_name(urlparse(url).hostname if url else None)
+        title = (
+            first if facts.not_a_headline(article_lines.title_part(first), site) is None else None
+        )
+        pages.append(Page(page_id, site_of(url), lines, rows, labels, gold, title))
     return pages
 
 
@@ -111,7 +118,7 @@ def fit(pages: Sequence[Page], c: float) -> LogisticRegression:
 
 def kept_f1(page: Page, model: article_lines.Model, probs: Sequence[float]) -> float:
     """The page's F1 when `model` keeps its lines (joined as the core joins them)."""
-    kept = model.select([len(line) for line in page.lines], probs)
+    kept = article_lines.choose(model, page.lines, page.rows, probs, page.title)
     return page_score(page.gold, "\n\n".join(page.lines[i] for i in kept))[2]
 
 

@@ -108,6 +108,9 @@ def extract(
     if "\x00" in copy or junk_ratio(copy) > _MAX_JUNK_RATIO:
         raise InvalidArticle("undecodable", "replacement or control characters in the copy")
 
+    site = facts.site_name(raw.source) or facts.site_name(
+        urlparse(raw.url).hostname if raw.url else None
+    )
     page_title: str | None = None
     page_date: str | None = None
     language: str | None = None
@@ -131,11 +134,17 @@ def extract(
             body_indices = list(range(len(lines)))
         else:
             lines, keys, body_indices, language, line_words = _flat_body(
-                extracted.flattened, template
+                extracted.flattened, template, raw.title or page_title
             )
     else:
+        page = text.split_page(copy)
+        # Without a feed's title, the page's first line stands for it when it may be one.
+        first = page[0] if page else ""
+        own_title = (
+            first if facts.not_a_headline(article_lines.title_part(first), site) is None else None
+        )
         lines, keys, body_indices, language, line_words = _flat_body(
-            text.split_page(copy), template
+            page, template, raw.title or own_title
         )
 
     if body_indices and body_indices[0] == 0 and len(body_indices) > 1 and copy is not raw.html:
@@ -168,8 +177,6 @@ def extract(
     before = lines[: body_indices[0]] if body_indices else []
     # A headline is never a timestamp, dateline, byline, section or the site's name, even when
     # the feed or the page's <title> says so: the next candidate is taken instead.
-    site = facts.site_name(raw.source) or facts.site_name(urlparse(raw.url).hostname or None
-                                                          if raw.url else None)
     headline = next(
         (
             title
@@ -229,7 +236,7 @@ def _brief(lines: list[str], template_indices: Collection[int]) -> list[int]:
 
 
 def _flat_body(
-    lines: list[str], template: frozenset[str]
+    lines: list[str], template: frozenset[str], title: str | None = None
 ) -> tuple[list[str], list[str], list[int], str | None, list[list[str] | None]]:
     """(lines, their `line_key`s, indices of the article's lines, the article's language if
     already known, each line's words where the classifier found them) of a flattened page.
@@ -247,7 +254,7 @@ def _flat_body(
     template_indices = {i for i, key in enumerate(keys) if key in template} if template else ()
     language, sample_indices = page_language(lines)
     body_indices, line_words = article_lines.find_body_and_words(
-        lines, language or "en", template_indices
+        lines, language or "en", template_indices, title
     )
     body_indices = body_indices or _brief(lines, template_indices)
     body_set = set(body_indices)

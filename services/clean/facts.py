@@ -249,7 +249,8 @@ def site_name(host: str | None) -> str | None:
     # The registrable name is the last label before the public suffix ("co.uk", "com").
     while len(parts) > 1 and (len(parts[-1]) <= 3 or parts[-1] in {"news", "info"}):
         parts = parts[:-1]
-    return parts[-1] if parts and len(parts[-1]) >= 2 else None
+    name = "".join(_LETTERS.findall(parts[-1])) if parts else ""
+    return name if len(name) >= 2 else None
 
 
 def _timestamp(line: str) -> bool:

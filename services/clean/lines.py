@@ -12,6 +12,7 @@ Python, so the runtime needs no fitting library.
 """
 
 import math
+import re
 from collections.abc import Collection, Sequence
 
 from services.clean import fitted, text
@@ -24,6 +25,12 @@ _WINDOW = 3  # lines either side whose verdicts a line's neighbourhood is made o
 _LOG_SCALE = 6.0  # log1p(characters) over this: a 400-character line is about 1
 _MAX_LOGIT = 30.0  # below this log-odds a line's probability is 0 (and exp() cannot overflow)
 _MIN_WEIGHT_CHARS = 20  # a short line still weighs in the run as this many characters
+# The wrong-block fallback (`about`, `wider`): chosen on the benchmark by site-fold
+# cross-validation (docs/cleaning.md): a longer choice is judged on its own merits.
+FALLBACK_MAX_CHARS = 2000
+_TITLE_MIN_WORDS = 2
+_SHORT_WORD_CHARS = 3
+_TITLE_PARTS = re.compile(r"\s+[|\-–—·:]\s+")
 
 # The features, in the order of `fitted.COEFFICIENTS`.
 FEATURES = (
@@ -151,9 +158,13 @@ def page_rows(
         density = 0.0
         if words and stopwords:
             density = sum(map(stopwords.__contains__, words)) / len(words)
-        tokens = line.split()
-        capitalised = sum(token[:1].isupper() for token in tokens) / len(tokens) if tokens else 0.0
-        digits = sum(char.isdigit() for char in line) / lengths[i] if lengths[i] else 0.0
+        # The line's letters are only looked at where the rules weighed its words (the others
+        # the rules dismissed at a glance: a menu, a URL, a repeat, the template).
+        capitalised = digits = 0.0
+        if words:
+            tokens = line.split()
+            capitalised = sum(token[:1].isupper() for token in tokens) / len(tokens)
+            digits = sum(map(str.isdigit, line)) / lengths[i]
         lo, hi = max(0, i - _WINDOW), min(n, i + _WINDOW + 1)
         in_body = 1.0 if body[i] else 0.0
         rows.append([
@@ -185,16 +196,67 @@ def page_rows(
 
 
 def find_body_and_words(
-    lines: Sequence[str], language: str, template_indices: Collection[int] = ()
+    lines: Sequence[str],
+    language: str,
+    template_indices: Collection[int] = (),
+    title: str | None = None,
 ) -> tuple[list[int], list[list[str] | None]]:
     """Indices of the article's lines among `lines` (from `text.split_page`), by the fitted
     model (the rules' choice when no model is set), and each line's words where the rules
-    found them."""
+    found them.
+
+    `title` is the page's or the feed's title: when the lines chosen are short and share not
+    one word with it, they are probably the wrong block (a teaser list, a notice, another
+    story), and every line the rules did not dismiss as furniture is kept with them (`wider`).
+    """
     if model is None:
         return text.find_body_and_words(lines, language, template_indices)
     rows, _rules, line_words = page_rows(lines, language, template_indices)
-    kept = model.select([len(line) for line in lines], model.probabilities(rows))
+    kept = choose(model, lines, rows, model.probabilities(rows), title)
     if template_indices:
         # The source's template is never the article, whatever the line's neighbours say.
         kept = [i for i in kept if i not in template_indices]
     return kept, line_words
+
+
+def choose(
+    model: Model,
+    lines: Sequence[str],
+    rows: Sequence[Sequence[float]],
+    probabilities: Sequence[float],
+    title: str | None,
+) -> list[int]:
+    """The lines `model` keeps, widened when they are unlikely to be the article."""
+    kept = model.select([len(line) for line in lines], probabilities)
+    if title and not about(title, [lines[i] for i in kept]):
+        return wider(rows, kept)
+    return kept
+
+
+def title_part(title: str) -> str:
+    """A page title's first part: the headline of "Headline | Site | Section"."""
+    return _TITLE_PARTS.split(title.strip(), maxsplit=1)[0]
+
+
+def title_words(title: str) -> set[str]:
+    """The content words of a page title's first part."""
+    return {
+        word for word in text.words(title_part(title).lower()) if len(word) > _SHORT_WORD_CHARS
+    }
+
+
+def about(title: str, kept: Sequence[str]) -> bool:
+    """Whether the `kept` lines can be the article titled `title`: they are long enough to be
+    judged on their own, or share a word with the title; True when the title has too few
+    words to tell (one word, or a script written without spaces)."""
+    words = title_words(title)
+    if len(words) < _TITLE_MIN_WORDS or sum(map(len, kept)) >= FALLBACK_MAX_CHARS:
+        return True
+    return any(not words.isdisjoint(text.words(line.lower())) for line in kept)
+
+
+def wider(rows: Sequence[Sequence[float]], kept: Collection[int]) -> list[int]:
+    """The safer choice: `kept` and every line the rules did not dismiss as furniture."""
+    raw = (FEATURES.index("raw_good"), FEATURES.index("raw_near_good"),
+           FEATURES.index("raw_short"))
+    return sorted(set(kept) | {i for i, row in enumerate(rows) if any(row[j] for j in raw)})

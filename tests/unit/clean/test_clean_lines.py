@@ -62,3 +62,19 @@ def test_the_fitted_model_keeps_the_article_and_drops_the_furniture() -> None:
     kept, _words = lines.find_body_and_words(page, "en")
     assert kept == [2, 3]
     assert len(fitted.COEFFICIENTS) == len(lines.FEATURES)
+
+
+def test_a_short_choice_that_shares_no_word_with_the_title_is_widened() -> None:
+    teasers = ["Click here to see the full ranking of the drivers this season.",
+               "Click and find out the TV times for the Brazilian Grand Prix this weekend."]
+    assert not lines.about("NASCAR standings after Homestead | Autoracing", teasers)
+    assert lines.about("Drivers ranking after the Brazilian Grand Prix", teasers)
+    assert lines.about("NASCAR", teasers)  # one word: too little to tell
+    assert lines.about("NASCAR standings after Homestead", [PARAGRAPH] * 20)  # long
+
+
+def test_widening_keeps_every_line_the_rules_did_not_dismiss() -> None:
+    row = [0.0] * len(lines.FEATURES)
+    short, bad = list(row), list(row)
+    short[lines.FEATURES.index("raw_short")] = 1.0
+    assert lines.wider([bad, short, bad, short], [2]) == [1, 2, 3]
