@@ -75,16 +75,16 @@ def load_pages(directory: Path) -> list[Page]:
         gold = truth[page_id]["articleBody"]
         lines = text.split_page(read_copy(directory, page_id, "text"))
         language, _ = core.page_language(lines)
-        rows, _rules, _words = article_lines.page_rows(lines, language or "en")
-        gold_shingles = shingles(gold)
-        gold_joined = f" {' '.join(text.words(gold.lower()))} "
-        labels = [line_label(line, gold_shingles, gold_joined) for line in lines]
         url = truth[page_id].get("url")
         first = lines[0] if lines else ""
         site = facts.site_name(urlparse(url).hostname if url else None)
         title = (
             first if facts.not_a_headline(article_lines.title_part(first), site) is None else None
         )
+        rows, _rules, _words = article_lines.page_rows(lines, language or "en", (), title)
+        gold_shingles = shingles(gold)
+        gold_joined = f" {' '.join(text.words(gold.lower()))} "
+        labels = [line_label(line, gold_shingles, gold_joined) for line in lines]
         pages.append(Page(page_id, site_of(url), lines, rows, labels, gold, title))
     return pages
 

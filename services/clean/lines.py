@@ -12,8 +12,11 @@ Python, so the runtime needs no fitting library.
 """
 
 import math
+import operator
 import re
+from collections import Counter
 from collections.abc import Collection, Sequence
+from operator import itemgetter
 
 from services.clean import fitted, text
 from services.clean.text import LineClass
@@ -38,7 +41,8 @@ FEATURES = (
     "stopword_density", "sentence_end", "prev_body", "next_body", "prev_log_length",
     "next_log_length", "window_body", "position", "log_distance_to_body", "length_vs_longest",
     "page_body_share", "page_log_body_chars", "capitalised_share", "digit_share",
-    "body_x_log_length", "body_x_page_share", "in_longest_block",
+    "body_x_log_length", "body_x_page_share", "in_longest_block", "title_share",
+    "body_cohesion",
 )
 
 
@@ -66,9 +70,7 @@ class Model:
         out = []
         coefficients, intercept = self.coefficients, self.intercept
         for row in rows:
-            score = intercept
-            for weight, value in zip(coefficients, row, strict=True):
-                score += weight * value
+            score = intercept + sum(map(operator.mul, coefficients, row))
             out.append(1 / (1 + math.exp(-score)) if score > -_MAX_LOGIT else 0.0)
         return out
 
@@ -101,10 +103,13 @@ model: Model | None = FITTED
 
 
 def page_rows(
-    lines: Sequence[str], language: str, template_indices: Collection[int] = ()
+    lines: Sequence[str],
+    language: str,
+    template_indices: Collection[int] = (),
+    title: str | None = None,
 ) -> tuple[list[list[float]], list[int], list[list[str] | None]]:
     """(each line's features in `FEATURES` order, the rules' body indices, each line's words
-    where the rules found them)."""
+    where the rules found them). `title`: the feed's or the page's title, if known."""
     raw, line_words = text.judge_lines(lines, language, template_indices)
     revised = text.revise(raw)
     rules = text.select_body(lines, revised)
@@ -151,6 +156,17 @@ def page_rows(
             hi += 1
         for i in range(lo, hi + 1):
             block[i] = True
+    # How many of the rules' body lines each content word is in: a line of the article shares
+    # its vocabulary with the rest of it (and with its title); a teaser for another story
+    # does not.
+    vocabulary: Counter[str] = Counter()
+    for i in rules:
+        words = line_words[i]
+        if words:
+            vocabulary.update({word for word in words if len(word) > _SHORT_WORD_CHARS})
+    in_one = set(vocabulary)  # words of the body: another line's, for a line not in it
+    in_two = {word for word, count in vocabulary.items() if count > 1}  # for a body line
+    headline = title_words(title) if title else set()
     rows: list[list[float]] = []
     for i, line in enumerate(lines):
         verdict = raw[i]
@@ -160,10 +176,15 @@ def page_rows(
             density = sum(map(stopwords.__contains__, words)) / len(words)
         # The line's letters are only looked at where the rules weighed its words (the others
         # the rules dismissed at a glance: a menu, a URL, a repeat, the template).
-        capitalised = digits = 0.0
+        capitalised = digits = title_share = cohesion = 0.0
         if words:
+            content = {word for word in words if len(word) > _SHORT_WORD_CHARS}
+            if content:
+                cohesion = len(content & (in_two if body[i] else in_one)) / len(content)
+                if headline:
+                    title_share = len(content & headline) / len(headline)
             tokens = line.split()
-            capitalised = sum(token[:1].isupper() for token in tokens) / len(tokens)
+            capitalised = sum(map(str.isupper, map(itemgetter(0), tokens))) / len(tokens)
             digits = sum(map(str.isdigit, line)) / lengths[i]
         lo, hi = max(0, i - _WINDOW), min(n, i + _WINDOW + 1)
         in_body = 1.0 if body[i] else 0.0
@@ -191,6 +212,8 @@ def page_rows(
             in_body * logs[i],
             in_body * page_share,
             1.0 if block[i] else 0.0,
+            title_share,
+            cohesion,
         ])
     return rows, rules, line_words
 
@@ -211,7 +234,7 @@ def find_body_and_words(
     """
     if model is None:
         return text.find_body_and_words(lines, language, template_indices)
-    rows, _rules, line_words = page_rows(lines, language, template_indices)
+    rows, _rules, line_words = page_rows(lines, language, template_indices, title)
     kept = choose(model, lines, rows, model.probabilities(rows), title)
     if template_indices:
         # The source's template is never the article, whatever the line's neighbours say.
