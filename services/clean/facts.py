@@ -208,6 +208,8 @@ _TIME_WORDS = frozenset(
     | {zone.lower() for zone in _ZONES}
 )
 _LETTERS = re.compile(r"[^\W\d_]+")
+_TOKEN = re.compile(r"\S+")
+_CLOCK_OR_YEAR = re.compile(r"\d{1,2}\s?[:.]\s?\d{2}|\b(?:19|20)\d{2}\b|\d{1,2}/\d{1,2}/\d{2,4}")
 # "By Jane Doe", "Written by Jane Doe and John Roe, Reuters", "Reporting by ...": a byline.
 _BYLINE = re.compile(
     r"^(?:by|written by|reporting by|reported by|posted by|story by|words by|text by|"
@@ -365,9 +367,31 @@ def pick_headline(
             if words and len(words & lead) >= _LEAD_SHARE * len(words):
                 return clean_headline(line)
         return clean_headline(candidates[0])
-    first = body_lines[0] if body_lines else ""
+    first = strip_time_prefix(body_lines[0] if body_lines else "")
     sentence = re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0]
     return sentence[:_HEADLINE_MAX_CHARS]
+
+
+def strip_time_prefix(line: str) -> str:
+    """`line` without the timestamp it opens with ("May 2, 2013, 1:12 PM Lawyer: Lohan checks
+    into rehab" -> "Lawyer: Lohan checks into rehab"): two or more words of a time, at least
+    one a month, a clock time or a year ("On Monday, police said" is left alone); else `line`
+    unchanged."""
+    end = 0
+    words = 0
+    for match in _TOKEN.finditer(line):
+        token = match.group()
+        if not all(word in _TIME_WORDS for word in _LETTERS.findall(token.lower())):
+            break
+        end, words = match.end(), words + 1
+    prefix = line[:end]
+    rest = line[end:].lstrip(" ,;:-–—|")
+    if words < 2 or not rest:
+        return line
+    lowered = _LETTERS.findall(prefix.lower())
+    if any(word in _MONTHS for word in lowered) or _CLOCK_OR_YEAR.search(prefix):
+        return rest
+    return line
 
 
 def _content_words(line: str) -> set[str]:

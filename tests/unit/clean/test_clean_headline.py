@@ -87,3 +87,32 @@ def test_a_feed_title_that_is_a_timestamp_is_not_kept() -> None:
     raw = _raw(copy, title="September 18th, 2013, 05:31 GMT")
     headline = extract(raw, frozenset(), max_body_chars=100_000).article.headline
     assert headline == "Putin and Kerry discuss Syria ceasefire"
+
+
+@pytest.mark.parametrize(
+    ("line", "stripped"),
+    [
+        ("May 2, 2013, 1:12 PM Lawyer: Lindsay Lohan checks into rehab.",
+         "Lawyer: Lindsay Lohan checks into rehab."),
+        ("21 July 2013 Last updated at 11:11 GMT Waitrose fire in Wellington",
+         "Waitrose fire in Wellington"),
+        ("Updated: November 11, 2011 20:09 IST Navy foils pirate attack.",
+         "Navy foils pirate attack."),
+        ("On Monday, police said the road was closed.",
+         "On Monday, police said the road was closed."),
+        ("2013 was a good year for the company.", "2013 was a good year for the company."),
+        ("5 people died in the blast.", "5 people died in the blast."),
+        ("September 18th, 2013, 05:31 GMT", "September 18th, 2013, 05:31 GMT"),
+    ],
+)
+def test_a_timestamp_opening_the_copy_is_not_part_of_the_headline(
+    line: str, stripped: str
+) -> None:
+    assert facts.strip_time_prefix(line) == stripped
+
+
+def test_copy_in_one_paragraph_under_a_timestamp_gets_its_first_sentence_as_headline() -> None:
+    copy = "September 18th, 2013, 05:31 GMT An earthquake struck the coast of Mexico. " + BODY
+    raw = _raw(copy, title="September 18th, 2013, 05:31 GMT")
+    headline = extract(raw, frozenset(), max_body_chars=100_000).article.headline
+    assert headline == "An earthquake struck the coast of Mexico."
