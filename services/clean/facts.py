@@ -76,6 +76,7 @@ _DATE_LINE_MAX_CHARS = 120
 _TITLE_SUFFIX = re.compile(r"\s+(?:[|\-–—·:]|::)\s+[^|\-–—·]{2,60}$")
 _HEADLINE_MIN_WORDS = 3
 _HEADLINE_MAX_CHARS = 300
+_FALLBACK_HEADLINE_WORDS = 12
 LANGUAGE_SAMPLE_CHARS = 400  # enough for langid on prose; its cost grows with length
 
 
@@ -233,6 +234,7 @@ _SECTION_WORDS = frozenset(
      "investing", "companies", "industry", "energy", "gaming", "games", "reviews", "review"}
 )
 _SECTION_MAX_WORDS = 4
+_SECTION_CAPS_MAX_WORDS = 2  # "WORLD NEWS"; "CHARGERS' RECEIVER ARRESTED" is a headline
 _SITE_SUFFIX = re.compile(r"\b[\w-]+\.(?:com|org|net|co|info|news|io|gov|edu|tv|uk|de|fr|ru|"
                           r"in|au|ca|kr|jp|cn|es|it)\b", re.IGNORECASE)
 _SITE_NAME_MAX_WORDS = 5
@@ -295,7 +297,7 @@ def _section(line: str) -> bool:
         return False
     lowered = [word.strip(",.:;-–—").lower() for word in words]
     return all(word in _SECTION_WORDS or not word for word in lowered) or (
-        line.isupper() and len(words) <= 3
+        line.isupper() and len(words) <= _SECTION_CAPS_MAX_WORDS
     )
 
 
@@ -369,7 +371,11 @@ def pick_headline(
         return clean_headline(candidates[0])
     first = strip_time_prefix(body_lines[0] if body_lines else "")
     sentence = re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0]
-    return sentence[:_HEADLINE_MAX_CHARS]
+    # A headline's length, not a lead's: on ECB+, whose copy often opens with a timestamp and
+    # no title, story clustering's B-cubed F1 is 0.932 with headlines cut so, 0.925 with the
+    # whole first sentence (0.939 with the timestamps as headlines, which the clusterer's
+    # weights were fitted on).
+    return " ".join(sentence.split()[:_FALLBACK_HEADLINE_WORDS])[:_HEADLINE_MAX_CHARS]
 
 
 def strip_time_prefix(line: str) -> str:

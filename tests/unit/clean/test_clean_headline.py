@@ -46,6 +46,7 @@ def test_lines_that_are_not_headlines(line: str, reason: str) -> None:
         "World leaders condemn attack on Syrian hospital",
         "Kerry arrives in Moscow for talks with Putin on March 24",
         "BBC journalists detained in Qatar while covering migrant workers",
+        "CHARGERS' RECEIVER ARRESTED",
     ],
 )
 def test_headlines_are_headlines(line: str) -> None:
