@@ -1,5 +1,8 @@
 """Choose the plain-text line classifier's thresholds, with a held-out check.
 
+The rules alone, as they were chosen before the line model (`lab.clean.fit`) took their verdicts
+as evidence: the line model is switched off while the grid runs.
+
 Usage: .venv/bin/python -m lab.clean.rules_grid ../shared/data/extraction [--folds K --repeats R]
 
 Grid-searches `services.clean.text`'s bridge penalty, long-line length, extra-block size and
@@ -26,7 +29,7 @@ from pathlib import Path
 
 from lab.clean import evaluate
 from lab.clean.scoring import page_score
-from services.clean import text
+from services.clean import lines, text
 
 GRID: dict[str, list[float]] = {
     "_BAD_LINE_PENALTY": [40, 60, 100, 150],
@@ -71,6 +74,7 @@ def _held_out(results: list[Result], folds: list[list[str]]) -> float:
 
 
 def main(directory: Path, folds: int, repeats: int, seed: int) -> None:
+    lines.model = None  # the rules alone
     truth = json.loads((directory / "ground-truth.json").read_text())
     gold = {page_id: item["articleBody"] for page_id, item in truth.items()}
     ids = sorted(gold)
