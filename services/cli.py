@@ -413,8 +413,16 @@ def eval_cleaning(
     passes: Annotated[
         int, typer.Option(min=1, help="timed passes, each with a fresh memory; speed is the best")
     ] = 3,
+    cv_folds: Annotated[
+        int,
+        typer.Option(
+            "--cv-folds", min=0,
+            help="site folds of the cross-validated F1 beside the in-sample one (0: none)",
+        ),
+    ] = 5,
 ) -> None:
-    """Run the clean core over a folder of pages; print precision/recall/F1 and pages/s."""
+    """Run the clean core over a folder of pages; print precision/recall/F1 (in-sample and
+    site-fold cross-validated), the pages under F1 0.3, and pages/s."""
     try:
         from lab.clean.evaluate import evaluate_cleaning
     except ModuleNotFoundError as error:
@@ -423,7 +431,7 @@ def eval_cleaning(
     if input_kind not in ("text", "html"):
         _fail("--input must be text or html", 2)
     kind: Literal["text", "html"] = "html" if input_kind == "html" else "text"
-    evaluate_cleaning(directory, kind, out_path, passes)
+    evaluate_cleaning(directory, kind, out_path, passes, cv_folds)
 
 
 @eval_app.command("clustering")

@@ -1,110 +1,99 @@
-"""Choose the plain-text line classifier's thresholds, with a held-out check.
+"""Fit the clean stage's line model (`services.clean.lines`) and write it into the runtime.
 
-Usage: .venv/bin/python -m lab.clean.fit ../shared/data/extraction [--folds K --repeats R]
+Usage: .venv/bin/python -m lab.clean.fit ../shared/data/extraction [--folds 5 --repeats 3]
+       [--write]
 
-Grid-searches `services.clean.text`'s bridge penalty, long-line length, extra-block size and
-stopword density over the benchmark. Each setting cleans every page once and keeps each page's
-F1, so any split of the pages can be scored without cleaning again.
-
-Without options it prints the 2-fold figure on the fixed even/odd split (the best setting on
-each half, scored on the other half). With --folds K --repeats R it also shuffles the pages R
-times into K folds, picks the best setting on the other K-1 folds and scores it on the held-out
-fold, and prints the mean held-out F1 over the R repeats and the worst repeat: one even/odd split
-of 123 pages moves by a point or more with which pages land where, so a change is judged on
-many splits. Last, the best setting on all pages (the one committed, whose in-sample score is
-optimistic).
+Prints the nested site-fold cross-validated page F1 of the whole fitting procedure (for each
+outer fold: the setting chosen by an inner site cross-validation on the other folds, fitted
+there, scored on the fold's unseen sites), over `--repeats` shuffles of the sites, then fits on
+every page. `--write` writes that fit into services/clean/fitted.py, which the runtime
+evaluates in pure Python. The figures here score the kept lines joined; `storywire eval
+cleaning` scores the whole clean stage.
 """
 
 import argparse
-import contextlib
-import io
-import itertools
-import json
-import random
 import statistics
 from pathlib import Path
 
-from lab.clean import evaluate
-from lab.clean.scoring import page_score
-from services.clean import text
+from lab.clean import linefit
+from services.clean import lines as article_lines
 
-GRID: dict[str, list[float]] = {
-    "_BAD_LINE_PENALTY": [40, 60, 100, 150],
-    "_LONG_CHARS": [70, 90, 110],
-    "_EXTRA_BLOCK_CHARS": [300, 400, 800],
-    "_STOPWORDS_HIGH": [0.25, 0.30],
-}
-
-# (setting, {page id: f1})
-Result = tuple[dict[str, float], dict[str, float]]
+FITTED_PATH = Path(__file__).resolve().parents[2] / "services" / "clean" / "fitted.py"
+FITTED_HEADER = '''# written by `python -m lab.clean.fit --write`; do not edit by hand
+"""The line model's fitted numbers: its coefficients (in `lines.FEATURES` order), intercept,
+keep threshold and outside-the-run threshold, fitted on the extraction benchmark's pages."""
+'''
 
 
-def _score_grid(directory: Path, gold: dict[str, str]) -> list[Result]:
-    out = Path("/tmp/fit_cleaner_predictions.json")
-    results: list[Result] = []
-    for values in itertools.product(*GRID.values()):
-        setting = dict(zip(GRID, values, strict=True))
-        for name, value in setting.items():
-            setattr(text, name, value)
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            # One pass: only the bodies count here, and passes clean identically.
-            evaluate.evaluate_cleaning(directory, "text", out, passes=1)
-        predicted = json.loads(out.read_text())
-        f1 = {page_id: page_score(body, predicted.get(page_id) or "")[2]
-              for page_id, body in gold.items()}
-        results.append((setting, f1))
-    return results
+def fitted_module(model: article_lines.Model) -> str:
+    """The text of services/clean/fitted.py holding `model`."""
+    numbers = ", ".join(map(repr, model.coefficients)) + ","
+    wrapped = []
+    while numbers:
+        cut = numbers[:92].rfind(", ") + 1 if len(numbers) > 92 else len(numbers)
+        wrapped.append("    " + numbers[:cut].strip())
+        numbers = numbers[cut:]
+    return "\n".join([
+        FITTED_HEADER,
+        "COEFFICIENTS: tuple[float, ...] = (",
+        *wrapped,
+        ")",
+        f"INTERCEPT = {model.intercept!r}",
+        f"THRESHOLD = {model.threshold!r}",
+        f"OUTSIDE_THRESHOLD = {model.outside_threshold!r}",
+    ]) + "\n"
 
 
-def _mean_f1(result: Result, pages: list[str]) -> float:
-    return sum(result[1][page_id] for page_id in pages) / len(pages)
+def nested_cv(pages: list[linefit.Page], folds: int, seed: int) -> tuple[list[float], list[float]]:
+    """(every page's held-out F1, each outer fold's mean) of the whole fitting procedure."""
+    f1s: list[float] = []
+    means: list[float] = []
+    for fold in linefit.site_folds(pages, folds, seed):
+        held = set(fold)
+        model, setting = linefit.fit_chosen([p for i, p in enumerate(pages) if i not in held])
+        scores = [linefit.kept_f1(pages[i], model, model.probabilities(pages[i].rows))
+                  for i in fold]
+        print(f"  seed {seed} fold: setting (C, threshold, outside)={setting}"
+              f" f1={statistics.mean(scores):.3f} ({len(scores)} pages)")
+        f1s += scores
+        means.append(statistics.mean(scores))
+    return f1s, means
 
 
-def _held_out(results: list[Result], folds: list[list[str]]) -> float:
-    """Mean over the pages of each fold's F1 under the setting best on the other folds."""
-    total = 0.0
-    for k, test in enumerate(folds):
-        train = [page_id for j, fold in enumerate(folds) if j != k for page_id in fold]
-        best = max(results, key=lambda result: _mean_f1(result, train))
-        total += _mean_f1(best, test) * len(test)
-    return total / sum(map(len, folds))
+def main(directory: Path, folds: int, repeats: int, write: bool) -> None:
+    pages = linefit.load_pages(directory)
+    print(f"{len(pages)} pages, {len({p.site for p in pages})} sites,"
+          f" {sum(len(p.rows) for p in pages)} lines")
+    rules = [linefit.kept_f1(p, article_lines.Model(_rules_only(), -5.0, 0.5, 1.0),
+                             [float(row[4]) for row in p.rows]) for p in pages]
+    print(f"rules alone (no fit): f1={statistics.mean(rules):.3f}"
+          f" pages<0.3={sum(f < linefit.LOW_F1 for f in rules)}")
+    for seed in range(repeats):
+        f1s, means = nested_cv(pages, folds, seed)
+        print(f"nested {folds}-fold site CV, seed {seed}: f1={statistics.mean(f1s):.3f}"
+              f" worst fold={min(means):.3f} pages<0.3={sum(f < linefit.LOW_F1 for f in f1s)}")
+    model, setting = linefit.fit_chosen(pages)
+    in_sample = [linefit.kept_f1(p, model, model.probabilities(p.rows)) for p in pages]
+    print(f"fit on all pages: setting={setting} f1={statistics.mean(in_sample):.3f} (in-sample)")
+    if write:
+        FITTED_PATH.write_text(fitted_module(model), encoding="utf-8")
+        print(f"wrote {FITTED_PATH}")
 
 
-def main(directory: Path, folds: int, repeats: int, seed: int) -> None:
-    truth = json.loads((directory / "ground-truth.json").read_text())
-    gold = {page_id: item["articleBody"] for page_id, item in truth.items()}
-    ids = sorted(gold)
-    results = _score_grid(directory, gold)
-    halves = (ids[::2], ids[1::2])
-    for fit, test in ((0, 1), (1, 0)):
-        best = max(results, key=lambda result: _mean_f1(result, halves[fit]))
-        print(f"fit on half {fit + 1}: {best[0]} -> held-out half {test + 1}"
-              f" f1={_mean_f1(best, halves[test]):.3f}")
-    print(f"2-fold held-out f1: {_held_out(results, list(halves)):.3f}")
-    if repeats:
-        shuffler = random.Random(seed)
-        figures = []
-        for _ in range(repeats):
-            shuffled = ids[:]
-            shuffler.shuffle(shuffled)
-            figures.append(_held_out(results, [shuffled[k::folds] for k in range(folds)]))
-        print(f"{folds}-fold held-out f1 over {repeats} random splits:"
-              f" mean={statistics.mean(figures):.3f} worst={min(figures):.3f}"
-              f" best={max(figures):.3f}")
-    best = max(results, key=lambda result: _mean_f1(result, ids))
-    print(f"best on all pages: {best[0]} f1={_mean_f1(best, ids):.3f} (in-sample)")
+def _rules_only() -> list[float]:
+    return [10.0 if name == "rules_body" else 0.0 for name in article_lines.FEATURES]
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n", 1)[0],
-        epilog=__doc__.split("\n\n", 2)[2],
+        epilog=__doc__.split("\n\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("directory", type=Path, help="the extraction benchmark's folder")
-    parser.add_argument("--folds", type=int, default=2, help="folds per random split (2)")
-    parser.add_argument("--repeats", type=int, default=0,
-                        help="random splits to average over (0: only the even/odd split)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random splits")
+    parser.add_argument("--folds", type=int, default=5, help="outer site folds (5)")
+    parser.add_argument("--repeats", type=int, default=1, help="shuffles of the sites (1)")
+    parser.add_argument("--write", action="store_true",
+                        help="write the fit on all pages into services/clean/fitted.py")
     arguments = parser.parse_args()
-    main(arguments.directory, arguments.folds, arguments.repeats, arguments.seed)
+    main(arguments.directory, arguments.folds, arguments.repeats, arguments.write)

@@ -7,9 +7,11 @@ fingerprints) comes in as a `SourceMemory` over two key-value stores.
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlparse
 
 from schemas.articles import CleanArticleV1, RawArticleV1
 from services.clean import dedup, facts, html, text
+from services.clean import lines as article_lines
 from services.clean.dedup import check_duplicate
 from services.clean.memory import SourceMemory
 from services.clean.repair import junk_ratio, repair_line
@@ -114,6 +116,9 @@ def extract(
     if "\x00" in copy or junk_ratio(copy) > _MAX_JUNK_RATIO:
         raise InvalidArticle("undecodable", "replacement or control characters in the copy")
 
+    site = facts.site_name(raw.source) or facts.site_name(
+        urlparse(raw.url).hostname if raw.url else None
+    )
     page_title: str | None = None
     page_date: str | None = None
     language: str | None = None
@@ -137,11 +142,17 @@ def extract(
             body_indices = list(range(len(lines)))
         else:
             lines, keys, body_indices, language, line_words = _flat_body(
-                extracted.flattened, template
+                extracted.flattened, template, raw.title or page_title
             )
     else:
+        page = text.split_page(copy)
+        # Without a feed's title, the page's first line stands for it when it may be one.
+        first = page[0] if page else ""
+        own_title = (
+            first if facts.not_a_headline(article_lines.title_part(first), site) is None else None
+        )
         lines, keys, body_indices, language, line_words = _flat_body(
-            text.split_page(copy), template
+            page, template, raw.title or own_title
         )
 
     if body_indices and body_indices[0] == 0 and len(body_indices) > 1 and copy is not raw.html:
@@ -172,12 +183,21 @@ def extract(
         raise InvalidArticle("no_language", "the body has no letters")
 
     before = lines[: body_indices[0]] if body_indices else []
-    headline = raw.title or (page_title and facts.clean_headline(page_title))
+    # A headline is never a timestamp, dateline, byline, section or the site's name, even when
+    # the feed or the page's <title> says so: the next candidate is taken instead.
+    headline = next(
+        (
+            title
+            for title in (raw.title, page_title and facts.clean_headline(page_title))
+            if title and facts.not_a_headline(title, site) is None
+        ),
+        None,
+    )
     if not headline:
         # Lazily: the headline is the first good candidate, usually near the top of a long
         # header of menus that need not all be judged.
         candidates = (line for line in before if not text.is_furniture(line))
-        headline = facts.pick_headline(candidates, body_lines)
+        headline = facts.pick_headline(candidates, body_lines, site)
     place, agency = facts.find_dateline(body_lines[0], before)
     given = raw.published_at if facts.plausible_time(raw.published_at, now) else None
     published_at = given or facts.find_published_at(
@@ -263,7 +283,7 @@ def _brief(lines: list[str], template_indices: Collection[int]) -> list[int]:
 
 
 def _flat_body(
-    lines: list[str], template: frozenset[str]
+    lines: list[str], template: frozenset[str], title: str | None = None
 ) -> tuple[list[str], list[str], list[int], str | None, list[list[str] | None]]:
     """(lines, their `line_key`s, indices of the article's lines, the article's language if
     already known, each line's words where the classifier found them) of a flattened page.
@@ -279,6 +299,19 @@ def _flat_body(
     """
     keys = text.line_keys(lines)
     template_indices = {i for i, key in enumerate(keys) if key in template} if template else ()
+    language, sample_indices = page_language(lines)
+    body_indices, line_words = article_lines.find_body_and_words(
+        lines, language or "en", template_indices, title
+    )
+    body_indices = body_indices or _brief(lines, template_indices)
+    body_set = set(body_indices)
+    known = language if all(i in body_set for i in sample_indices) else None
+    return lines, keys, body_indices, known, line_words
+
+
+def page_language(lines: list[str]) -> tuple[str | None, list[int]]:
+    """(the language of a flattened page's longest lines, notices aside, those lines' indices):
+    what the line classifier's stopwords are chosen by."""
     sample_indices: list[int] = []
     sample_chars = -1  # of the lines joined by spaces
     lengths = [len(line) for line in lines]
@@ -292,11 +325,4 @@ def _flat_body(
         sample_indices.append(i)
         sample_chars += len(lines[i]) + 1
     sample = " ".join(lines[i] for i in sample_indices)
-    language = facts.identify_language(sample)
-    body_indices, line_words = text.find_body_and_words(
-        lines, language or "en", template_indices
-    )
-    body_indices = body_indices or _brief(lines, template_indices)
-    body_set = set(body_indices)
-    known = language if all(i in body_set for i in sample_indices) else None
-    return lines, keys, body_indices, known, line_words
+    return facts.identify_language(sample), sample_indices

@@ -2,10 +2,12 @@
 
 trafilatura is run for precision (`favor_precision`) and without readers' comments: on our
 benchmark that is 0.972 F1 against 0.951 for its defaults (comments are not the article, and
-its precision mode drops teaser boxes). When it finds too little, the page is flattened to text
-lines and judged by the plain-text classifier instead (see `text.py`).
+its precision mode drops teaser boxes). When it finds too little even in its recall mode, the
+body the page declares (JSON-LD `articleBody`, `itemprop="articleBody"`) is taken, else the page
+is flattened to text lines and judged by the plain-text line model instead (see `lines.py`).
 """
 
+import json
 from dataclasses import dataclass
 
 import lxml.html
@@ -62,5 +64,50 @@ def extract(html: str) -> HtmlExtract:
         if sum(map(len, recall_lines)) >= _TOO_LITTLE_CHARS:
             lines = recall_lines
         else:
-            flattened = flatten(html)
+            declared = declared_body(html)
+            if sum(map(len, declared)) >= _TOO_LITTLE_CHARS:
+                lines = declared
+            else:
+                flattened = flatten(html)
     return HtmlExtract(lines=lines, title=title, date=date, flattened=flattened)
+
+
+def declared_body(html: str) -> list[str]:
+    """The article body the page declares itself: the longest JSON-LD `articleBody` (schema.org
+    NewsArticle and kin), else the text of its `itemprop="articleBody"` element; [] when it
+    declares none.
+
+    Only asked when trafilatura found too little: where both are there, trafilatura's text
+    scores higher on the benchmark (0.98 against 0.75 on the 13 pages that carry one: a
+    declared body is often a summary or cut short), but a page trafilatura cannot read often
+    still carries one for search engines.
+    """
+    try:
+        tree = lxml.html.fromstring(html)
+    except (etree.ParserError, ValueError):
+        return []
+    best = ""
+    for script in tree.iterfind(".//script[@type='application/ld+json']"):
+        try:
+            data = json.loads(script.text or "")
+        except ValueError:
+            continue
+        stack = [data]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack += item
+            elif isinstance(item, dict):
+                body = item.get("articleBody")
+                if isinstance(body, str) and len(body) > len(best):
+                    best = body
+                stack += [value for value in item.values() if isinstance(value, dict | list)]
+    if not best.strip():
+        for element in tree.iterfind(".//*[@itemprop='articleBody']"):
+            etree.strip_elements(element, "script", "style", with_tail=False)
+            lines = flatten(lxml.html.tostring(element, encoding="unicode"))
+            if sum(map(len, lines)) > len(best):
+                best = "\n".join(lines)
+    if "<" in best and ">" in best:  # some sites put the body's HTML in the JSON
+        best = "\n".join(flatten(best))
+    return [" ".join(line.split()) for line in best.splitlines() if line.strip()]

@@ -43,6 +43,7 @@ _SENTENCE_ENDS = tuple(".!?。！？…:;\"')]»")
 _SENTENCE_LINE_ENDS = (
     ".", "!", "?", "。", "！", "？", '."', ".”", '?"', "?”", '!"', "!”", ".'", ".’", ".»",
 )
+SENTENCE_LINE_ENDS = _SENTENCE_LINE_ENDS
 _TEASER_ENDS = ("…", "...", "[…]", "[...]")
 _URL_ONLY = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
 _BULLET = re.compile(r"^(?:[-•·*▪►»>|]|\d{1,2}[.)])\s+")
@@ -323,7 +324,21 @@ def classify_lines(
 def _classify(
     lines: Sequence[str], language: str, template_indices: Collection[int]
 ) -> tuple[list[LineClass], list[list[str] | None]]:
-    """(`classify_lines`, the words of each line it weighed, None for the others).
+    """(`classify_lines`, the words of each line it weighed, None for the others)."""
+    verdicts, line_words = judge_lines(lines, language, template_indices)
+    return _revise(verdicts), line_words
+
+
+def revise(verdicts: list[LineClass]) -> list[LineClass]:
+    """Each line's class once its neighbours are heard (jusText's context revision)."""
+    return _revise(verdicts)
+
+
+def judge_lines(
+    lines: Sequence[str], language: str, template_indices: Collection[int]
+) -> tuple[list[LineClass], list[list[str] | None]]:
+    """Each line's class on its own, before its neighbours are heard, and the words of each
+    line it weighed (None for the others).
 
     The tests run cheapest first and each line's words are found once, only for the lines the
     cheap tests leave undecided: a page is mostly short furniture, and this runs on every line.
@@ -398,7 +413,7 @@ def _classify(
             verdicts.append(_SHORT)
         else:
             verdicts.append(_NEAR_GOOD)
-    return _revise(verdicts), line_words
+    return verdicts, line_words
 
 
 def _undecided_runs(

@@ -47,3 +47,24 @@ def test_the_feeds_title_and_time_win_over_the_pages() -> None:
                        published_at=published, ingested_at=NOW)
     article = clean(raw, SourceMemory({}, {}), max_body_chars=10_000, now=NOW)
     assert (article.headline, article.published_at) == ("Feed title", published)
+
+
+def test_the_declared_article_body_when_trafilatura_finds_too_little() -> None:
+    from services.clean import html
+
+    body = " ".join(PARAGRAPHS)
+    page = (
+        '<html><head><script type="application/ld+json">'
+        f'{{"@context": "https://schema.org", "@graph": [{{"@type": "WebPage"}},'
+        f' {{"@type": "NewsArticle", "articleBody": "{body}"}}]}}</script></head>'
+        "<body><div id='app'></div></body></html>"
+    )
+    assert html.declared_body(page) == [body]
+    assert html.extract(page).lines == [body]
+    microdata = (
+        "<html><body><div itemprop='articleBody'>"
+        + "".join(f"<p>{paragraph}</p>" for paragraph in PARAGRAPHS)
+        + "</div></body></html>"
+    )
+    assert html.declared_body(microdata) == PARAGRAPHS
+    assert html.declared_body("<html><body><p>No article here.</p></body></html>") == []
