@@ -17,6 +17,7 @@ from selenium.webdriver.common.by import By
 
 from lab.board import BoardProcess
 from lab.pipeline import LocalPipeline, free_port_block
+from lab.seeds import lay_out_by_outlet
 from services.ingest.producer import ingest
 from services.settings import Settings
 from tests.integration.board_browser import browser_fixture, eventually
@@ -57,7 +58,9 @@ def test_the_seeds_story_appears_grows_and_lists_its_articles_on_an_open_page(
     broker: Settings, shared: Path, tmp_path: Path, browser: webdriver.Chrome
 ) -> None:
     settings = fresh_settings(broker)
-    seeds = sorted((shared / "seeds").glob("*.txt"))
+    # One folder per outlet, as the demo feeds them: a seed's source is its outlet.
+    seeds = sorted(lay_out_by_outlet(shared / "seeds", tmp_path / "seeds").glob("*/*.txt"),
+                   key=lambda path: path.name)
     assert len(seeds) == 5
     hostile = tmp_path / "hostile.jsonl"
     hostile.write_text(json.dumps(HOSTILE_RECORD) + "\n")
@@ -106,15 +109,15 @@ def test_the_seeds_story_appears_grows_and_lists_its_articles_on_an_open_page(
         assert browser.find_elements(By.TAG_NAME, "img") == []
         assert browser.execute_script("return window.__ran === undefined;")
 
-        # The story page: all five seeds, each with its outlet (a seed file's outlet is its
-        # file name), in time order.
+        # The story page: all five seeds, each with its outlet (the folder it was fed from),
+        # in time order.
         browser.get(f"{board.url}/stories/{story_id}")
         listed = [
             (row.find_element(By.CSS_SELECTOR, ".outlet").text,
              row.find_element(By.CSS_SELECTOR, ".headline").text)
             for row in browser.find_elements(By.CSS_SELECTOR, "#articles li.article")
         ]
-        assert sorted(outlet for outlet, _ in listed) == [seed.stem for seed in seeds]
+        assert sorted(outlet for outlet, _ in listed) == sorted(seed.parent.name for seed in seeds)
         assert all(headline for _, headline in listed)
         assert any("Kerry" in headline for _, headline in listed)
         detail = board.get(f"/api/stories/{story_id}")

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from kafka import TopicPartition
 
+from lab.pipeline import free_port_block
 from schemas.articles import RawArticleV1
 from schemas.topics import Topic
 from services.identity import article_key
@@ -195,11 +196,12 @@ def test_the_gateway_answers_503_while_its_broker_is_stopped(
     libs = os.environ.get("STORYWIRE_KAFKA_LIBS") or str(
         Path(os.environ.get("STORYWIRE_KAFKA_DIR", REPO / ".kafka")) / "libs"
     )
-    port = _free_port()
+    # Two free ports in a row (broker, controller): two separate probes can get one port twice.
+    port = free_port_block(2)
     env = {
         **os.environ, "STORYWIRE_KAFKA_DIR": str(tmp_path / "kafka"),
         "STORYWIRE_KAFKA_LIBS": libs, "STORYWIRE_BROKER_PORT": str(port),
-        "STORYWIRE_CONTROLLER_PORT": str(_free_port()),
+        "STORYWIRE_CONTROLLER_PORT": str(port + 1),
     }
 
     def private_broker(verb: str) -> None:

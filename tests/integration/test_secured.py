@@ -8,7 +8,6 @@ CA and a missing ACL each fail at once, saying which.
 """
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -33,12 +32,6 @@ from tests.conftest import REPO
 pytestmark = pytest.mark.integration
 
 BROKER_SH = REPO / "deploy" / "kafka" / "broker.sh"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -70,13 +63,14 @@ def secured(broker: Settings, tmp_path_factory: pytest.TempPathFactory) -> Itera
     """Started after the shared broker (whose fetch put the jars in .kafka/libs)."""
     run = uuid.uuid4().hex[:8]
     state = tmp_path_factory.mktemp("secured-kafka")
-    port = _free_port()
+    # Two free ports in a row (broker, controller): two separate probes can get one port twice.
+    port = free_port_block(2)
     env = {
         **os.environ,
         "STORYWIRE_KAFKA_DIR": str(state),
         "STORYWIRE_KAFKA_LIBS": os.environ.get("STORYWIRE_KAFKA_LIBS", str(REPO / ".kafka/libs")),
         "STORYWIRE_BROKER_PORT": str(port),
-        "STORYWIRE_CONTROLLER_PORT": str(_free_port()),
+        "STORYWIRE_CONTROLLER_PORT": str(port + 1),
         "STORYWIRE_TOPIC_PREFIX": f"s{run}.",
         "STORYWIRE_GROUP_PREFIX": f"sec-{run}",
     }

@@ -9,7 +9,6 @@ and the end of pytest's output.
 import json
 import os
 import random
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ from typing import Any
 import pytest
 from kafka import KafkaProducer
 
-from lab.pipeline import LocalPipeline, WorkerFailed
+from lab.pipeline import LocalPipeline, WorkerFailed, free_port_block
 from schemas.articles import RawArticleV1
 from services.ingest.core import Accepted, read_articles
 from services.ingest.producer import ingest
@@ -178,12 +177,6 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 # --- a private broker, for the scenario that stops one ------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass
 class PrivateBroker:
     """A broker of the suite's own (deploy/kafka/broker.sh on free ports, state in a temp
@@ -215,13 +208,14 @@ def private_broker(broker: Settings, tmp_path: Path) -> Iterator[PrivateBroker]:
     """Started after the shared one (whose fetch put the jars in .kafka/libs); always
     stopped at the end."""
     libs = Path(os.environ.get("STORYWIRE_KAFKA_LIBS", REPO / ".kafka" / "libs"))
-    port = _free_port()
+    # Two free ports in a row (broker, controller): two separate probes can get one port twice.
+    port = free_port_block(2)
     env = {
         **os.environ,
         "STORYWIRE_KAFKA_DIR": str(tmp_path / "kafka"),
         "STORYWIRE_KAFKA_LIBS": str(libs),
         "STORYWIRE_BROKER_PORT": str(port),
-        "STORYWIRE_CONTROLLER_PORT": str(_free_port()),
+        "STORYWIRE_CONTROLLER_PORT": str(port + 1),
     }
     private = PrivateBroker(port, env)
     try:
