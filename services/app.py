@@ -66,6 +66,9 @@ def build_app(settings: Settings, stage: Stage) -> faust.App:
         # One size policy (settings.max_message_bytes): what ingest accepts, what every
         # stage may write, what a dead letter is cut to.
         producer_max_request_size=settings.max_message_bytes,
+        producer_compression_type=(
+            None if settings.stage_compression == "none" else settings.stage_compression
+        ),
         broker_commit_interval=1.0,
         broker_session_timeout=settings.session_timeout_seconds,
         broker_heartbeat_interval=min(3.0, settings.session_timeout_seconds / 3),

@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     topic_replication: int = Field(1, ge=1, description="replication factor for those topics")
     topic_prefix: str = Field("", description="prepended to every topic name (tests, tenants)")
     group_prefix: str = Field("storywire", description="consumer group = <prefix>-<stage>")
+    stage_compression: Literal["none", "gzip", "lz4"] = Field(
+        "lz4",
+        description="compression of the batches the stage workers write (story events, members, "
+        "table changelogs); the broker keeps them as sent, and every reader needs the codec "
+        "(kafka-python: the `lz4` package; Java and librdkafka clients have it built in)",
+    )
 
     # --- Sizes and time: one policy from ingest to every producer -------------------------
     max_message_bytes: int = Field(
