@@ -8,6 +8,18 @@ EntityLabel = Literal[
     "PERSON", "ORG", "GPE", "LOC", "NORP", "EVENT", "FAC", "PRODUCT", "WORK_OF_ART", "LAW"
 ]
 
+# The sender's corrections and kills, carried from raw copy to the cluster stage.
+_REVISION = Field(
+    default=None, ge=0,
+    description="the sender's version of this item (ninjs `version`): copy under the same id "
+    "with a higher revision corrects the earlier copy; a lower or equal one changes nothing",
+)
+_WITHDRAWN = Field(
+    default=False,
+    description="the sender killed the item (ninjs `pubstatus` canceled or withheld): it "
+    "leaves its story",
+)
+
 class _Contract(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -27,16 +39,8 @@ class RawArticleV1(_Contract):
     html: str | None = Field(default=None, description="the page's HTML")
     published_at: AwareDatetime | None = None
     ingested_at: AwareDatetime
-    revision: int | None = Field(
-        default=None, ge=0,
-        description="the sender's version of this item (ninjs `version`): copy under the same id "
-        "with a higher revision corrects the earlier copy; a lower or equal one changes nothing",
-    )
-    withdrawn: bool = Field(
-        default=False,
-        description="the sender killed the item (ninjs `pubstatus` canceled or withheld): it "
-        "leaves its story",
-    )
+    revision: int | None = _REVISION
+    withdrawn: bool = _WITHDRAWN
     language: str | None = Field(
         default=None, max_length=35,
         description="the sender's language tag (BCP 47, e.g. ninjs `language`): a hint the clean "
@@ -74,16 +78,8 @@ class CleanArticleV1(_Contract):
     duplicate_of: str | None = Field(
         default=None, description="id of the first copy when this one is a (near-)duplicate"
     )
-    revision: int | None = Field(
-        default=None, ge=0,
-        description="the sender's version of this item (ninjs `version`): copy under the same id "
-        "with a higher revision corrects the earlier copy; a lower or equal one changes nothing",
-    )
-    withdrawn: bool = Field(
-        default=False,
-        description="the sender killed the item (ninjs `pubstatus` canceled or withheld): it "
-        "leaves its story",
-    )
+    revision: int | None = _REVISION
+    withdrawn: bool = _WITHDRAWN
 
 class EntityV1(_Contract):
     """One canonical named entity of an article."""
