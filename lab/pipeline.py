@@ -26,7 +26,9 @@ def free_port_block(size: int = 3) -> int:
     """A base port with `size` free consecutive ports after it (for workers' /metrics)."""
     chooser = random.Random()
     for _ in range(50):
-        base = chooser.randint(20000, 40000)
+        # Below Linux's ephemeral range (32768-60999 by default): a port there can be taken
+        # by any outgoing connection between this probe and the listener's bind.
+        base = chooser.randint(20000, 32000 - size)
         try:
             for port in range(base, base + size):
                 with socket.socket() as probe:
