@@ -77,17 +77,10 @@ class Model:
     def select(self, lengths: Sequence[int], probabilities: Sequence[float]) -> list[int]:
         """The article's line indices, given each line's length and probability."""
         threshold = self.threshold
-        best, span = 0.0, (0, -1)
-        running, start = 0.0, 0
-        for i, p in enumerate(probabilities):
-            weight = (p - threshold) * max(lengths[i], _MIN_WEIGHT_CHARS)
-            if running <= 0:
-                running, start = weight, i
-            else:
-                running += weight
-            if running > best:
-                best, span = running, (start, i)
-        first, last = span
+        first, last = text.best_run(
+            (p - threshold) * max(lengths[i], _MIN_WEIGHT_CHARS)
+            for i, p in enumerate(probabilities)
+        )
         outside = self.outside_threshold
         return [
             i for i, p in enumerate(probabilities)

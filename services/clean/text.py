@@ -521,22 +521,30 @@ def _tail_cut(lines: Sequence[str], verdicts: Sequence[LineClass]) -> list[LineC
     return out
 
 
+def best_run(weights: Iterable[float]) -> tuple[int, int]:
+    """(first, last) index of the contiguous run of lines whose weights sum highest (the
+    earliest such run on a tie), or (0, -1) when no run sums above 0: the maximum subarray."""
+    best, span = 0.0, (0, -1)
+    running, start = 0.0, 0
+    for i, weight in enumerate(weights):
+        if running <= 0:
+            running, start = weight, i
+        else:
+            running += weight
+        if running > best:
+            best, span = running, (start, i)
+    return span
+
+
 def select_body(lines: Sequence[str], verdicts: Sequence[LineClass]) -> list[int]:
     """Indices of the article's lines, given each line's class: the best-scoring run of body
     lines (maximum subarray, bad lines cost a fixed bridge penalty), plus other body blocks big
     enough to be the article's own."""
     verdicts = _tail_cut(lines, verdicts)
-    best_sum, best_span = 0, (0, -1)
-    running, start = 0, 0
-    for i, verdict in enumerate(verdicts):
-        weight = len(lines[i]) if verdict is _GOOD else -_BAD_LINE_PENALTY
-        if running <= 0:
-            running, start = weight, i
-        else:
-            running += weight
-        if running > best_sum:
-            best_sum, best_span = running, (start, i)
-    first, last = best_span
+    first, last = best_run(
+        len(lines[i]) if verdict is _GOOD else -_BAD_LINE_PENALTY
+        for i, verdict in enumerate(verdicts)
+    )
     kept = [i for i in range(first, last + 1) if verdicts[i] is _GOOD]
     # Blocks outside the main run: contiguous good lines, kept when large.
     block: list[int] = []
