@@ -6,14 +6,20 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+from pydantic import BaseModel
 
-from services.kafka import create_topics, delete_run_topics
+from schemas.topics import Topic
+from services.audit.reader import read_topic, snapshot
+from services.kafka import create_topics, delete_run_topics, reader_consumer
 from services.settings import Settings
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration
+
+Model = TypeVar("Model", bound=BaseModel)
 
 
 # Settings `fresh_settings` made this session: their topics are deleted when it ends.
@@ -44,6 +50,19 @@ def fresh_settings(broker: Settings, **overrides: object) -> Settings:
     create_topics(settings)
     _RUNS.append(settings)
     return settings
+
+
+def read_all(settings: Settings, topic: Topic, model: type[Model]) -> list[Model]:
+    """Every message of the run's `topic`, from its start to where it ended when called, read
+    as `model` (with the audit's reader)."""
+    consumer = reader_consumer(settings, "test-topic-reader")
+    name = settings.topic(topic)
+    try:
+        bounds = snapshot(consumer, name, required=True)
+        return [model.model_validate_json(message.value or b"")
+                for message in read_topic(consumer, name, bounds, progress=None)]
+    finally:
+        consumer.close()
 
 
 def ecb_sample(shared: Path, count: int, tmp: Path, seed: int = 11) -> tuple[Path, list[dict]]:

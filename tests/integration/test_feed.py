@@ -23,7 +23,6 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from kafka import KafkaConsumer, TopicPartition
 
 from lab.pipeline import LocalPipeline, free_port_block, settings_env
 from lab.story_view import StoryBoard
@@ -33,10 +32,9 @@ from services.feed.core import read_feeds_file
 from services.feed.fetch import FetchFailed, PoliteClient, Politeness
 from services.feed.poller import RoundReport, poll_feeds
 from services.identity import article_key
-from services.kafka import client_config
 from services.metrics import REGISTRY
 from services.settings import Settings
-from tests.integration.conftest import fresh_settings
+from tests.integration.conftest import fresh_settings, read_all
 from tests.integration.feed_site import Site, Story, serve
 
 pytestmark = pytest.mark.integration
@@ -75,22 +73,6 @@ WATCHED = {
     "broken": ("storywire_feed_polls_total", {"outcome": "not_a_feed"}),
     "fetched": ("storywire_feed_polls_total", {"outcome": "fetched"}),
 }
-
-
-def _read_raw(settings: Settings) -> list[RawArticleV1]:
-    """Everything on articles.raw, from the beginning to its current end."""
-    consumer = KafkaConsumer(**client_config(settings), enable_auto_commit=False)
-    topic = settings.topic(Topic.RAW)
-    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-    consumer.assign(partitions)
-    consumer.seek_to_beginning(*partitions)
-    ends = consumer.end_offsets(partitions)
-    articles = []
-    while any(consumer.position(tp) < ends[tp] for tp in partitions):
-        for records in consumer.poll(timeout_ms=1000).values():
-            articles += [RawArticleV1.model_validate_json(r.value) for r in records]
-    consumer.close()
-    return articles
 
 
 def _cli_round(settings: Settings, feeds_file: Path) -> subprocess.CompletedProcess[str]:
@@ -151,7 +133,7 @@ def run(broker: Settings, shared: Path, tmp_path_factory: pytest.TempPathFactory
         cli.append(_cli_round(settings, feeds_file))
         # Round 4: nothing changed; both feeds answer 304.
         cli.append(_cli_round(settings, feeds_file))
-        raw = _read_raw(settings)
+        raw = read_all(settings, Topic.RAW, RawArticleV1)
         expected = {slug: ("Example Wire", f"rss-{slug}") for slug in ("r1", "r2", "slow", "r3")}
         expected |= {slug: ("Atom Daily", f"urn:atom:{slug}") for slug in ("a1", "a2", "a3")}
         board = StoryBoard(settings)
@@ -261,7 +243,8 @@ def test_without_once_each_feed_is_polled_on_its_own_interval_until_stopped(
     assert 1 <= len(atom) <= 3 and atom[0] == 200  # every 4 s against the RSS feed's 1 s
     assert 'storywire_feed_polls_total{outcome="not_modified"}' in metrics_text
     assert re.search(r"^storywire_feed_entries_sent_total 2\.0$", metrics_text, re.M)
-    assert Counter((a.source, a.id) for a in _read_raw(settings)) == Counter(
+    raw = read_all(settings, Topic.RAW, RawArticleV1)
+    assert Counter((a.source, a.id) for a in raw) == Counter(
         {("Example Wire", "rss-r1"): 1, ("Atom Daily feed", "urn:atom:a1"): 1}
     )
 

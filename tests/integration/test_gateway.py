@@ -16,16 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from kafka import TopicPartition
 
 from lab.pipeline import free_port_block
 from schemas.articles import RawArticleV1
 from schemas.topics import Topic
 from services.identity import article_key
-from services.kafka import reader_consumer
 from services.settings import Settings
 from tests.conftest import REPO
-from tests.integration.conftest import fresh_settings
+from tests.integration.conftest import fresh_settings, read_all
 
 pytestmark = pytest.mark.integration
 
@@ -110,23 +108,6 @@ def shared_gateway(broker: Settings, tmp_path: Path) -> Iterator[tuple[Gateway, 
         stop_gateway(gateway)
 
 
-def raw_articles(settings: Settings) -> list[RawArticleV1]:
-    """Everything in the run's articles.raw, from the start."""
-    consumer = reader_consumer(settings, "test-gateway-reader")
-    topic = settings.topic(Topic.RAW)
-    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
-    consumer.assign(partitions)
-    consumer.seek_to_beginning(*partitions)
-    ends = consumer.end_offsets(partitions)
-    found: list[RawArticleV1] = []
-    deadline = time.monotonic() + 30
-    while any(consumer.position(p) < ends[p] for p in partitions) and time.monotonic() < deadline:
-        for batch in consumer.poll(timeout_ms=500).values():
-            found += [RawArticleV1.model_validate_json(m.value) for m in batch]
-    consumer.close()
-    return found
-
-
 def _record(article_id: str, source: str = "Valley News") -> dict[str, object]:
     return {"id": article_id, "source": source, "title": "Bridge closed",
             "text": "The council closed the old bridge to lorries on Tuesday."}
@@ -173,7 +154,7 @@ def test_good_bad_unauthenticated_and_oversized_posts(
     status, answer, _ = gateway.post(big)
     assert status == 413 and "STORYWIRE_GATEWAY_MAX_BODY_BYTES" in str(answer["error"])
 
-    sent = raw_articles(settings)
+    sent = read_all(settings, Topic.RAW, RawArticleV1)
     assert sorted(article_key(a.source, a.id) for a in sent) == sorted(
         [*expected, article_key("Valley News", "a3")]
     )
@@ -247,7 +228,7 @@ def test_the_gateway_answers_503_while_its_broker_is_stopped(
             while (status := gateway.post(_record("again"))[0]) != 202:
                 assert status == 503 and time.monotonic() < deadline
                 time.sleep(1)
-            got = {article_key(a.source, a.id) for a in raw_articles(settings)}
+            got = {article_key(a.source, a.id) for a in read_all(settings, Topic.RAW, RawArticleV1)}
             assert {article_key("Valley News", "up"), article_key("Valley News", "again")} <= got
         finally:
             private_broker("stop")

@@ -8,43 +8,19 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
-from kafka import TopicPartition
-from pydantic import BaseModel
 
 from lab.pipeline import LocalPipeline, free_port_block, settings_env
 from schemas.articles import EnrichedArticleV1, RawArticleV1
 from schemas.topics import Topic
 from services.identity import article_key
 from services.ingest.core import Accepted, read_articles
-from services.kafka import reader_consumer
 from services.settings import Settings
 from tests.conftest import REPO
-from tests.integration.conftest import fresh_settings
+from tests.integration.conftest import fresh_settings, read_all
 
 pytestmark = pytest.mark.integration
-Model = TypeVar("Model", bound=BaseModel)
-
-
-def read_topic(settings: Settings, topic: Topic, model: type[Model]) -> list[Model]:
-    """Everything in the run's `topic`, from the start."""
-    consumer = reader_consumer(settings, "test-ninjs-reader")
-    name = settings.topic(topic)
-    partitions = [TopicPartition(name, p) for p in consumer.partitions_for_topic(name) or []]
-    consumer.assign(partitions)
-    consumer.seek_to_beginning(*partitions)
-    ends = consumer.end_offsets(partitions)
-    found: list[Model] = []
-    deadline = time.monotonic() + 30
-    while any(consumer.position(p) < ends[p] for p in partitions) and time.monotonic() < deadline:
-        for batch in consumer.poll(timeout_ms=500).values():
-            found += [model.model_validate_json(m.value) for m in batch]
-    consumer.close()
-    return found
-
-
 def ingest(settings: Settings, *paths: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "services.cli", "ingest", "--no-progress", *map(str, paths)],
@@ -70,7 +46,7 @@ def test_every_ninjs_example_is_sent_or_refused_with_its_reason(
     for item in refused:
         assert f"skipped {item.where}: {item.reason}" in err
     assert f"sent={len(accepted)} skipped={len(refused)} failed=0" in err
-    sent = read_topic(settings, Topic.RAW, RawArticleV1)
+    sent = read_all(settings, Topic.RAW, RawArticleV1)
     assert sorted(article_key(a.source, a.id) for a in sent) == sorted(
         article_key(a.source, a.id) for a in accepted
     )
@@ -122,7 +98,7 @@ def test_a_correction_and_a_kill_pass_clean_and_enrich(
         while len(enriched) < 4 and time.monotonic() < deadline:
             pipeline.check()
             time.sleep(2)
-            enriched = read_topic(settings, Topic.ENRICHED, EnrichedArticleV1)
+            enriched = read_all(settings, Topic.ENRICHED, EnrichedArticleV1)
     assert [(a.revision, a.withdrawn) for a in enriched] == [
         (1, False), (2, False), (1, False), (3, True)
     ]
