@@ -11,6 +11,7 @@ import gc
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer
 from pydantic import ValidationError
@@ -25,6 +26,7 @@ log = logging.getLogger("storywire.board")
 
 # Called with the ids of the stories a batch changed (their event, or their article list).
 OnChange = Callable[[set[str]], None]
+Record = TypeVar("Record", StoryEventV2, StoryMemberV1)
 
 
 @dataclass
@@ -35,39 +37,40 @@ class ReaderStatus:
     unreadable: int = 0  # records on the topics that are no V2 story event / member
 
 
+def _parse(model: type[Record], value: bytes, status: ReaderStatus) -> Record | None:
+    """The record as `model`, or None (counted, and logged the first time) when it is not one:
+    an event of an older contract version from an older cluster stage, or foreign bytes."""
+    try:
+        return model.model_validate_json(value)
+    except (ValidationError, ValueError, RecursionError):
+        if status.unreadable == 0:
+            log.warning("board: a record that is no %s skipped", model.__name__)
+        status.unreadable += 1
+        return None
+
+
 def apply_record(
     board: Board, status: ReaderStatus, is_story: bool, key: bytes | None, value: bytes | None
 ) -> str | None:
-    """One record from either topic into the board; the id of the story it changed, if any."""
+    """One record from either topic into the board; the id of the story it changed, if any.
+    A tombstone (no value) removes the story, or the article from its story."""
     if is_story:
         status.stories_read += 1
-        if value is None:  # a tombstone: the story is gone
-            if key:
-                story_id = key.decode(errors="replace")
-                board.remove_story(story_id)
-                return story_id
-            return None
-        try:
-            story = StoryEventV2.model_validate_json(value)
-        except (ValidationError, ValueError, RecursionError):
-            # Not a v2 story event (a v1 one from an older cluster stage, or foreign bytes):
-            # counted, logged once, skipped.
-            if status.unreadable == 0:
-                log.warning("board: a record on the stories topic is no StoryEventV2; skipped")
-            status.unreadable += 1
-            return None
-        return story.story_id if board.apply_story(story) else None
-    status.members_read += 1
+    else:
+        status.members_read += 1
     if value is None:
-        return board.remove_member(key.decode(errors="replace")) if key else None
-    try:
-        member = StoryMemberV1.model_validate_json(value)
-    except (ValidationError, ValueError, RecursionError):
-        if status.unreadable == 0:
-            log.warning("board: a record on the members topic is no StoryMemberV1; skipped")
-        status.unreadable += 1
-        return None
-    return board.apply_member(member)
+        if not key:
+            return None
+        record_id = key.decode(errors="replace")
+        if is_story:
+            board.remove_story(record_id)
+            return record_id
+        return board.remove_member(record_id)
+    if is_story:
+        story = _parse(StoryEventV2, value, status)
+        return story.story_id if story is not None and board.apply_story(story) else None
+    member = _parse(StoryMemberV1, value, status)
+    return board.apply_member(member) if member is not None else None
 
 
 async def follow(
