@@ -136,6 +136,10 @@ class Settings(BaseSettings):
     feed_max_page_bytes: int = Field(
         1_000_000, ge=10_000, description="a bigger feed document or page is refused unread"
     )
+    feed_forget_after_days: float = Field(
+        30.0, ge=1,
+        description="an entry its feed no longer lists is forgotten this long after it was sent",
+    )
     feed_max_redirects: int = Field(5, ge=0, le=20, description="redirects followed per request")
     feed_host_concurrency: int = Field(
         2, ge=1, le=16, description="requests at once to one host"

@@ -19,7 +19,7 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -105,12 +105,14 @@ class FeedPoller:
         state: FeedState,
         sender: Sender,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        forget_after: timedelta = timedelta(days=30),
     ) -> None:
         self.feeds = feeds
         self.client = client
         self.state = state
         self.sender = sender
         self.clock = clock
+        self.forget_after = forget_after
 
     async def run_once(self) -> list[RoundReport]:
         """One round of every feed, all feeds at once (hosts still take turns)."""
@@ -157,6 +159,8 @@ class FeedPoller:
         report = RoundReport(spec.url, "fetched")
         settled = self.state.settled(spec.url, (entry.entry_id for entry in parsed.entries))
         todo = new_entries(parsed.entries, settled)
+        self.state.forget(spec.url, (entry.entry_id for entry in parsed.entries),
+                          self.clock() - self.forget_after)
         await asyncio.gather(*(self._entry(spec, outlet, entry, report) for entry in todo))
         if not report.deferred:
             # Every entry of this version of the feed is settled: a 304 may now stand for it.
@@ -244,7 +248,10 @@ async def poll_feeds(
     state = FeedState(Path(settings.feed_state_dir))
     try:
         async with aiohttp.ClientSession() as session:
-            poller = FeedPoller(feeds, PoliteClient(session, politeness(settings)), state, sender)
+            poller = FeedPoller(
+                feeds, PoliteClient(session, politeness(settings)), state, sender,
+                forget_after=timedelta(days=settings.feed_forget_after_days),
+            )
             if once:
                 return await poller.run_once()
             # SIGTERM or Ctrl-C: stop between sends. An entry whose send was cut short is not

@@ -15,6 +15,11 @@ Tables:
   If-None-Match / If-Modified-Since. Written only once every entry of that response is settled:
   otherwise a 304 would hide an entry that still has to be sent.
 
+Forgetting: an entry is forgotten once its feed no longer lists it and it was settled longer
+ago than `STORYWIRE_FEED_FORGET_AFTER_DAYS` (30): feeds list their latest entries, so one gone
+from the listing for a month does not come back, and the file stays the size of a month of
+copy instead of growing for ever (about 150 bytes an entry).
+
 A crash between the broker's ack and the commit here sends that one entry again on restart:
 at least once, like every stage; downstream the same source and id are one article.
 """
@@ -62,8 +67,26 @@ class FeedState:
     def settle(self, feed: str, entry_id: str, outcome: str, detail: str | None = None) -> None:
         self._db.execute(
             "INSERT OR REPLACE INTO settled VALUES (?, ?, ?, ?, ?)",
-            (feed, entry_id, outcome, detail, datetime.now(UTC).isoformat()),
+            (feed, entry_id, outcome, detail,
+             datetime.now(UTC).isoformat(timespec="microseconds")),  # sorts as text
         )
+
+    def forget(self, feed: str, listed: Iterable[str], settled_before: datetime) -> int:
+        """Drop `feed`'s settled entries that it no longer lists (`listed` is its current
+        listing) and that were settled before `settled_before`; how many were dropped."""
+        still_listed = set(listed)
+        rows = self._db.execute(
+            "SELECT entry_id FROM settled WHERE feed = ? AND at < ?",
+            (feed, settled_before.astimezone(UTC).isoformat(timespec="microseconds")),
+        )
+        gone = [entry_id for (entry_id,) in rows if entry_id not in still_listed]
+        for start in range(0, len(gone), 500):  # SQLite's bound on parameters per query
+            chunk = gone[start:start + 500]
+            marks = ",".join("?" * len(chunk))  # placeholders only: the ids are parameters
+            self._db.execute(
+                f"DELETE FROM settled WHERE feed = ? AND entry_id IN ({marks})", (feed, *chunk)
+            )
+        return len(gone)
 
     def outcomes(self, feed: str) -> dict[str, str]:
         rows = self._db.execute("SELECT entry_id, outcome FROM settled WHERE feed = ?", (feed,))

@@ -5,7 +5,7 @@ network and the broker (both are exercised for real in tests/integration/test_fe
 """
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from kafka.errors import KafkaTimeoutError
@@ -108,3 +108,15 @@ def test_the_article_is_the_entry_s_page_under_the_feed_s_title(tmp_path: Path) 
     assert (first.id, first.source, first.title, first.html, first.url, first.ingested_at) == (
         "g-1", "Example Wire", "One", "<p>One</p>", "https://news.example/1", NOW
     )
+
+
+def test_a_month_after_an_entry_left_the_feed_it_is_forgotten(tmp_path: Path) -> None:
+    state = FeedState(tmp_path)
+    state.settle(FEED, "g-old", "sent")  # sent earlier; the feed no longer lists it
+    month_on = datetime.now(UTC) + timedelta(days=31)
+    poller = FeedPoller([FeedSpec(FEED, None, 60)], Site({  # type: ignore[arg-type]  # a stand-in client
+        "https://news.example/1": "<p>One</p>", "https://news.example/2": "<p>Two</p>",
+    }), state, Broker(), clock=lambda: month_on)
+    asyncio.run(poller.round(poller.feeds[0]))
+    assert state.outcomes(FEED) == {"g-1": "sent", "g-2": "sent"}
+    state.close()
