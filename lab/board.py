@@ -23,17 +23,11 @@ from typing import IO, Any, Self
 
 from kafka import KafkaProducer
 
-from lab.pipeline import settings_env
+from lab.pipeline import free_port_block, settings_env
 from schemas.stories import StoryEventV2, StoryMemberV1
 from schemas.topics import Topic
 from services.kafka import client_config
 from services.settings import Settings
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -108,7 +102,7 @@ class BoardProcess:
 
     settings: Settings
     log_path: Path
-    port: int = field(default_factory=free_port)
+    port: int = field(default_factory=lambda: free_port_block(1))
     host: str = "127.0.0.1"
     detach: bool = False
     pid_file: Path | None = None

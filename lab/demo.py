@@ -14,7 +14,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from lab.board import BoardProcess, free_port, port_is_free, stop_recorded
+from lab.board import BoardProcess, port_is_free, stop_recorded
 from lab.pipeline import LocalPipeline, free_port_block
 from lab.seeds import lay_out_by_outlet
 from lab.story_view import StoryBoard
@@ -76,7 +76,7 @@ def start_board(settings: Settings, log_dir: Path, console: Console) -> BoardPro
         console.print("demo: stopped the story board an earlier demo left running")
     port = settings.board_port
     if not port_is_free(settings.board_host, port):
-        port = free_port()
+        port = free_port_block(1)
         console.print(f"demo: port {settings.board_port} is taken; the board uses {port}")
     board = BoardProcess(
         settings, log_dir / "board.log", port=port, host=settings.board_host, detach=True,

@@ -11,7 +11,6 @@ import json
 import os
 import random
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 import aiohttp
 import numpy as np
 
-from lab.pipeline import settings_env
+from lab.pipeline import free_port_block, settings_env
 from services.kafka import create_topics, delete_run_topics
 from services.settings import Settings
 
@@ -52,12 +51,6 @@ class GatewayBench:
             f"{self.concurrency} clients; request latency p50 {p50:.1f} ms, p99 {p99:.1f} ms; "
             f"errors {self.errors} {self.error_codes or ''}".rstrip()
         )
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _copy(shared: Path, count: int) -> list[dict[str, object]]:
@@ -112,7 +105,7 @@ def run_gateway_bench(
     })
     create_topics(settings)
     token = secrets.token_urlsafe(24)
-    port = _free_port()
+    port = free_port_block(1)
     env = {**os.environ, **settings_env(settings), "STORYWIRE_GATEWAY_PORT": str(port),
            "STORYWIRE_GATEWAY_TOKENS": token}
     log_dir = Path(".run") / "bench-gateway"

@@ -4,7 +4,6 @@ ports of its own: the shared one is never stopped)."""
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -29,12 +28,6 @@ pytestmark = pytest.mark.integration
 
 TOKEN = "test-token-1"
 MAX_BODY = 200_000
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -62,7 +55,7 @@ class Gateway:
 
 
 def start_gateway(settings: Settings, log: Path, **env: str) -> Gateway:
-    port = _free_port()
+    port = free_port_block(1)
     environment = {
         **os.environ,
         "STORYWIRE_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
