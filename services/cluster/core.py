@@ -280,7 +280,7 @@ class StoryClusterer:
         comparable = comparable or self._comparable(article)
         vectors = self._stored_vectors(comparable, query)
         if story_id is None:
-            story_id = story_id_for(article.id)
+            story_id = story_id_for(article.id, article.revision)
             story = self._new_story(story_id, article, comparable, vectors)
             self._store(story_id, story)
             roster.append(self.rosters, story_id, 0, [article.id])
@@ -385,7 +385,9 @@ class StoryClusterer:
         if sides is None:
             return []
         keep, move = [[records[k] for k in side] for side in sides]
-        new_id = story_id_for(f"{story_id}/{move[0]['first_ids'][0]}")
+        # The split's version in the new id: a story split off, merged back and split off again
+        # is a new story each time, never an old id restarting at version 1.
+        new_id = story_id_for(f"{story_id}/{story['version'] + 1}/{move[0]['first_ids'][0]}")
         apart = story["apart"]
         kept = rebuilt(
             story_id, keep, story["version"] + 1, apart_ids([*apart, new_id], cfg), cfg

@@ -112,9 +112,13 @@ def from_format_1(raw: Mapping[str, Any]) -> StoredStory:
     )
 
 
-def story_id_for(article_id: str) -> str:
-    """A story's id, derived from its first article's id: stable across replays and restarts."""
-    return "st-" + hashlib.blake2b(article_id.encode(), digest_size=8).hexdigest()
+def story_id_for(article_id: str, revision: int | None = None) -> str:
+    """A story's id, derived from its first article's id: stable across replays and restarts.
+    A corrected copy (`revision`) that starts a story anew, its first copy's story having closed,
+    gets an id of its own: reusing the closed story's id would restart it at version 1, and a
+    subscriber keeping each story's highest version would never see it."""
+    seed = article_id if not revision else f"{article_id}@{revision}"
+    return "st-" + hashlib.blake2b(seed.encode(), digest_size=8).hexdigest()
 
 
 def new_story(

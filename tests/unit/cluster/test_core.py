@@ -508,6 +508,9 @@ def test_a_story_holding_two_events_of_one_kind_is_split_in_two() -> None:
     # The side with the first article keeps the story (one version on); the other is new.
     assert split.story_id == updated.story_id and split.version == updated.version + 1
     assert split.split_into == created.story_id and created.version == 1
+    # Named by the split's version too: split off, merged back and split off again, the
+    # same articles make a new story, not the merged one's id restarting at version 1.
+    assert created.story_id == story_id_for(f"{split.story_id}/{split.version}/deadly-0")
     assert split.first_article_ids == ("small-0", "small-1", "small-2")
     assert split.left_ids == created.joined_ids == ("deadly-0", "deadly-1", "deadly-2")
     assert split.article_count == 3 and split.left_count == created.joined_count == 3
@@ -704,3 +707,16 @@ def test_a_corrected_copy_replaces_the_earlier_one_in_its_story() -> None:
     alone.add(LOHAN_1)
     [again] = alone.revise(LOHAN_1.model_copy(update={"revision": 3}))
     assert (again.story_id, again.version, again.article_count) == (story_id_for("lohan-1"), 2, 1)
+
+
+def test_a_correction_after_its_story_closed_starts_a_story_of_a_new_id() -> None:
+    clusterer = StoryClusterer(config=ClusterConfig(), **_tables())
+    [created] = clusterer.add(LOHAN_1)
+    [closed] = clusterer.close_inactive(T0 + timedelta(days=30))
+    assert (closed.story_id, closed.event) == (created.story_id, "closed")
+    # The closed story's id back at version 1 would be older than its `closed` event to a
+    # subscriber keeping each story's highest version: the corrected copy's story is new.
+    [again] = clusterer.revise(LOHAN_1.model_copy(update={"revision": 2}))
+    assert (again.event, again.version) == ("created", 1)
+    assert again.story_id not in {created.story_id, closed.story_id}
+    assert again.story_id == story_id_for("lohan-1", 2)  # still stable across replays
