@@ -51,17 +51,24 @@ def read_gold(paths: Iterable[Path]) -> tuple[list[RawArticleV1], dict[str, str]
     gold: dict[str, str] = {}
     for path in paths:
         if path.is_dir():
-            for text_file in sorted(path.glob("*.txt")):
+            # Flat (`shared/seeds`) or laid out by outlet (`lab.seeds`, as `storywire ingest`
+            # reads it: the folder names the outlet); a folder with no copy is an error, not
+            # an evaluation that silently has no seeds.
+            text_files = sorted(path.rglob("*.txt"))
+            if not text_files:
+                raise ValueError(f"{path}: no .txt copy in it or its folders")
+            for text_file in text_files:
                 article_id = f"{SEED_EVENT}-{text_file.stem}"
+                outlet = text_file.parent.name if text_file.parent != path else text_file.stem
                 raws.append(
                     RawArticleV1(
                         id=article_id,
-                        source=text_file.stem,
+                        source=outlet,
                         text=text_file.read_text(encoding="utf-8"),
                         ingested_at=INGESTED_AT + timedelta(seconds=len(raws)),
                     )
                 )
-                gold[article_key(text_file.stem, article_id)] = SEED_EVENT
+                gold[article_key(outlet, article_id)] = SEED_EVENT
             continue
         for line in path.read_text(encoding="utf-8").splitlines():
             if not line.strip():
