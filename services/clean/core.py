@@ -200,8 +200,12 @@ def extract(
         headline = facts.pick_headline(candidates, body_lines, site)
     place, agency = facts.find_dateline(body_lines[0], before)
     given = raw.published_at if facts.plausible_time(raw.published_at, now) else None
+    # A feed title that is a timestamp is no headline, but it is the copy's time.
+    title_time = [raw.title] if raw.title and facts.not_a_headline(raw.title) == "timestamp" else []
     published_at = given or facts.find_published_at(
-        [*([page_date] if page_date else []), *before[-_DATE_SEARCH_LINES:], body_lines[0]], now
+        [*([page_date] if page_date else []), *title_time, *before[-_DATE_SEARCH_LINES:],
+         body_lines[0]],
+        now,
     )
 
     article = CleanArticleV1(

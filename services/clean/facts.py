@@ -61,8 +61,15 @@ _DATES = (
         r"(?:[T ](?P<hour>\d{1,2}):(?P<minute>\d{2})(?::\d{2}(?:\.\d+)?)?"
         r"\s*(?P<zone>Z|[+-]\d{2}:?\d{2}|[A-Z]{2,4})?)?"
     ),
-    re.compile(rf"{_MONTH}\s+(?P<day>\d{{1,2}}),?\s+(?P<year>(?:19|20)\d{{2}}){_TIME}", re.I),
-    re.compile(rf"(?P<day>\d{{1,2}})\s+{_MONTH},?\s+(?P<year>(?:19|20)\d{{2}}){_TIME}", re.I),
+    # Days may be ordinals ("September 18th, 2013", "1st March 2014").
+    re.compile(
+        rf"{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<year>(?:19|20)\d{{2}}){_TIME}",
+        re.I,
+    ),
+    re.compile(
+        rf"(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH},?\s+(?P<year>(?:19|20)\d{{2}}){_TIME}",
+        re.I,
+    ),
 )
 # Zones news sites print after a time. Unknown or absent zones are read as UTC.
 _ZONES = {

@@ -86,8 +86,23 @@ def test_the_headline_is_the_line_about_the_article_not_the_section_or_byline() 
 def test_a_feed_title_that_is_a_timestamp_is_not_kept() -> None:
     copy = "\n".join(["Putin and Kerry discuss Syria ceasefire", BODY, BODY])
     raw = _raw(copy, title="September 18th, 2013, 05:31 GMT")
-    headline = extract(raw, frozenset(), max_body_chars=100_000).article.headline
-    assert headline == "Putin and Kerry discuss Syria ceasefire"
+    article = extract(raw, frozenset(), max_body_chars=100_000).article
+    assert article.headline == "Putin and Kerry discuss Syria ceasefire"
+    # ...but it is the copy's time, when the feed gave none.
+    assert article.published_at == datetime(2013, 9, 18, 5, 31, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("line", "published"),
+    [
+        ("September 18th, 2013, 05:31 GMT", datetime(2013, 9, 18, 5, 31, tzinfo=UTC)),
+        ("1st March 2014", datetime(2014, 3, 1, tzinfo=UTC)),
+        ("Posted on 22nd May, 2015 at 6:05 pm", datetime(2015, 5, 22, 18, 5, tzinfo=UTC)),
+        ("The 21st Century Fox deal of 2013", None),
+    ],
+)
+def test_dates_with_ordinal_days_are_read(line: str, published: datetime | None) -> None:
+    assert facts.find_published_at([line], datetime(2026, 1, 1, tzinfo=UTC)) == published
 
 
 @pytest.mark.parametrize(
