@@ -497,7 +497,11 @@ def _run_pipeline(
                 if clock.wait_for([a.key for a in warmup[:8]], pipeline, timeout_s=300):
                     raise WorkerFailed("the warm-up articles reached no story in 300 s")
                 wait_for_group(settings, "enrich", 1)
-                broker_requests(broker) if broker is not None else None  # attach once, now
+                if broker is not None:
+                    # The first reading starts the broker's management agent: not in the idle
+                    # reading below.
+                    broker_requests(broker)
+                    time.sleep(3)
                 idle = idle_cpu_percent(pipeline, broker)
                 say("workers warm; burst with one enrich worker ...")
                 results.append(run_burst(
