@@ -23,6 +23,7 @@ import logging
 import os
 import sys
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn, TypeVar
 
 import faust
+from faust.streams import _current_event  # faust's task-local current event (tables)
 from faust.types import TableT
 from pydantic import BaseModel, ValidationError
 
@@ -321,11 +323,18 @@ def batches(stream: Any, settings: Settings) -> AsyncIterator[Sequence[Any]]:
     return taken
 
 
-def as_current(stream: Any, event: Any) -> None:
-    """Make `event` the one being handled, as faust does for each event it yields one at a
-    time: a table written now writes its changelog to this event's partition, which in a
-    batch would otherwise be the partition of the batch's last event."""
-    stream._set_current_event(event)
+def as_current(event: Any) -> None:
+    """Make `event` the one being handled in this task, as faust does for each event it
+    yields one at a time: a table written now writes its changelog to this event's partition
+    (faust's tables read the task's current event), which in a batch would otherwise be the
+    partition of some other event.
+
+    Only the task-local context variable is set, never the stream's `current_event`
+    attribute: faust's take_events reads that attribute in another task to know which event
+    it buffers, and an agent that moved it would have it buffer a stale event in place of
+    the message just fetched (which would then never be handled).
+    """
+    _current_event.set(weakref.ref(event))
 
 
 def unexpected(exc: BaseException) -> InvalidArticle:

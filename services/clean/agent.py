@@ -81,7 +81,7 @@ def register(app: faust.App, settings: Settings) -> None:
             outbox: list[Outgoing] = []
             articles: list[CleanArticleV1] = []
             for event in events:
-                as_current(stream, event)  # the tables' writes go to its partition
+                as_current(event)  # the tables' writes go to its partition
                 message = event.message
                 # An outlet's copy written with another partitioner goes to its own partition
                 # first, to be cleaned and counted there with the outlet's one memory (route.py).

@@ -221,7 +221,7 @@ def register(app: faust.App, settings: Settings) -> None:
             out = Publication()
             placed: list[EnrichedArticleV1] = []
             for event in events:
-                as_current(stream, event)  # the tables' writes go to its partition
+                as_current(event)  # the tables' writes go to its partition
                 message = event.message
                 if message.topic == ticks_name:
                     closed = await handled(
