@@ -100,7 +100,7 @@ eval-clustering: install ## story clustering B-cubed/pairwise P/R/F1 on ECB+ dev
 	for seed in 1 2 3; do $(BIN)/storywire eval clustering $(SHARED)/data/ecbplus/articles.dev.jsonl \
 	  --seed $$seed --extra $(SHARED)/seeds --out .run/predictions-clustering-$$seed.json || exit 1; done
 
-bench: install broker-start ## pipeline throughput, latency and RSS on the real broker (docs/benchmarks.md)
+bench: install broker-fetch ## pipeline throughput, latency, RSS and broker cost on a broker of its own (docs/benchmarks.md)
 	$(BIN)/storywire bench pipeline --write-docs
 
 bench-gateway: install broker-start ## HTTP gateway load test on loopback: records/s, p50/p99, errors

@@ -559,6 +559,11 @@ def bench_pipeline(
         bool, typer.Option(help="append the results to docs/benchmarks.md")
     ] = False,
     shared: Annotated[Path, typer.Option(help="the shared data folder")] = Path("../shared"),
+    private_broker: Annotated[
+        bool, typer.Option(help="run on a broker of the run's own (deploy/kafka/broker.sh on "
+                           "free ports), so the broker CPU read is the pipeline's alone; "
+                           "--no-private-broker uses the configured one")
+    ] = True,
 ) -> None:
     """Throughput, latency and memory of the whole pipeline on the real broker.
 
@@ -575,6 +580,7 @@ def bench_pipeline(
         run_bench(
             Settings(), shared=shared, quick=quick,
             write_docs=Path("docs/benchmarks.md") if write_docs else None,
+            private=private_broker,
         )
     except BrokerUnavailable as exc:
         _fail(str(exc), 3)

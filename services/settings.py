@@ -74,6 +74,16 @@ class Settings(BaseSettings):
     metrics_port: int = Field(9464, ge=0, description="Prometheus /metrics port; 0 = none")
     metrics_host: str = Field("127.0.0.1", description="address /metrics listens on")
     data_dir: str = Field(".run/faust", description="faust's local table state")
+    stage_batch_size: int = Field(
+        64, ge=1,
+        description="most messages the clean and cluster workers take from their input at once; "
+        "a batch's output is sent together (one produce request per topic, not per article) "
+        "and its input committed only once all of it is delivered",
+    )
+    stage_batch_seconds: float = Field(
+        0.05, gt=0,
+        description="longest wait to fill a clean or cluster batch (what a lone article waits)",
+    )
     profile_dir: str | None = Field(
         None, description="diagnostics: write each worker's cProfile (event loop thread) here"
         " as <stage>-<pid>.pstats when it stops"

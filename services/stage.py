@@ -23,12 +23,15 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn, TypeVar
 
 import faust
+from faust.streams import _current_event  # faust's task-local current event (tables)
 from faust.types import TableT
 from pydantic import BaseModel, ValidationError
 
@@ -184,6 +187,16 @@ def halt(stage: str, why: str) -> NoReturn:
     os._exit(HALT_STATUS)
 
 
+def check_output_size(topic: Any, value: bytes, settings: Settings) -> None:
+    """Output over the size limit is the input's fault: InvalidArticle (dead-lettered)."""
+    if len(value) > settings.max_message_bytes:
+        raise InvalidArticle(
+            "output_too_large",
+            f"the {topic.get_topic_name()} message would be {len(value)} bytes; "
+            f"the limit is {settings.max_message_bytes}",
+        )
+
+
 async def deliver(
     stage: str, topic: Any, key: bytes | None, value: bytes, settings: Settings,
     *, partition: int | None = None, headers: list[tuple[str, bytes]] | None = None,
@@ -194,12 +207,7 @@ async def deliver(
     Output over the size limit is the input's fault (InvalidArticle: dead-lettered). A send
     the broker refuses is tried `SEND_ATTEMPTS` times; then the worker halts (`halt`).
     """
-    if len(value) > settings.max_message_bytes:
-        raise InvalidArticle(
-            "output_too_large",
-            f"the {topic.get_topic_name()} message would be {len(value)} bytes; "
-            f"the limit is {settings.max_message_bytes}",
-        )
+    check_output_size(topic, value, settings)
     placement: dict[str, Any] = {}
     if partition is not None:
         placement["partition"] = partition
@@ -233,6 +241,100 @@ async def reject(
     await deliver(stage, dead_letters, message.key[:KEY_BYTES] if message.key else None,
                   encode_letter(letter), settings)
     metrics.DEAD_LETTERS.labels(stage=stage, reason=error.reason).inc()
+
+
+# --- batches ---------------------------------------------------------------------------------
+# A stage that takes its input in batches (`batches`) handles each message of a batch as its
+# own (decode -> core, dead-lettered on its own), collects the outputs (`Outgoing`), sends them
+# together and waits for all of them (`deliver_all`), and only then lets faust ack the batch's
+# input: faust's take_events acks a batch's events when the loop comes back for the next batch,
+# so a worker killed mid-batch has acked none of it and the restarted one reads it again.
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message a stage will send: its topic, key and bytes, and its partition when it is
+    not where the key hashes to."""
+
+    topic: Any
+    key: bytes | None
+    value: bytes
+    partition: int | None = None
+
+
+def outgoing(
+    topic: Any, key: bytes | None, value: bytes, settings: Settings, partition: int | None = None
+) -> Outgoing:
+    """An output, checked for size now, while its input can still be dead-lettered for it."""
+    check_output_size(topic, value, settings)
+    return Outgoing(topic, key, value, partition)
+
+
+async def deliver_all(stage: str, messages: Sequence[Outgoing], settings: Settings) -> None:
+    """Send every message, then wait until the broker has all of them (acks=all): the
+    producer puts messages sent together into one request per broker instead of one each.
+
+    When a send fails, every message from the first failed one on is sent again in order, one
+    at a time (`deliver`: tried again, then the worker halts), so a later version of a story
+    or membership never lands before an earlier one on its compacted topic.
+    """
+    pending: list[Any] = []  # faust's futures of the messages sent, in order
+    failed: int | None = None
+    failure: BaseException | None = None
+    for index, message in enumerate(messages):
+        placement = {} if message.partition is None else {"partition": message.partition}
+        try:
+            pending.append(await message.topic.send(
+                key=message.key, value=message.value, force=True, **placement
+            ))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the rest goes one at a time, below
+            failed, failure = index, exc
+            break
+    outcomes = await asyncio.gather(*pending, return_exceptions=True)
+    for index, outcome in enumerate(outcomes):
+        if isinstance(outcome, asyncio.CancelledError):
+            raise outcome
+        if isinstance(outcome, BaseException):
+            failed, failure = index, outcome  # earlier than a failed send, if any
+            break
+    if failed is None:
+        return
+    metrics.SEND_FAILURES.labels(stage=stage).inc()
+    log.warning(
+        "stage=%s a batch send failed at message %d of %d (%s: %s): sending the rest one at "
+        "a time", stage, failed + 1, len(messages), type(failure).__name__, failure,
+    )
+    for message in messages[failed:]:
+        await deliver(
+            stage, message.topic, message.key, message.value, settings,
+            partition=message.partition,
+        )
+
+
+def batches(stream: Any, settings: Settings) -> AsyncIterator[Sequence[Any]]:
+    """The stream's events in batches of at most `stage_batch_size`, each waited for at most
+    `stage_batch_seconds`; a batch's events are acked when the loop asks for the next one."""
+    # faust.Stream has take_events; the StreamT protocol it is typed as does not list it.
+    taken: AsyncIterator[Sequence[Any]] = stream.take_events(
+        settings.stage_batch_size, within=settings.stage_batch_seconds
+    )
+    return taken
+
+
+def as_current(event: Any) -> None:
+    """Make `event` the one being handled in this task, as faust does for each event it
+    yields one at a time: a table written now writes its changelog to this event's partition
+    (faust's tables read the task's current event), which in a batch would otherwise be the
+    partition of some other event.
+
+    Only the task-local context variable is set, never the stream's `current_event`
+    attribute: faust's take_events reads that attribute in another task to know which event
+    it buffers, and an agent that moved it would have it buffer a stale event in place of
+    the message just fetched (which would then never be handled).
+    """
+    _current_event.set(weakref.ref(event))
 
 
 def unexpected(exc: BaseException) -> InvalidArticle:

@@ -8,6 +8,7 @@ are what the pipeline's throughput is compared with; the CPU and RSS readings co
 import multiprocessing
 import os
 import platform
+import subprocess
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -186,7 +187,8 @@ def cpu_seconds(pid: int) -> float:
 
 
 def broker_pid() -> int | None:
-    """The local Kafka broker's process, if it runs on this machine."""
+    """The first Kafka broker process found on this machine, if any (which one, when several
+    run, is arbitrary: prefer `listening_pid`)."""
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -197,6 +199,66 @@ def broker_pid() -> int | None:
         if b"kafka.Kafka" in command:
             return int(proc.name)
     return None
+
+
+_TCP_LISTEN = "0A"
+
+
+def listening_inodes(port: int, tables: Sequence[str] = ("tcp", "tcp6")) -> set[str]:
+    """The socket inodes listening on `port` (any address), from /proc/net/tcp and tcp6."""
+    inodes: set[str] = set()
+    for table in tables:
+        path = Path("/proc/net") / table
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines()[1:]:
+            fields = line.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state == _TCP_LISTEN and int(local.rsplit(":", 1)[1], 16) == port:
+                inodes.add(inode)
+    return inodes
+
+
+def listening_pid(port: int) -> int | None:
+    """The process that listens on TCP `port` on this machine (the broker the clients talk
+    to), found through its socket's inode in /proc/<pid>/fd; None if no process of ours does."""
+    wanted = {f"socket:[{inode}]" for inode in listening_inodes(port)}
+    if not wanted:
+        return None
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            for fd in (proc / "fd").iterdir():
+                if os.readlink(fd) in wanted:
+                    return int(proc.name)
+        except OSError:  # gone, or not ours to read
+            continue
+    return None
+
+
+_REQUESTS_SOURCE = Path(__file__).with_name("BrokerRequests.java")
+
+
+def broker_requests(pid: int, kinds: Sequence[str] = ("Produce", "Fetch")) -> dict[str, int]:
+    """How many requests of each kind the broker `pid` has served since it started (its
+    RequestMetrics, read by BrokerRequests.java through the JVM attach API); {} when that
+    cannot be read (no JDK, another user's JVM)."""
+    try:
+        result = subprocess.run(
+            ["java", str(_REQUESTS_SOURCE), str(pid), *kinds],
+            capture_output=True, text=True, timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    if result.returncode != 0:
+        return {}
+    counts = {}
+    for line in result.stdout.splitlines():
+        kind, _, count = line.partition(" ")
+        if kind in kinds and count.isdigit():
+            counts[kind] = int(count)
+    return counts
 
 
 def topic_bytes(settings: Settings) -> dict[str, int]:

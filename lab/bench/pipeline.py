@@ -25,18 +25,21 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from lab.bench.articles import BenchArticle, compose_articles, load_copy, word_count
+from lab.bench.broker import private_broker
 from lab.bench.measure import (
     bare_throughput,
     body_chars_sweep,
-    broker_pid,
+    broker_requests,
     core_costs,
     cpu_seconds,
+    listening_pid,
     machine,
     peak_rss_mb,
     percentile,
@@ -164,9 +167,14 @@ def wait_for_group(settings: Settings, stage: str, members: int, timeout_s: floa
         admin.close()
 
 
-def idle_cpu_percent(pipeline: BenchPipeline, seconds: float = 5.0) -> dict[str, float]:
-    """Each worker's CPU use while no copy flows: what it costs just to be up."""
-    pids = pipeline.worker_pids()
+def idle_cpu_percent(
+    pipeline: BenchPipeline, broker: int | None = None, seconds: float = 10.0
+) -> dict[str, float]:
+    """Each worker's CPU use while no copy flows (and the broker's, serving them): what it
+    costs just to be up."""
+    pids: dict[str, int] = pipeline.worker_pids()
+    if broker is not None:
+        pids["broker"] = broker
     before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     time.sleep(seconds)
     return {name: (cpu_seconds(pid) - before[name]) * 100 / seconds for name, pid in pids.items()}
@@ -206,6 +214,12 @@ class Burst:
     send_to_last: float  # articles/s from the first send to the last article's story event
     cpu_ms: dict[str, float]  # CPU milliseconds per article of each process
     missing: int
+    wall_s: float = 0.0  # the span the CPU readings cover (first send to last story)
+    # The broker's CPU per article less what it spends idle over the same span (the
+    # workers' polls, its own timers), from `broker_idle_ms_per_s` measured just before.
+    broker_idle_ms_per_s: float | None = None
+    broker_net_ms: float | None = None
+    requests: dict[str, float] = field(default_factory=dict)  # broker requests per article
 
 
 def run_burst(
@@ -214,11 +228,15 @@ def run_burst(
     clock: StoryClock,
     articles: Sequence[BenchArticle],
     timeout_s: float,
+    broker: int | None = None,
+    broker_idle_ms_per_s: float | None = None,
 ) -> Burst:
     processes = {**pipeline.worker_pids()}
-    broker = broker_pid()
     if broker is not None:
         processes["broker"] = broker
+    # Read outside the CPU window: the reading itself costs the broker a little.
+    requests_before = broker_requests(broker) if broker is not None else {}
+    wall_before = time.monotonic()
     cpu_before = {name: cpu_seconds(pid) for name, pid in processes.items()}
     bench_before = sum(os.times()[:2])
     ids = [article.key for article in articles]
@@ -231,7 +249,16 @@ def run_burst(
     missing = clock.wait_for(ids, pipeline, timeout_s, messages_before=messages_before)
     sender.join(timeout=60)
     cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in processes.items()}
+    wall = time.monotonic() - wall_before
     cpu["bench"] = sum(os.times()[:2]) - bench_before
+    requests_after = broker_requests(broker) if broker is not None else {}
+    requests = {
+        kind: (requests_after[kind] - requests_before[kind]) / len(articles)
+        for kind in requests_after.keys() & requests_before.keys()
+    }
+    broker_net_ms = None
+    if "broker" in cpu and broker_idle_ms_per_s is not None:
+        broker_net_ms = (cpu["broker"] * 1000 - broker_idle_ms_per_s * wall) / len(articles)
     # When the burst's articles were placed; the first story event starts the clock, so the
     # articles it lists are not counted as done within the span.
     seen = sorted(clock.first_seen[i] for i in ids if i in clock.first_seen)
@@ -246,7 +273,20 @@ def run_burst(
         send_to_last=len(seen) / (seen[-1] - sent_at) if seen else 0.0,
         cpu_ms={name: seconds * 1000 / len(articles) for name, seconds in cpu.items()},
         missing=len(missing),
+        wall_s=wall,
+        broker_idle_ms_per_s=broker_idle_ms_per_s,
+        broker_net_ms=broker_net_ms,
+        requests=requests,
     )
+
+
+def broker_idle_ms_per_s(broker: int | None, seconds: float = 10.0) -> float | None:
+    """The broker's CPU milliseconds per second over `seconds` with no copy flowing."""
+    if broker is None:
+        return None
+    before = cpu_seconds(broker)
+    time.sleep(seconds)
+    return (cpu_seconds(broker) - before) * 1000 / seconds
 
 
 @dataclass
@@ -350,11 +390,14 @@ def run_bench(
     quick: bool = False,
     worker_root: Path | None = None,
     write_docs: Path | None = None,
+    private: bool = True,
 ) -> dict[str, Any]:
     """Run every measurement once; print the table and the summary line; return the figures.
 
     `worker_root` runs the workers from another source tree (a proposed change); `write_docs`
-    appends the results as a Markdown section to that file.
+    appends the results as a Markdown section to that file. `private` runs the pipeline on a
+    broker of the run's own (`lab.bench.broker`), so the broker CPU read is the pipeline's
+    alone; otherwise on the configured broker, whose process is the one listening on its port.
     """
     plan = Plan.for_mode(quick)
     run = f"{datetime.now(UTC):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:4]}"
@@ -384,6 +427,54 @@ def run_bench(
     )
     say(f"bare: {bare_1:.1f}/s in one process, {bare_2:.1f}/s in two; the pipeline ...")
 
+    log_dir = Path(".run") / "bench" / run
+    with ExitStack() as stack:
+        if private:
+            say("starting the run's own broker ...")
+            own = stack.enter_context(private_broker(log_dir / "kafka"))
+            settings = settings.model_copy(update={"bootstrap_servers": own.bootstrap_servers})
+            broker: int | None = own.pid
+        else:
+            port = int(settings.bootstrap_servers.split(",")[0].rsplit(":", 1)[1])
+            broker = listening_pid(port)
+        figures = _run_pipeline(
+            settings, run, log_dir, broker, articles, bare_set, warmup, bursts, paced_set,
+            plan, worker_root,
+        )
+    figures = {
+        "date": started_at.isoformat(timespec="seconds"),
+        "mode": "quick" if quick else "full",
+        "machine": machine(),
+        "load_before": [round(value, 2) for value in load_before],
+        "words_per_article": round(words),
+        "batch_size": settings.enrich_batch_size,
+        "model": settings.spacy_model,
+        "worker_root": str(worker_root) if worker_root else None,
+        "broker": "private" if private else "configured",
+        "costs": costs.__dict__,
+        "bare": {"1": bare_1, "2": bare_2, "cpu_ms": bare_cpu_ms},
+        **figures,
+    }
+    report(figures)
+    if write_docs is not None:
+        write_markdown(figures, write_docs)
+    return figures
+
+
+def _run_pipeline(
+    settings: Settings,
+    run: str,
+    log_dir: Path,
+    broker: int | None,
+    articles: Sequence[BenchArticle],
+    bare_set: Sequence[BenchArticle],
+    warmup: Sequence[BenchArticle],
+    bursts: Sequence[Sequence[BenchArticle]],
+    paced_set: Sequence[BenchArticle],
+    plan: Plan,
+    worker_root: Path | None,
+) -> dict[str, Any]:
+    """The pipeline's part of the run, on the broker `settings` name (process `broker`)."""
     settings = settings.model_copy(
         update={
             "topic_prefix": f"bench-{run}.",
@@ -393,7 +484,6 @@ def run_bench(
         }
     )
     create_topics(settings)
-    log_dir = Path(".run") / "bench" / run
     try:
         results: list[Burst] = []
         rss: dict[str, float] = {}
@@ -407,9 +497,17 @@ def run_bench(
                 if clock.wait_for([a.key for a in warmup[:8]], pipeline, timeout_s=300):
                     raise WorkerFailed("the warm-up articles reached no story in 300 s")
                 wait_for_group(settings, "enrich", 1)
-                idle = idle_cpu_percent(pipeline)
+                if broker is not None:
+                    # The first reading starts the broker's management agent: not in the idle
+                    # reading below.
+                    broker_requests(broker)
+                    time.sleep(3)
+                idle = idle_cpu_percent(pipeline, broker)
                 say("workers warm; burst with one enrich worker ...")
-                results.append(run_burst(settings, pipeline, clock, bursts[0], timeout_s=900))
+                results.append(run_burst(
+                    settings, pipeline, clock, bursts[0], timeout_s=900, broker=broker,
+                    broker_idle_ms_per_s=idle.get("broker", 0.0) * 10 if broker else None,
+                ))
                 say(f"1 enrich worker: {results[-1].throughput:.1f}/s; adding a second ...")
                 pipeline.add_enrich_worker()
                 wait_for_group(settings, "enrich", 2, timeout_s=180)
@@ -417,7 +515,10 @@ def run_bench(
                 if clock.wait_for([a.key for a in warmup[8:]], pipeline, timeout_s=300):
                     raise WorkerFailed("the second warm-up reached no story in 300 s")
                 time.sleep(3)  # the new worker's model is loaded off the loop after it joins
-                results.append(run_burst(settings, pipeline, clock, bursts[1], timeout_s=900))
+                results.append(run_burst(
+                    settings, pipeline, clock, bursts[1], timeout_s=900, broker=broker,
+                    broker_idle_ms_per_s=broker_idle_ms_per_s(broker),
+                ))
                 say(f"2 enrich workers: {results[-1].throughput:.1f}/s; latency at "
                     f"{plan.latency_rate:.0f}/s for {plan.latency_seconds:.0f} s ...")
                 latency = run_latency(settings, pipeline, clock, paced_set, plan.latency_rate)
@@ -433,18 +534,8 @@ def run_bench(
         except Exception as exc:  # the run's own error, if any, is the one to see
             say(f"could not delete the run's topics ({settings.topic_prefix}*): {exc!r}")
 
-    figures: dict[str, Any] = {
-        "date": started_at.isoformat(timespec="seconds"),
-        "mode": "quick" if quick else "full",
-        "machine": machine(),
-        "load_before": [round(value, 2) for value in load_before],
-        "words_per_article": round(words),
-        "batch_size": settings.enrich_batch_size,
-        "model": settings.spacy_model,
+    return {
         "partitions": settings.topic_partitions,
-        "worker_root": str(worker_root) if worker_root else None,
-        "costs": costs.__dict__,
-        "bare": {"1": bare_1, "2": bare_2, "cpu_ms": bare_cpu_ms},
         "bursts": [burst.__dict__ for burst in results],
         "latency": latency.__dict__,
         "rss_mb": rss,
@@ -455,10 +546,6 @@ def run_bench(
             if size
         },
     }
-    report(figures)
-    if write_docs is not None:
-        write_markdown(figures, write_docs)
-    return figures
 
 
 # --- output --------------------------------------------------------------------------------
@@ -500,6 +587,17 @@ def table_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
             f"missing {burst['missing']})",
         ))
         rows.append((f"  CPU ms/article ({workers}w)", cpu))
+        if burst.get("broker_net_ms") is not None:
+            rows.append((
+                f"  broker CPU ms/article ({workers}w)",
+                f"{burst['cpu_ms']['broker']:.2f} raw, {burst['broker_net_ms']:.2f} less idle "
+                f"({burst['broker_idle_ms_per_s']:.1f} ms/s idle x {burst['wall_s']:.1f} s)",
+            ))
+        if burst.get("requests"):
+            rows.append((
+                f"  broker requests/article ({workers}w)",
+                ", ".join(f"{kind} {n:.2f}" for kind, n in sorted(burst["requests"].items())),
+            ))
     latency = figures["latency"]
     rows.append((
         "latency ingest->story",
@@ -512,9 +610,11 @@ def table_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
         "idle CPU",
         ", ".join(f"{name} {pct:.1f}%" for name, pct in figures["idle_cpu_percent"].items()),
     ))
+    kib = figures["topic_kb_per_article"]
     rows.append((
         "broker KiB/article",
-        ", ".join(f"{name} {kb:.1f}" for name, kb in figures["topic_kb_per_article"].items()),
+        f"{sum(kib.values()):.1f} in all: "
+        + ", ".join(f"{name} {kb:.1f}" for name, kb in kib.items()),
     ))
     rows.append((
         "peak RSS (VmHWM)",
@@ -523,7 +623,8 @@ def table_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
     load = figures["load_before"]
     rows.append(("machine", f"{figures['machine']['nproc']} x {figures['machine']['cpu']}, "
                             f"{figures['machine']['ram']}, load before {load[0]:.2f} "
-                            f"(1 min) {load[1]:.2f} (5 min)"))
+                            f"(1 min) {load[1]:.2f} (5 min); broker: "
+                            f"{figures.get('broker', 'configured')}"))
     return rows
 
 
@@ -538,12 +639,34 @@ def summary(figures: dict[str, Any]) -> str:
     )
 
 
+def broker_line(figures: dict[str, Any]) -> str:
+    """The broker's cost per article over both bursts (weighted by their articles): CPU
+    milliseconds raw and less its idle cost, KiB kept, produce requests served."""
+    bursts = figures["bursts"]
+    total = sum(burst["articles"] for burst in bursts)
+
+    def mean(get: Any) -> float:
+        values = [(get(burst), burst["articles"]) for burst in bursts]
+        if total == 0 or any(value is None for value, _ in values):
+            return float("nan")
+        return sum(value * count for value, count in values) / total
+
+    return (
+        f"bench: broker_ms={mean(lambda b: b['cpu_ms'].get('broker')):.2f} "
+        f"broker_net_ms={mean(lambda b: b.get('broker_net_ms')):.2f} "
+        f"kib={sum(figures['topic_kb_per_article'].values()):.1f} "
+        f"produce={mean(lambda b: b.get('requests', {}).get('Produce')):.2f} "
+        f"fetch={mean(lambda b: b.get('requests', {}).get('Fetch')):.2f}"
+    )
+
+
 def report(figures: dict[str, Any]) -> None:
     rows = table_rows(figures)
     width = max(len(name) for name, _ in rows)
     print(f"storywire bench, {figures['date']} ({figures['mode']})")
     for name, value in rows:
         print(f"  {name.ljust(width)}  {value}")
+    print(broker_line(figures))
     print(summary(figures))
 
 
@@ -572,7 +695,7 @@ def write_markdown(figures: dict[str, Any], path: Path) -> None:
         "|---|---|",
     ]
     lines += [f"| {name.strip()} | {value} |" for name, value in table_rows(figures)]
-    lines += ["", f"`{summary(figures)}`", "", ""]
+    lines += ["", f"`{broker_line(figures)}`", "", f"`{summary(figures)}`", "", ""]
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as docs:
         docs.write("\n".join(lines))
@@ -589,6 +712,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--worker-root", type=Path, default=None,
                         help="run the workers from this source tree (a proposed change)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument("--configured-broker", action="store_true",
+                        help="run on the configured broker instead of a private one (its "
+                        "CPU then includes whatever else uses it)")
     parser.add_argument("--sweep-body-chars", action="store_true",
                         help="only bare NLP for several NER body slices (no broker needed)")
     args = parser.parse_args(argv)
@@ -607,6 +733,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         quick=args.quick,
         worker_root=args.worker_root.resolve() if args.worker_root else None,
         write_docs=Path("docs") / "benchmarks.md" if args.write_docs else None,
+        private=not args.configured_broker,
     )
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, default=str))

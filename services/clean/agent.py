@@ -1,4 +1,9 @@
-"""The clean stage on Kafka: articles.raw -> clean core -> articles.clean (or dlq.clean)."""
+"""The clean stage on Kafka: articles.raw -> clean core -> articles.clean (or dlq.clean).
+
+Input is taken in batches (`services.stage.batches`): each article is cleaned, or
+dead-lettered, on its own and in order, and the batch's clean copy is sent together and
+confirmed before the batch's input is acked.
+"""
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
@@ -15,12 +20,16 @@ from services.clean.route import as_written, send_home
 from services.settings import Settings
 from services.stage import (
     RAW_BYTES,
+    Outgoing,
+    as_current,
+    batches,
     decode,
-    deliver,
+    deliver_all,
     encode,
     handled,
     json_table,
     observe_output,
+    outgoing,
     timed,
 )
 
@@ -47,7 +56,7 @@ def register(app: faust.App, settings: Settings) -> None:
         # cache runs ahead of the templates it holds: a rebalance changes both.
         memory.forget_derived()
 
-    async def cleaned(message: faust.types.Message) -> CleanArticleV1:
+    async def cleaned(message: faust.types.Message) -> tuple[CleanArticleV1, Outgoing]:
         raw = decode(RawArticleV1, message.value, settings)
         # Fingerprints this article may delete must be its partition's (memory.py).
         memory.partition = message.partition
@@ -62,28 +71,35 @@ def register(app: faust.App, settings: Settings) -> None:
         # Keyed by article id, not language: with all English copy on one partition only
         # one enrich worker would work. The enrich stage re-keys by language for the
         # cluster stage's per-language shards.
-        await deliver(STAGE, clean_copy, article.id.encode(), encode(article), settings)
-        return article
+        return article, outgoing(clean_copy, article.id.encode(), encode(article), settings)
 
     @app.agent(raw_copy, name=STAGE)
     async def clean_articles(stream: faust.StreamT) -> None:
         # The language model and the rest, once per worker process, off the event loop.
         await asyncio.get_running_loop().run_in_executor(parser, warm_up)
-        async for event in stream.events():
-            message = event.message
-            # An outlet's copy written with another partitioner goes to its own partition
-            # first, to be cleaned and counted there with the outlet's one memory (route.py).
-            partitions = app.consumer.topic_partitions(message.topic)
-            if await send_home(STAGE, message, raw_copy, partitions, settings):
-                continue
-            metrics.MESSAGES_IN.labels(stage=STAGE).inc()
-            with timed(STAGE):
-                article = await handled(  # a letter points where the producer wrote the copy
-                    STAGE, as_written(message), partial(cleaned, message), dead_letters, settings
-                )
-            if article is None:
-                continue
-            if article.duplicate_of:
-                metrics.DUPLICATES.inc()
-            observe_output(STAGE, article.ingested_at)
+        async for events in batches(stream, settings):
+            outbox: list[Outgoing] = []
+            articles: list[CleanArticleV1] = []
+            for event in events:
+                as_current(event)  # the tables' writes go to its partition
+                message = event.message
+                # An outlet's copy written with another partitioner goes to its own partition
+                # first, to be cleaned and counted there with the outlet's one memory (route.py).
+                partitions = app.consumer.topic_partitions(message.topic)
+                if await send_home(STAGE, message, raw_copy, partitions, settings):
+                    continue
+                metrics.MESSAGES_IN.labels(stage=STAGE).inc()
+                with timed(STAGE):
+                    result = await handled(  # a letter points where the producer wrote the copy
+                        STAGE, as_written(message), partial(cleaned, message), dead_letters,
+                        settings,
+                    )
+                if result is not None:
+                    articles.append(result[0])
+                    outbox.append(result[1])
+            await deliver_all(STAGE, outbox, settings)
+            for article in articles:
+                if article.duplicate_of:
+                    metrics.DUPLICATES.inc()
+                observe_output(STAGE, article.ingested_at)
 

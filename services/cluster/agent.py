@@ -8,11 +8,17 @@ that got no copy for the story window, on the shard's ingest-time clock (`ShardC
 stories close also when no more copy comes, and after a restart with no copy since. Table
 writes must happen while a message of the table's partition is handled, which is why closing
 waits for a tick instead of running in the timer.
+
+Input is taken in batches (`services.stage.batches`): articles and ticks are handled one at a
+time and in order, each dead-lettered on its own; the batch's member records are sent together
+and confirmed, then its story events (two produce requests a batch, not two an article), and
+only then is the batch's input acked.
 """
 
 import gc
 import logging
 from collections import ChainMap
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -32,17 +38,36 @@ from services.errors import InvalidArticle
 from services.settings import Settings
 from services.stage import (
     RAW_BYTES,
+    Outgoing,
+    as_current,
+    batches,
     decode,
-    deliver,
+    deliver_all,
     encode,
     handled,
     json_table,
     log,
     observe_output,
+    outgoing,
     timed,
 )
 
 STAGE = "cluster"
+
+
+@dataclass
+class Publication:
+    """What handling one message gives the batch to send: member records (sent first) and
+    story events, with the events themselves for counting once they are delivered."""
+
+    members: list[Outgoing] = field(default_factory=list)
+    stories: list[Outgoing] = field(default_factory=list)
+    events: list[StoryEventV2] = field(default_factory=list)
+
+    def add(self, other: "Publication") -> None:
+        self.members += other.members
+        self.stories += other.stories
+        self.events += other.events
 
 
 def register(app: faust.App, settings: Settings) -> None:
@@ -104,42 +129,53 @@ def register(app: faust.App, settings: Settings) -> None:
             except Exception as exc:  # noqa: BLE001 - a lost tick is sent again next interval
                 log.warning("stage=%s tick for %s not sent: %s", STAGE, shard, exc)
 
-    async def publish(
+    def publication(
         story_events: list[StoryEventV2],
         moved: list[tuple[str, str | None, int]],
         gone: dict[str, Any] | None = None,
-    ) -> None:
-        """The member records of `moved` (listed from their entries, or from `gone` for the
-        articles whose entries were just dropped), then the story events."""
+    ) -> Publication:
+        """The member records of `moved` (listed from their entries as they stand now, or from
+        `gone` for the articles whose entries were just dropped), and the story events."""
         entries = ChainMap(gone or {}, placements)
-        # Members first: a subscriber that reads an event and then its story's members finds
-        # the articles it moved already there.
+        out = Publication(events=list(story_events))
         for article_id, story_id, version in moved:
             record = members.member_record(entries, article_id, story_id, version)
             if record is None:
                 continue  # placed by a release before stories.members: no listing kept
-            await deliver(STAGE, members_topic, article_id.encode(), encode(record), settings)
-        for story in story_events:
-            await deliver(
-                STAGE, stories_topic, story.story_id.encode(), encode(story), settings
+            out.members.append(
+                outgoing(members_topic, article_id.encode(), encode(record), settings)
             )
+        for story in story_events:
+            out.stories.append(
+                outgoing(stories_topic, story.story_id.encode(), encode(story), settings)
+            )
+        return out
+
+    async def publish(out: Publication) -> None:
+        """Members first: a subscriber that reads an event and then its story's members finds
+        the articles it moved already there. Counted once the broker has them."""
+        await deliver_all(STAGE, out.members, settings)
+        await deliver_all(STAGE, out.stories, settings)
+        for story in out.events:
             metrics.STORY_EVENTS.labels(event=story.event).inc()
             metrics.STORY_SIZE.observe(story.article_count)
         metrics.LIVE_STORIES.set(sum(c.live_count for c in clusterers.values()))
 
-    async def on_tick(message: faust.types.Message) -> None:
+    async def on_tick(message: faust.types.Message) -> Publication:
         tick = decode(ClusterTickV1, message.value, settings)
         # A tick for a shard this worker neither holds stories of nor has seen copy of has
         # nothing to close: no clusterer is built for it (a stray tick must not grow state).
         if tick.shard not in clusterers and not any(
             story["language"] == tick.shard for story in stories.values()
         ):
-            return
+            return Publication()
         # A restarted worker's quiet shard is rebuilt here, by its first tick.
         closed = closed_by_tick(tick.shard, clusterer_for(tick.shard), clocks)
-        await publish(closed, [])
+        return publication(closed, [])
 
-    async def on_article(message: faust.types.Message) -> EnrichedArticleV1:
+    async def on_article(
+        message: faust.types.Message,
+    ) -> tuple[EnrichedArticleV1, Publication]:
         article = admissible(decode(EnrichedArticleV1, message.value, settings))
         shard = article.language
         clusterer = clusterer_for(shard)
@@ -162,39 +198,46 @@ def register(app: faust.App, settings: Settings) -> None:
             # went out.
             if placed_in is not None and placed_in in stories:
                 story = clusterer.current_event(placed_in)
-                await publish([story], [(article.id, placed_in, story.version)])
-            return article
+                return article, publication([story], [(article.id, placed_in, story.version)])
+            return article, Publication()
         # Closing follows ingest time: no new copy for the window closes a story.
         story_events = clusterer.close_inactive(article.ingested_at)
         if action == "absent":  # a kill of an article in no live story: said, nothing moved
-            await publish(story_events, [])
             gone = {article.id: [None, copy_print, members.listing(article)]}
-            await publish([], [(article.id, None, 0)], gone)
-            return article
+            return article, publication(story_events, [(article.id, None, 0)], gone)
         if action == "withdraw":
             story_events += clusterer.withdraw(article.id)
-            await publish(story_events, clusterer.moved, {article.id: entry})
-            return article
+            return article, publication(story_events, clusterer.moved, {article.id: entry})
         payload = members.payload(article, copy_print)
         if action == "revise":
             story_events += clusterer.revise(article, payload)
         else:
             story_events += clusterer.add(article, payload)
-        await publish(story_events, clusterer.moved)
-        return article
+        return article, publication(story_events, clusterer.moved)
 
     @app.agent(inbound, name=STAGE)
     async def cluster_articles(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            message = event.message
-            if message.topic == ticks_name:
-                await handled(STAGE, message, partial(on_tick, message), dead_letters,
-                              settings)
-                continue
-            metrics.MESSAGES_IN.labels(stage=STAGE).inc()
-            with timed(STAGE):
-                article = await handled(
-                    STAGE, message, partial(on_article, message), dead_letters, settings
-                )
-            if article is not None:
+        async for events in batches(stream, settings):
+            out = Publication()
+            placed: list[EnrichedArticleV1] = []
+            for event in events:
+                as_current(event)  # the tables' writes go to its partition
+                message = event.message
+                if message.topic == ticks_name:
+                    closed = await handled(
+                        STAGE, message, partial(on_tick, message), dead_letters, settings
+                    )
+                    if closed is not None:
+                        out.add(closed)
+                    continue
+                metrics.MESSAGES_IN.labels(stage=STAGE).inc()
+                with timed(STAGE):
+                    result = await handled(
+                        STAGE, message, partial(on_article, message), dead_letters, settings
+                    )
+                if result is not None:
+                    placed.append(result[0])
+                    out.add(result[1])
+            await publish(out)
+            for article in placed:
                 observe_output(STAGE, article.ingested_at)

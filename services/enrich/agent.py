@@ -1,8 +1,10 @@
 """The enrich stage on Kafka: articles.clean -> spaCy NER in batches -> articles.enriched.
 
-A batch that fails as a whole (a library error on one member) is run again one article at a
-time, so the good members still go through and only the failing one reaches the dead-letter
-topic (`services.stage.handled`: retried, then dead-lettered with the error's type).
+A batch's enriched copy is sent together and confirmed before the batch's input is acked
+(`services.stage.deliver_all`). A batch that fails as a whole (a library error on one member)
+is run again one article at a time, so the good members still go through and only the failing
+one reaches the dead-letter topic (`services.stage.handled`: retried, then dead-lettered with
+the error's type).
 """
 
 import asyncio
@@ -19,12 +21,14 @@ from services.errors import InvalidArticle
 from services.settings import Settings
 from services.stage import (
     RAW_BYTES,
+    Outgoing,
     decode,
-    deliver,
+    deliver_all,
     encode,
     handled,
     log,
     observe_output,
+    outgoing,
     timed,
 )
 
@@ -39,11 +43,12 @@ def register(app: faust.App, settings: Settings) -> None:
     async def admitted(message: Any) -> CleanArticleV1:
         return admissible(decode(CleanArticleV1, message.value, settings), settings.max_body_chars)
 
-    async def send_on(result: EnrichedArticleV1 | InvalidArticle) -> EnrichedArticleV1:
+    async def send_on(
+        result: EnrichedArticleV1 | InvalidArticle,
+    ) -> tuple[EnrichedArticleV1, Outgoing]:
         if isinstance(result, InvalidArticle):
             raise result
-        await deliver(STAGE, enriched, result.language.encode(), encode(result), settings)
-        return result
+        return result, outgoing(enriched, result.language.encode(), encode(result), settings)
 
     @app.agent(clean_copy, name=STAGE)
     async def enrich_articles(stream: faust.StreamT) -> None:
@@ -51,7 +56,7 @@ def register(app: faust.App, settings: Settings) -> None:
         # Loaded once per worker process, off the event loop so heartbeats keep going.
         nlp = await loop.run_in_executor(None, load_nlp, settings.spacy_model)
 
-        async def enriched_one(article: CleanArticleV1) -> EnrichedArticleV1:
+        async def enriched_one(article: CleanArticleV1) -> tuple[EnrichedArticleV1, Outgoing]:
             [result] = await loop.run_in_executor(None, enrich_batch, [article], nlp)
             return await send_on(result)
 
@@ -72,6 +77,7 @@ def register(app: faust.App, settings: Settings) -> None:
             if not decoded:
                 continue
             articles = [article for _, article in decoded]
+            done: list[tuple[EnrichedArticleV1, Outgoing]] = []
             try:
                 with timed(STAGE, len(articles)), metrics.SPACY_BATCH_SECONDS.time():
                     # spaCy releases the GIL in its hot loops; the thread keeps the loop
@@ -85,16 +91,19 @@ def register(app: faust.App, settings: Settings) -> None:
                     STAGE, len(articles), type(exc).__name__, exc,
                 )
                 for event, article in decoded:
-                    done = await handled(
+                    one = await handled(
                         STAGE, event.message, partial(enriched_one, article), dead_letters,
                         settings,
                     )
-                    if done is not None:
-                        observe_output(STAGE, done.ingested_at)
-                continue
-            for (event, _), result in zip(decoded, results, strict=True):
-                done = await handled(
-                    STAGE, event.message, partial(send_on, result), dead_letters, settings
-                )
-                if done is not None:
-                    observe_output(STAGE, done.ingested_at)
+                    if one is not None:
+                        done.append(one)
+            else:
+                for (event, _), result in zip(decoded, results, strict=True):
+                    one = await handled(
+                        STAGE, event.message, partial(send_on, result), dead_letters, settings
+                    )
+                    if one is not None:
+                        done.append(one)
+            await deliver_all(STAGE, [message for _, message in done], settings)
+            for article, _ in done:
+                observe_output(STAGE, article.ingested_at)

@@ -175,3 +175,93 @@ def test_output_over_the_limit_is_the_inputs_fault() -> None:
     with pytest.raises(InvalidArticle) as refused:
         asyncio.run(stage.deliver("cluster", Topic(), b"k", b"v" * 1_000_001, SETTINGS))
     assert refused.value.reason == "output_too_large"
+
+
+# --- batches --------------------------------------------------------------------------------
+
+
+class BatchTopic:
+    """A topic whose acknowledgements come only after the sender yields to the loop, and which
+    refuses the first send of each value in `refuse`; it records every send in order and how
+    many sends had been made when each acknowledgement came."""
+
+    def __init__(self, refuse: tuple[bytes, ...] = ()) -> None:
+        self.sent: list[bytes] = []
+        self.sends_at_ack: list[int] = []
+        self.refuse = set(refuse)
+
+    def get_topic_name(self) -> str:
+        return "stories"
+
+    async def send(
+        self, *, key: bytes | None, value: bytes, force: bool, partition: int | None = None
+    ) -> Any:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        self.sent.append(value)
+        refused = value in self.refuse
+        self.refuse.discard(value)
+
+        def acknowledge() -> None:
+            self.sends_at_ack.append(len(self.sent))
+            if refused:
+                future.set_exception(RuntimeError("NotLeaderForPartitionError"))
+            else:
+                future.set_result(None)
+
+        loop.call_soon(acknowledge)
+        return future
+
+
+def test_deliver_all_sends_every_message_before_waiting_for_any() -> None:
+    topic = BatchTopic()
+    batch = [stage.outgoing(topic, b"k", value, SETTINGS) for value in (b"1", b"2", b"3")]
+    asyncio.run(stage.deliver_all("cluster", batch, SETTINGS))
+    assert topic.sent == [b"1", b"2", b"3"]
+    assert topic.sends_at_ack == [3, 3, 3]  # one request's worth, not one round trip each
+
+
+def test_deliver_all_sends_again_in_order_from_the_first_refused_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(stage, "SEND_BACKOFF_SECONDS", 0.0)
+    topic = BatchTopic(refuse=(b"v2",))
+    batch = [stage.outgoing(topic, b"story-1", value, SETTINGS) for value in (b"v1", b"v2", b"v3")]
+    before = metrics.SEND_FAILURES.labels(stage="cluster")._value.get()
+    asyncio.run(stage.deliver_all("cluster", batch, SETTINGS))
+    # v3 was delivered before v2 failed; sent again after v2, it stays the story's last word.
+    assert topic.sent == [b"v1", b"v2", b"v3", b"v2", b"v3"]
+    assert metrics.SEND_FAILURES.labels(stage="cluster")._value.get() == before + 1
+
+
+def test_deliver_all_of_nothing_sends_nothing() -> None:
+    topic = BatchTopic()
+    asyncio.run(stage.deliver_all("clean", [], SETTINGS))
+    assert topic.sent == []
+
+
+def test_an_oversized_output_is_refused_when_collected_not_when_sent() -> None:
+    with pytest.raises(InvalidArticle) as refused:
+        stage.outgoing(BatchTopic(), b"k", b"v" * 1_000_001, SETTINGS)
+    assert refused.value.reason == "output_too_large"
+
+
+def test_as_current_makes_a_batch_event_the_one_tables_write_for() -> None:
+    import faust
+    from faust.streams import current_event
+
+    app = faust.App("storywire-test-batches", broker="memory://", store="memory://")
+    stream = app.stream(app.channel())
+    fetched = object()  # what faust's take_events reads as the event it buffers
+    stream.current_event = fetched  # type: ignore[assignment]  # a stand-in for an event
+
+    @dataclass
+    class Event:
+        partition: int
+
+    first, second = Event(0), Event(1)
+    stage.as_current(first)
+    assert current_event() is first
+    stage.as_current(second)
+    assert current_event() is second
+    assert stream.current_event is fetched  # never moved under take_events' feet
