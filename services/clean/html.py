@@ -13,10 +13,13 @@ from dataclasses import dataclass
 import lxml.html
 import trafilatura
 from lxml import etree
+from trafilatura.utils import load_html
+
+from services.clean import facts, vote
 
 # Below this many characters trafilatura has probably missed the article (a page of short
 # paragraphs, an unusual layout): try the recall-oriented paths too.
-_TOO_LITTLE_CHARS = 250
+TOO_LITTLE_CHARS = 250
 _BLOCK_TAGS = (
     "p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article",
     "header", "footer", "blockquote", "pre", "td", "dd", "dt", "figcaption", "ul", "ol", "nav",
@@ -39,6 +42,11 @@ def flatten(html: str) -> list[str]:
         tree = lxml.html.fromstring(html)
     except (etree.ParserError, ValueError):
         return []
+    return flatten_tree(tree)
+
+
+def flatten_tree(tree: lxml.html.HtmlElement) -> list[str]:
+    """`flatten` of a parsed page; changes `tree`."""
     etree.strip_elements(tree, "script", "style", "noscript", "template", with_tail=False)
     for element in tree.iter(*_BLOCK_TAGS):
         element.tail = "\n" + (element.tail or "")
@@ -49,27 +57,47 @@ def flatten(html: str) -> list[str]:
 
 
 def extract(html: str) -> HtmlExtract:
-    """Body paragraphs, title and date of an HTML page."""
+    """Body paragraphs, title and date of an HTML page.
+
+    trafilatura's paragraphs are put to the vote of other extractors (`vote.py`); the page is
+    parsed once, as trafilatura parses it, and each extractor reads its own copy.
+    """
+    tree = load_html(html)
     document = trafilatura.bare_extraction(
-        html, include_comments=False, favor_precision=True, with_metadata=True
+        html if tree is None else tree,
+        include_comments=False, favor_precision=True, with_metadata=True,
     )
     text = getattr(document, "text", None) or ""
     title = getattr(document, "title", None)
     date = getattr(document, "date", None)
     lines = [line for line in text.splitlines() if line.strip()]
     flattened = None
-    if sum(len(line) for line in lines) < _TOO_LITTLE_CHARS:
+    if sum(len(line) for line in lines) >= TOO_LITTLE_CHARS:
+        if vote.setting is not None:
+            lines = vote.vote(lines, voters(html, tree, text, title), vote.setting)
+    else:
         recall = trafilatura.extract(html, include_comments=False, favor_recall=True) or ""
         recall_lines = [line for line in recall.splitlines() if line.strip()]
-        if sum(map(len, recall_lines)) >= _TOO_LITTLE_CHARS:
+        if sum(map(len, recall_lines)) >= TOO_LITTLE_CHARS:
             lines = recall_lines
         else:
             declared = declared_body(html)
-            if sum(map(len, declared)) >= _TOO_LITTLE_CHARS:
+            if sum(map(len, declared)) >= TOO_LITTLE_CHARS:
                 lines = declared
             else:
                 flattened = flatten(html)
     return HtmlExtract(lines=lines, title=title, date=date, flattened=flattened)
+
+
+def voters(
+    html: str, tree: lxml.html.HtmlElement | None, text: str, title: str | None
+) -> vote.Voters:
+    """The other extractors of a page `tree` (parsed from `html`) whose trafilatura text is
+    `text`: their stopwords are of that text's language."""
+    return vote.Voters(
+        tree, facts.identify_language(text) or "en", title, flatten_tree,
+        lambda: declared_body(html),
+    )
 
 
 def declared_body(html: str) -> list[str]:
