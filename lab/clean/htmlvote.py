@@ -35,10 +35,10 @@ from services.clean.core import warm_up
 GRID = tuple(
     vote.VoteSetting(
         min_votes=min_votes, guard_share=0.5, add_readability=add, declared_votes=declared,
-        match_share=match,
+        match_share=match, edges_only=edges,
     )
-    for min_votes, add, declared, match in itertools.product(
-        (1, 2), (False, True), (False, True), (0.5, 0.8)
+    for min_votes, add, declared, match, edges in itertools.product(
+        (1, 2), (False, True), (False, True), (0.5, 0.8), (False, True)
     )
 )
 LOW_F1 = 0.3

@@ -28,11 +28,12 @@ from collections.abc import Callable, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
 import justext
 import lxml.html
 from justext.core import ParagraphMaker, classify_paragraphs, revise_paragraph_classification
+from justext.paragraph import Paragraph
 from lxml import etree
 from trafilatura.readability_lxml import Document as Readability
 
@@ -54,6 +55,9 @@ class VoteSetting:
     beyond it trafilatura is kept whole. `add_readability`: take paragraphs only readability
     found when jusText and the line model both keep them. `match_share`: the share of a
     paragraph's word shingles another voter's text must hold for the voter to keep it.
+    `edges_only`: drop only the paragraphs before the first and after the last voted one
+    (where teasers, captions and "read more" boxes sit); those between are the article's
+    embedded tweets, tables and subheads, which the others often read differently.
     """
 
     min_votes: int = 1
@@ -61,6 +65,7 @@ class VoteSetting:
     add_readability: bool = True
     declared_votes: bool = False
     match_share: float = 0.5
+    edges_only: bool = False
 
 
 # Chosen by `python -m lab.clean.htmlvote` (nested site-fold CV): see docs/cleaning.md.
@@ -84,7 +89,9 @@ class Reading:
     def __init__(self, paragraphs: Sequence[str]) -> None:
         self.paragraphs = [" ".join(p.split()) for p in paragraphs if p.strip()]
         self.each = [shingles(p) for p in self.paragraphs]
-        self.all: frozenset[tuple[str, ...]] = frozenset().union(*self.each)
+        # Of the text joined, not of each paragraph: a table row trafilatura prints on one
+        # line is one cell a line in another extractor's reading.
+        self.all = shingles(" ".join(self.paragraphs))
         # Short paragraphs (fewer words than a shingle) are matched as words in the text.
         self.words = " " + " ".join(" ".join(_TOKEN.findall(p.lower())) for p in self.paragraphs)
         self.words += " "
@@ -165,9 +172,11 @@ class Voters:
             etree.Comment, etree.ProcessingInstruction, with_tail=False,
         )
         try:
-            paragraphs = ParagraphMaker.make_paragraphs(tree)
+            paragraphs = _ParagraphMaker.make_paragraphs(tree)
         except (ValueError, etree.LxmlError):  # lxml.sax's walk refusing the tree
             return None
+        for paragraph in paragraphs:
+            paragraph.freeze()
         classify_paragraphs(paragraphs, stopwords)
         revise_paragraph_classification(paragraphs)
         return Reading([p.text for p in paragraphs if not p.is_boilerplate])
@@ -188,6 +197,37 @@ class Voters:
         return Reading(self._declared())
 
 
+class _Paragraph(Paragraph):  # type: ignore[misc]  # justext ships no type hints
+    """jusText's paragraph, two costs spared: its XPath (which its classifier never reads) is
+    not built for each of the hundreds of empty paragraphs a page's markup opens, and its
+    text, which the classifier asks for dozens of times, is joined once when complete."""
+
+    def __init__(self, path: Any) -> None:
+        self.dom_path = path.dom
+        self.xpath = ""
+        self.text_nodes: list[str] = []
+        self.chars_count_in_links = 0
+        self.tags_count = 0
+        self.class_type = ""
+        self._text: str | None = None
+
+    def freeze(self) -> None:
+        self._text = Paragraph.text.fget(self)
+
+    @property
+    def text(self) -> str:
+        return self._text if self._text is not None else Paragraph.text.fget(self)
+
+
+class _ParagraphMaker(ParagraphMaker):  # type: ignore[misc]  # justext ships no type hints
+    """jusText's paragraph maker, making `_Paragraph`s."""
+
+    def _start_new_pragraph(self) -> None:
+        if self.paragraph and self.paragraph.contains_text():
+            self.paragraphs.append(self.paragraph)
+        self.paragraph = _Paragraph(self.path)
+
+
 @lru_cache(maxsize=1)
 def _every_stoplist() -> frozenset[str]:
     """Every language's stopwords: for a page in a language jusText has no list for (as
@@ -200,44 +240,47 @@ def _every_stoplist() -> frozenset[str]:
 def vote(paragraphs: Sequence[str], voters: Readings, chosen: VoteSetting) -> list[str]:
     """trafilatura's `paragraphs` the others agree are article, with readability's additions
     (see the module's docstring), blank ones aside.
+
+    The voters are asked in order of cost (readability, the line model, jusText, the declared
+    body), each only while its vote can still change the outcome: while a paragraph that
+    would be dropped lacks votes, or readability's additions await confirmation.
     """
     paragraphs = [p for p in paragraphs if p.strip()]
     readability = voters.readability
-    if readability is None:
+    if readability is None or not paragraphs:
         return paragraphs
     own = Reading(paragraphs)
-    match = chosen.match_share
-    # Each trafilatura paragraph's votes so far; the other voters are asked only if needed.
+    match, needed = chosen.match_share, chosen.min_votes
     votes = [int(readability.keeps(p, match)) for p in own.each]
+    # Readability's paragraphs trafilatura has not, still to be confirmed by both others.
     extra = [
         j for j, p in enumerate(readability.each)
         if chosen.add_readability and p and not own.keeps(p, match)
     ]
-    if min(votes, default=chosen.min_votes) >= chosen.min_votes and not extra:
-        return paragraphs
-    others: list[Reading | None] = [voters.justext, voters.line_model]
-    if chosen.declared_votes:
-        others.append(voters.declared)
-    for reading in others:
-        if reading is None:
-            continue
+    others = ["line_model", "justext"] + (["declared"] if chosen.declared_votes else [])
+    for name in others:
+        # With `edges_only`, only the first and last paragraphs' votes decide what is dropped.
+        undecided = (votes[0], votes[-1]) if chosen.edges_only else votes
+        if min(undecided) >= needed and not extra:
+            break
+        reading: Reading | None = getattr(voters, name)
         for i, p in enumerate(own.each):
-            if votes[i] < chosen.min_votes and reading.keeps(p, match):
+            if votes[i] < needed and reading is not None and reading.keeps(p, match):
                 votes[i] += 1
-    kept = [i for i, count in enumerate(votes) if count >= chosen.min_votes]
+        if name != "declared":
+            extra = [
+                j for j in extra
+                if reading is not None and reading.keeps(readability.each[j], match)
+            ]
+    kept = [i for i, count in enumerate(votes) if count >= needed]
+    if chosen.edges_only and kept:
+        kept = list(range(kept[0], kept[-1] + 1))
     own_chars = sum(map(len, own.paragraphs))
     if sum(len(own.paragraphs[i]) for i in kept) < (1 - chosen.guard_share) * own_chars:
         kept = list(range(len(own.paragraphs)))
-    justext_reading, line_reading = voters.justext, voters.line_model
-    added = [
-        j for j in extra
-        if justext_reading is not None
-        and justext_reading.keeps(readability.each[j], match)
-        and line_reading.keeps(readability.each[j], match)
-    ]
-    if len(kept) == len(own.paragraphs) and not added:
+    if len(kept) == len(own.paragraphs) and not extra:
         return paragraphs
-    return _merge(own, kept, readability, added)
+    return _merge(own, kept, readability, extra)
 
 
 def _merge(
