@@ -20,10 +20,11 @@ from services.clean import facts, vote
 # Below this many characters trafilatura has probably missed the article (a page of short
 # paragraphs, an unusual layout): try the recall-oriented paths too.
 TOO_LITTLE_CHARS = 250
-_BLOCK_TAGS = (
+_HIDDEN_TAGS = frozenset({"script", "style", "noscript", "template"})
+_BLOCK_TAGS = frozenset({
     "p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article",
     "header", "footer", "blockquote", "pre", "td", "dd", "dt", "figcaption", "ul", "ol", "nav",
-)
+})
 
 
 @dataclass(frozen=True)
@@ -46,14 +47,33 @@ def flatten(html: str) -> list[str]:
 
 
 def flatten_tree(tree: lxml.html.HtmlElement) -> list[str]:
-    """`flatten` of a parsed page; changes `tree`."""
-    etree.strip_elements(tree, "script", "style", "noscript", "template", with_tail=False)
-    for element in tree.iter(*_BLOCK_TAGS):
-        element.tail = "\n" + (element.tail or "")
-        if element.tag == "br":
-            continue
-        element.text = "\n" + (element.text or "")
-    return [line for line in tree.text_content().splitlines() if line.strip()]
+    """`flatten` of a parsed page.
+
+    A walk that reads the text without writing to the tree: lxml refuses to write a string
+    holding a control character its parser let in, so writing the line breaks into the tree
+    would fail on such a page.
+    """
+    parts: list[str] = []
+    walk = etree.iterwalk(tree, events=("start", "end", "comment", "pi"))
+    for event, element in walk:
+        tag = element.tag
+        if event == "start":
+            if tag in _HIDDEN_TAGS:
+                walk.skip_subtree()
+                continue
+            if tag in _BLOCK_TAGS and tag != "br":
+                parts.append("\n")
+            if element.text:
+                parts.append(element.text)
+        elif event != "end":  # a comment or processing instruction: only its tail is text
+            if element.tail:
+                parts.append(element.tail)
+        else:
+            if tag in _BLOCK_TAGS:
+                parts.append("\n")
+            if element is not tree and element.tail:
+                parts.append(element.tail)
+    return [line for line in "".join(parts).splitlines() if line.strip()]
 
 
 def extract(html: str) -> HtmlExtract:

@@ -69,7 +69,10 @@ class VoteSetting:
 
 
 # Chosen by `python -m lab.clean.htmlvote` (nested site-fold CV): see docs/cleaning.md.
-SHIPPED = VoteSetting(min_votes=1, guard_share=0.5, add_readability=True, declared_votes=False)
+SHIPPED = VoteSetting(
+    min_votes=1, guard_share=0.5, add_readability=True, declared_votes=False, match_share=0.5,
+    edges_only=True,
+)
 # What `html.extract` uses (None: trafilatura alone); the lab swaps in each fold's choice to
 # cross-validate, and None to compare.
 setting: VoteSetting | None = SHIPPED
@@ -150,13 +153,16 @@ class Voters:
             summary = Readability(
                 deepcopy(self._tree), min_text_length=_READABILITY_MIN_TEXT
             ).summary()
-            article = lxml.html.fragment_fromstring(summary, create_parent="div")
-        # What the port raises on hostile markup: lxml's drop_tree() asserts the element it
-        # drops has a parent, and readability's sanitiser drops its own parentless output
-        # <div> when that is mostly links or too short; lxml's errors (its parser on the
-        # summary it serialised, a serialiser refusing a string), and ValueError for what
-        # lxml refuses to parse or serialise. Anything else is a bug and is not caught.
-        except (AssertionError, ValueError, etree.LxmlError):
+            # A document parse: the summary is a <div>, or the whole page when readability
+            # found no candidate (which lxml's fragment parser refuses with an assertion).
+            article = lxml.html.document_fromstring(summary)
+        # What the port raises on hostile markup (found by fuzzing the benchmark's pages,
+        # lab notes in docs/experiments/cleaning.md): AssertionError from lxml's drop_tree(),
+        # which asserts the element has a parent, when the sanitiser drops the very element
+        # it was handed; ValueError when it moves text holding a control character lxml's
+        # parser let in (lxml refuses to set such a string); lxml's ParserError for a summary
+        # with nothing to parse. Anything else is a bug and is not caught.
+        except (AssertionError, ValueError, etree.ParserError):
             return None
         return Reading(self._flatten(article))
 
