@@ -34,11 +34,12 @@ from services.clean.core import warm_up
 
 GRID = tuple(
     vote.VoteSetting(
-        min_votes=min_votes, guard_share=0.5, add_readability=add, declared_votes=declared,
-        match_share=match, edges_only=edges,
+        min_votes=min_votes, guard_share=0.5, add_readability=add_min is not None,
+        declared_votes=declared, match_share=match, edges_only=edges,
+        add_min_chars=add_min or 0,
     )
-    for min_votes, add, declared, match, edges in itertools.product(
-        (1, 2), (False, True), (False, True), (0.5, 0.8), (False, True)
+    for min_votes, add_min, declared, match, edges in itertools.product(
+        (1, 2), (None, 0, 30, 60), (False, True), (0.5, 0.8), (False, True)
     )
 )
 LOW_F1 = 0.3
@@ -64,6 +65,7 @@ class HtmlPage:
     gold: str
     defaults: str  # trafilatura.extract() with its defaults
     alone: str  # the stage without the vote: precision mode and its fallbacks
+    unvoted: str  # the stage with the vote, on a page it does not vote on (its fallbacks)
     paragraphs: list[str] | None  # trafilatura's, when the vote runs on this page
     voters: vote.Voters | None
 
@@ -84,19 +86,26 @@ def load(directory: Path, fit_pages: Sequence[linefit.Page]) -> list[HtmlPage]:
             tree = load_html(source)
             document = trafilatura.bare_extraction(
                 source if tree is None else tree,
-                include_comments=False, favor_precision=True, with_metadata=True,
+                include_comments=False, favor_precision=True, with_metadata=True, fast=True,
             )
             text = getattr(document, "text", None) or ""
-            paragraphs = [line for line in text.splitlines() if line.strip()]
+            lines = [line for line in text.splitlines() if line.strip()]
+            paragraphs: list[str] | None = None
             voters = None
-            if extract.flattened is None and sum(map(len, paragraphs)) >= html.TOO_LITTLE_CHARS:
+            unvoted = alone
+            if sum(map(len, lines)) >= html.TOO_LITTLE_CHARS:
+                paragraphs = lines
                 voters = html.voters(source, tree, text, getattr(document, "title", None))
                 _ = voters.readability, voters.justext, voters.declared, voters.flattened
-            else:
-                paragraphs = None
+            else:  # the stage's fallbacks, as it runs them with the vote on
+                vote.setting = vote.SHIPPED
+                extract = html.extract(source)
+                unvoted = "\n".join(
+                    extract.lines if extract.flattened is None else extract.flattened
+                )
             pages.append(HtmlPage(
                 id=fit_page.id, site=fit_page.site, gold=fit_page.gold,
-                defaults=trafilatura.extract(source) or "", alone=alone,
+                defaults=trafilatura.extract(source) or "", alone=alone, unvoted=unvoted,
                 paragraphs=paragraphs, voters=voters,
             ))
     finally:
@@ -121,7 +130,7 @@ def line_readings(pages: Sequence[HtmlPage]) -> list[vote.Reading | None]:
 
 def voted_f1(page: HtmlPage, lines: vote.Reading | None, setting: vote.VoteSetting) -> float:
     if page.voters is None or page.paragraphs is None or lines is None:
-        return page_score(page.gold, page.alone)[2]
+        return page_score(page.gold, page.unvoted)[2]
     readings = FixedReadings(
         page.voters.readability, page.voters.justext, lines, page.voters.declared
     )

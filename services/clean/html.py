@@ -83,9 +83,13 @@ def extract(html: str) -> HtmlExtract:
     parsed once, as trafilatura parses it, and each extractor reads its own copy.
     """
     tree = load_html(html)
+    # With the vote, trafilatura's own comparison with readability and jusText (its `fast`
+    # mode skips it) is left out: the vote runs them itself, and weighs their readings
+    # paragraph by paragraph rather than taking one extractor's text whole.
     document = trafilatura.bare_extraction(
         html if tree is None else tree,
         include_comments=False, favor_precision=True, with_metadata=True,
+        fast=vote.setting is not None,
     )
     text = getattr(document, "text", None) or ""
     title = getattr(document, "title", None)

@@ -58,6 +58,9 @@ class VoteSetting:
     `edges_only`: drop only the paragraphs before the first and after the last voted one
     (where teasers, captions and "read more" boxes sit); those between are the article's
     embedded tweets, tables and subheads, which the others often read differently.
+    `add_min_chars`: readability's additions shorter than this are not considered (a
+    caption, a byline, a "Share" button: what readability keeps and trafilatura drops is
+    mostly short furniture, and the others would have to be run to refuse it).
     """
 
     min_votes: int = 1
@@ -66,6 +69,7 @@ class VoteSetting:
     declared_votes: bool = False
     match_share: float = 0.5
     edges_only: bool = False
+    add_min_chars: int = 0
 
 
 # Chosen by `python -m lab.clean.htmlvote` (nested site-fold CV): see docs/cleaning.md.
@@ -91,13 +95,17 @@ class Reading:
 
     def __init__(self, paragraphs: Sequence[str]) -> None:
         self.paragraphs = [" ".join(p.split()) for p in paragraphs if p.strip()]
-        self.each = [shingles(p) for p in self.paragraphs]
         # Of the text joined, not of each paragraph: a table row trafilatura prints on one
         # line is one cell a line in another extractor's reading.
         self.all = shingles(" ".join(self.paragraphs))
         # Short paragraphs (fewer words than a shingle) are matched as words in the text.
         self.words = " " + " ".join(" ".join(_TOKEN.findall(p.lower())) for p in self.paragraphs)
         self.words += " "
+
+    @cached_property
+    def each(self) -> list[frozenset[tuple[str, ...]]]:
+        """Each paragraph's shingles (asked of trafilatura's and readability's only)."""
+        return [shingles(p) for p in self.paragraphs]
 
     def keeps(self, paragraph: frozenset[tuple[str, ...]], match_share: float) -> bool:
         """Whether this reading holds the paragraph (given by its shingles)."""
@@ -190,7 +198,7 @@ class Voters:
     @cached_property
     def flattened(self) -> list[str]:
         """The page as text lines, as a scraper would see it."""
-        return self._flatten(deepcopy(self._tree)) if self._tree is not None else []
+        return self._flatten(self._tree) if self._tree is not None else []
 
     @cached_property
     def line_model(self) -> Reading:
@@ -228,6 +236,9 @@ class _Paragraph(Paragraph):  # type: ignore[misc]  # justext ships no type hint
 class _ParagraphMaker(ParagraphMaker):  # type: ignore[misc]  # justext ships no type hints
     """jusText's paragraph maker, making `_Paragraph`s."""
 
+    paragraph: Any
+    paragraphs: list[Any]
+
     def _start_new_pragraph(self) -> None:
         if self.paragraph and self.paragraph.contains_text():
             self.paragraphs.append(self.paragraph)
@@ -261,7 +272,10 @@ def vote(paragraphs: Sequence[str], voters: Readings, chosen: VoteSetting) -> li
     # Readability's paragraphs trafilatura has not, still to be confirmed by both others.
     extra = [
         j for j, p in enumerate(readability.each)
-        if chosen.add_readability and p and not own.keeps(p, match)
+        if chosen.add_readability
+        and len(readability.paragraphs[j]) >= chosen.add_min_chars
+        and p
+        and not own.keeps(p, match)
     ]
     others = ["line_model", "justext"] + (["declared"] if chosen.declared_votes else [])
     for name in others:

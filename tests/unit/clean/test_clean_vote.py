@@ -124,8 +124,10 @@ def test_readability_failing_on_hostile_markup_abstains_and_trafilatura_stands()
 def test_extract_runs_the_vote_on_trafilaturas_paragraphs() -> None:
     page = _page(ARTICLE, SIDEBAR)
     document = trafilatura.bare_extraction(
-        load_html(page), include_comments=False, favor_precision=True, with_metadata=True
+        load_html(page), include_comments=False, favor_precision=True, with_metadata=True,
+        fast=True,
     )
+    assert document is not None and not isinstance(document, dict) and document.text
     trafilatura_lines = [line for line in document.text.splitlines() if line.strip()]
     extracted = html.extract(page).lines
     voted = vote.vote(trafilatura_lines, _voters(page), vote.SHIPPED)
