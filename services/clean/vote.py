@@ -75,7 +75,7 @@ class VoteSetting:
 # Chosen by `python -m lab.clean.htmlvote` (nested site-fold CV): see docs/cleaning.md.
 SHIPPED = VoteSetting(
     min_votes=1, guard_share=0.5, add_readability=True, declared_votes=False, match_share=0.5,
-    edges_only=True,
+    edges_only=True, add_min_chars=60,
 )
 # What `html.extract` uses (None: trafilatura alone); the lab swaps in each fold's choice to
 # cross-validate, and None to compare.
