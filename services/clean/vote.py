@@ -16,11 +16,13 @@ Each voter judges by evidence of its own, so their errors are not the same error
 - optionally the body the page declares (JSON-LD `articleBody`): what the publisher says.
 trafilatura keeps a teaser box, a caption or a "read more" block now and then; the others
 rarely keep the same one. The setting (how many votes a paragraph needs, whether readability's
-additions are taken, whether the declared body votes) is chosen by nested site-fold
-cross-validation in `lab.clean.htmlvote` (docs/cleaning.md).
+additions are taken, whether the declared body votes, whether only the edges are trimmed) is
+chosen by nested site-fold cross-validation in `lab.clean.htmlvote` (docs/cleaning.md).
 
-Voters are run lazily and in order of cost: when readability alone already keeps every
-paragraph and found nothing more, jusText and the line model are never run.
+Voters are run lazily and in order of cost, each only while its vote can still change the
+outcome: when readability keeps what decides (the first and last paragraphs, with the shipped
+setting) and found nothing long that trafilatura missed, jusText and the line model are never
+run.
 """
 
 import re
@@ -185,10 +187,9 @@ class Voters:
             tree, "head", "script", "style", "noscript", "form", "iframe", "object", "embed",
             etree.Comment, etree.ProcessingInstruction, with_tail=False,
         )
-        try:
-            paragraphs = _ParagraphMaker.make_paragraphs(tree)
-        except (ValueError, etree.LxmlError):  # lxml.sax's walk refusing the tree
-            return None
+        # Nothing caught: jusText's walk (lxml.sax, recursive) only reads the tree, which
+        # lxml's parser keeps under 256 levels deep, and raised nothing in the fuzzing.
+        paragraphs = _ParagraphMaker.make_paragraphs(tree)
         for paragraph in paragraphs:
             paragraph.freeze()
         classify_paragraphs(paragraphs, stopwords)
