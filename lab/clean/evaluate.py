@@ -19,10 +19,11 @@ from urllib.parse import urlparse
 from rich.console import Console
 from rich.progress import Progress
 
-from lab.clean import linefit
+from lab.clean import htmlvote, linefit
 from lab.clean.scoring import page_score, score_pages
 from schemas.articles import RawArticleV1
 from services.clean import lines as article_lines
+from services.clean import vote
 from services.clean.core import clean, warm_up
 from services.clean.memory import SourceMemory
 from services.errors import InvalidArticle
@@ -30,6 +31,7 @@ from services.errors import InvalidArticle
 # The stage's default (services.settings); the eval must not read the environment.
 MAX_BODY_CHARS = 200_000
 LOW_F1 = 0.3  # a page under this has lost its article (keeping every line scores ~0.2-0.3)
+HIGH_F1 = 0.8  # a page trafilatura alone reads well: the vote must not lose it
 
 
 def _read_page(path: Path, input_kind: Literal["text", "html"]) -> str:
@@ -57,9 +59,11 @@ def evaluate_cleaning(
     `pages_per_second` (per core: pages over the CPU seconds the best pass spent in `clean`),
     `pages_per_second_slowest`, `rejected` (reason -> count) and, with a ground truth,
     `precision`, `recall`, `f1` (4-gram shingles, as the referee) and `below_0_3` (pages
-    scoring under F1 0.3). A rejected page predicts an empty body. With `cv_folds` (and the
-    benchmark's plain-text pages to fit on), also the site-fold cross-validated figures of
-    `_cross_validate`: what the line model scores on sites its fit has not seen.
+    scoring under F1 0.3); for HTML also those of the stage without the vote (trafilatura
+    alone, see `_trafilatura_alone`). A rejected page predicts an empty body. With
+    `cv_folds` (and the benchmark's plain-text pages to fit on), also the site-fold
+    cross-validated figures of `_cross_validate`: what the line model (and, for HTML, the
+    vote's setting) scores on sites its fit has not seen.
     """
     if passes < 1:
         raise ValueError("passes must be at least 1")
@@ -105,10 +109,38 @@ def evaluate_cleaning(
             "precision": score.precision, "recall": score.recall, "f1": score.f1,
             "below_0_3": sum(f1 < LOW_F1 for f1 in f1s),
         }
+        if input_kind == "html":
+            report |= _trafilatura_alone(pages, truth, gold, f1s, ingested_at)
         if cv_folds and len(gold) >= 2 * cv_folds and (directory / "text").is_dir():
             report |= _cross_validate(directory, pages, truth, input_kind, ingested_at, cv_folds)
     _print_report(report, input_kind)
     return report
+
+
+def _trafilatura_alone(
+    pages: list[tuple[str, str]],
+    truth: dict[str, Any],
+    gold: dict[str, str],
+    f1s: list[float],
+    ingested_at: datetime,
+) -> dict[str, Any]:
+    """The stage without the vote (trafilatura in precision mode and its fallbacks), for
+    comparison: `alone_f1`, `alone_below_0_3`, and `lost` (pages the vote brings under F1 0.3
+    where trafilatura alone scores above 0.8)."""
+    saved = vote.setting
+    try:
+        vote.setting = None
+        alone, _, _, _ = _clean_pass(pages, truth, "html", ingested_at, lambda: None)
+    finally:
+        vote.setting = saved
+    alone_f1s = [page_score(body, alone.get(page_id) or "")[2] for page_id, body in gold.items()]
+    return {
+        "alone_f1": score_pages(gold, alone).f1,
+        "alone_below_0_3": sum(f1 < LOW_F1 for f1 in alone_f1s),
+        "lost": sum(
+            was > HIGH_F1 and now < LOW_F1 for was, now in zip(alone_f1s, f1s, strict=True)
+        ),
+    }
 
 
 def _cross_validate(
@@ -119,21 +151,30 @@ def _cross_validate(
     ingested_at: datetime,
     folds: int,
 ) -> dict[str, Any]:
-    """Site-fold cross-validation of the line model: for each fold, the model is fitted (its
-    setting chosen by an inner cross-validation, as `lab.clean.fit` does) on the plain-text
-    pages of the other folds' sites, and the fold's pages are cleaned by `clean()` with it.
-    Returns `cv_f1` (mean over pages), `cv_worst_fold` (the worst fold's mean), `cv_below_0_3`
-    (pages under F1 0.3) and `cv_folds`."""
+    """Site-fold cross-validation of the line model and, for HTML, of the vote: for each
+    fold, the model is fitted (its setting chosen by an inner cross-validation, as
+    `lab.clean.fit` does) on the plain-text pages of the other folds' sites, the vote's setting
+    is chosen on the other folds' HTML pages (as `lab.clean.htmlvote` does), and the fold's
+    pages are cleaned by `clean()` with both. Returns `cv_f1` (mean over pages),
+    `cv_worst_fold` (the worst fold's mean), `cv_below_0_3` (pages under F1 0.3) and
+    `cv_folds`."""
     fit_pages = linefit.load_pages(directory)
+    vote_pages = htmlvote.load(directory, fit_pages) if input_kind == "html" else []
     by_id = dict(pages)
     f1s: list[float] = []
     fold_means: list[float] = []
-    saved = article_lines.model
+    saved, saved_vote = article_lines.model, vote.setting
     try:
         for fold in linefit.site_folds(fit_pages, folds, seed=0):
             held = set(fold)
             train = [page for i, page in enumerate(fit_pages) if i not in held]
             article_lines.model, _setting = linefit.fit_chosen(train)
+            if vote_pages:
+                readings = htmlvote.line_readings(vote_pages)
+                kept = [i for i in range(len(vote_pages)) if i not in held]
+                vote.setting = htmlvote.choose(
+                    [vote_pages[i] for i in kept], [readings[i] for i in kept], seed=0
+                )
             ids = [fit_pages[i].id for i in fold if fit_pages[i].id in by_id]
             predictions, _, _, _ = _clean_pass(
                 [(page_id, by_id[page_id]) for page_id in ids], truth, input_kind, ingested_at,
@@ -147,7 +188,7 @@ def _cross_validate(
             if scores:
                 fold_means.append(sum(scores) / len(scores))
     finally:
-        article_lines.model = saved
+        article_lines.model, vote.setting = saved, saved_vote
     return {
         "cv_folds": folds,
         "cv_f1": sum(f1s) / len(f1s) if f1s else 0.0,
@@ -204,6 +245,13 @@ def _print_report(report: dict[str, Any], input_kind: str) -> None:
             f" f1={report['f1']:.3f} pages<0.3={report['below_0_3']} (in-sample)"
         )
     console.print(line, soft_wrap=True)
+    if "alone_f1" in report:
+        console.print(
+            f"  trafilatura alone (the stage without the vote): f1={report['alone_f1']:.3f}"
+            f" pages<0.3={report['alone_below_0_3']}; pages the vote takes under 0.3 where"
+            f" trafilatura alone scores above {HIGH_F1}: {report['lost']}",
+            soft_wrap=True,
+        )
     if "cv_f1" in report:
         console.print(
             f"  {report['cv_folds']}-fold site cross-validated: f1={report['cv_f1']:.3f}"

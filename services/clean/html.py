@@ -13,14 +13,18 @@ from dataclasses import dataclass
 import lxml.html
 import trafilatura
 from lxml import etree
+from trafilatura.utils import load_html
+
+from services.clean import facts, vote
 
 # Below this many characters trafilatura has probably missed the article (a page of short
 # paragraphs, an unusual layout): try the recall-oriented paths too.
-_TOO_LITTLE_CHARS = 250
-_BLOCK_TAGS = (
+TOO_LITTLE_CHARS = 250
+_HIDDEN_TAGS = frozenset({"script", "style", "noscript", "template"})
+_BLOCK_TAGS = frozenset({
     "p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article",
     "header", "footer", "blockquote", "pre", "td", "dd", "dt", "figcaption", "ul", "ol", "nav",
-)
+})
 
 
 @dataclass(frozen=True)
@@ -39,37 +43,85 @@ def flatten(html: str) -> list[str]:
         tree = lxml.html.fromstring(html)
     except (etree.ParserError, ValueError):
         return []
-    etree.strip_elements(tree, "script", "style", "noscript", "template", with_tail=False)
-    for element in tree.iter(*_BLOCK_TAGS):
-        element.tail = "\n" + (element.tail or "")
-        if element.tag == "br":
-            continue
-        element.text = "\n" + (element.text or "")
-    return [line for line in tree.text_content().splitlines() if line.strip()]
+    return flatten_tree(tree)
+
+
+def flatten_tree(tree: lxml.html.HtmlElement) -> list[str]:
+    """`flatten` of a parsed page.
+
+    A walk that reads the text without writing to the tree: lxml refuses to write a string
+    holding a control character its parser let in, so writing the line breaks into the tree
+    would fail on such a page.
+    """
+    parts: list[str] = []
+    walk = etree.iterwalk(tree, events=("start", "end", "comment", "pi"))
+    for event, element in walk:
+        tag = element.tag
+        if event == "start":
+            if tag in _HIDDEN_TAGS:
+                walk.skip_subtree()
+                continue
+            if tag in _BLOCK_TAGS and tag != "br":
+                parts.append("\n")
+            if element.text:
+                parts.append(element.text)
+        elif event != "end":  # a comment or processing instruction: only its tail is text
+            if element.tail:
+                parts.append(element.tail)
+        else:
+            if tag in _BLOCK_TAGS:
+                parts.append("\n")
+            if element is not tree and element.tail:
+                parts.append(element.tail)
+    return [line for line in "".join(parts).splitlines() if line.strip()]
 
 
 def extract(html: str) -> HtmlExtract:
-    """Body paragraphs, title and date of an HTML page."""
+    """Body paragraphs, title and date of an HTML page.
+
+    trafilatura's paragraphs are put to the vote of other extractors (`vote.py`); the page is
+    parsed once, as trafilatura parses it, and each extractor reads its own copy.
+    """
+    tree = load_html(html)
+    # With the vote, trafilatura's own comparison with readability and jusText (its `fast`
+    # mode skips it) is left out: the vote runs them itself, and weighs their readings
+    # paragraph by paragraph rather than taking one extractor's text whole.
     document = trafilatura.bare_extraction(
-        html, include_comments=False, favor_precision=True, with_metadata=True
+        html if tree is None else tree,
+        include_comments=False, favor_precision=True, with_metadata=True,
+        fast=vote.setting is not None,
     )
     text = getattr(document, "text", None) or ""
     title = getattr(document, "title", None)
     date = getattr(document, "date", None)
     lines = [line for line in text.splitlines() if line.strip()]
     flattened = None
-    if sum(len(line) for line in lines) < _TOO_LITTLE_CHARS:
+    if sum(len(line) for line in lines) >= TOO_LITTLE_CHARS:
+        if vote.setting is not None:
+            lines = vote.vote(lines, voters(html, tree, text, title), vote.setting)
+    else:
         recall = trafilatura.extract(html, include_comments=False, favor_recall=True) or ""
         recall_lines = [line for line in recall.splitlines() if line.strip()]
-        if sum(map(len, recall_lines)) >= _TOO_LITTLE_CHARS:
+        if sum(map(len, recall_lines)) >= TOO_LITTLE_CHARS:
             lines = recall_lines
         else:
             declared = declared_body(html)
-            if sum(map(len, declared)) >= _TOO_LITTLE_CHARS:
+            if sum(map(len, declared)) >= TOO_LITTLE_CHARS:
                 lines = declared
             else:
                 flattened = flatten(html)
     return HtmlExtract(lines=lines, title=title, date=date, flattened=flattened)
+
+
+def voters(
+    html: str, tree: lxml.html.HtmlElement | None, text: str, title: str | None
+) -> vote.Voters:
+    """The other extractors of a page `tree` (parsed from `html`) whose trafilatura text is
+    `text`: their stopwords are of that text's language."""
+    return vote.Voters(
+        tree, facts.identify_language(text) or "en", title, flatten_tree,
+        lambda: declared_body(html),
+    )
 
 
 def declared_body(html: str) -> list[str]:

@@ -68,3 +68,14 @@ def test_the_declared_article_body_when_trafilatura_finds_too_little() -> None:
     )
     assert html.declared_body(microdata) == PARAGRAPHS
     assert html.declared_body("<html><body><p>No article here.</p></body></html>") == []
+
+
+def test_a_control_character_by_reference_does_not_lose_the_article() -> None:
+    # "&#x1;" parses into a character lxml then refuses to write: trafilatura gives nothing
+    # for this page, and flattening it for the line model once raised ValueError.
+    page = _page(PARAGRAPHS).replace(
+        "</article>", "</article><div><div class='comment'>c</div>&#x1; tail</div>"
+    )
+    raw = RawArticleV1(id="h9", source="example", html=page, ingested_at=NOW)
+    article = clean(raw, SourceMemory({}, {}), max_body_chars=10_000, now=NOW)
+    assert all(paragraph in article.body for paragraph in PARAGRAPHS[1:])
