@@ -16,7 +16,6 @@ paragraphs joined; `storywire eval cleaning --input html` scores the whole clean
 import argparse
 import gzip
 import itertools
-import random
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -154,14 +153,8 @@ def choose(
 
 
 def _folds(pages: Sequence[HtmlPage], k: int, seed: int) -> list[list[int]]:
-    """Page indices in `k` folds, every site's pages in one fold (as `linefit.site_folds`)."""
-    sites = sorted({page.site for page in pages})
-    random.Random(seed).shuffle(sites)
-    fold_of = {site: i % k for i, site in enumerate(sites)}
-    folds: list[list[int]] = [[] for _ in range(k)]
-    for i, page in enumerate(pages):
-        folds[fold_of[page.site]].append(i)
-    return folds
+    """Page indices in `k` folds, every site's pages in one fold."""
+    return linefit.site_folds(pages, k, seed)
 
 
 def shuffle(

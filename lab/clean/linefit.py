@@ -16,6 +16,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlparse
 
 import numpy as np
@@ -89,7 +90,12 @@ def load_pages(directory: Path) -> list[Page]:
     return pages
 
 
-def site_folds(pages: Sequence[Page], k: int, seed: int) -> list[list[int]]:
+class _Sited(Protocol):
+    @property
+    def site(self) -> str: ...
+
+
+def site_folds(pages: Sequence[_Sited], k: int, seed: int) -> list[list[int]]:
     """Page indices in `k` folds, every site's pages in one fold."""
     sites = sorted({page.site for page in pages})
     random.Random(seed).shuffle(sites)
