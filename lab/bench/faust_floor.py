@@ -30,7 +30,7 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import NewTopic
 
-from lab.bench.measure import broker_pid, cpu_seconds
+from lab.bench.measure import configured_broker_pid, cpu_seconds
 from services.ingest.producer import make_producer
 from services.kafka import admin_client, client_config
 from services.settings import Settings
@@ -124,7 +124,7 @@ def measure(
         wait_for(50)
         time.sleep(2)
         pids = {stage: worker.pid for stage, worker in workers.items()}
-        broker = broker_pid()
+        broker = configured_broker_pid(settings)
         if broker is not None:
             pids["broker"] = broker
         before = {name: cpu_seconds(pid) for name, pid in pids.items()}

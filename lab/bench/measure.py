@@ -186,21 +186,6 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
 
 
-def broker_pid() -> int | None:
-    """The first Kafka broker process found on this machine, if any (which one, when several
-    run, is arbitrary: prefer `listening_pid`)."""
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            command = (proc / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if b"kafka.Kafka" in command:
-            return int(proc.name)
-    return None
-
-
 _TCP_LISTEN = "0A"
 
 
@@ -235,6 +220,13 @@ def listening_pid(port: int) -> int | None:
         except OSError:  # gone, or not ours to read
             continue
     return None
+
+
+def configured_broker_pid(settings: Settings) -> int | None:
+    """The process of the broker `settings` name first (the one listening on its port), so
+    the CPU read is that broker's even when several run on this machine."""
+    port = int(settings.bootstrap_servers.split(",")[0].rsplit(":", 1)[1])
+    return listening_pid(port)
 
 
 _REQUESTS_SOURCE = Path(__file__).with_name("BrokerRequests.java")

@@ -37,9 +37,9 @@ from lab.bench.measure import (
     bare_throughput,
     body_chars_sweep,
     broker_requests,
+    configured_broker_pid,
     core_costs,
     cpu_seconds,
-    listening_pid,
     machine,
     peak_rss_mb,
     percentile,
@@ -435,8 +435,7 @@ def run_bench(
             settings = settings.model_copy(update={"bootstrap_servers": own.bootstrap_servers})
             broker: int | None = own.pid
         else:
-            port = int(settings.bootstrap_servers.split(",")[0].rsplit(":", 1)[1])
-            broker = listening_pid(port)
+            broker = configured_broker_pid(settings)
         figures = _run_pipeline(
             settings, run, log_dir, broker, articles, bare_set, warmup, bursts, paced_set,
             plan, worker_root,
