@@ -25,7 +25,6 @@ setting) and found nothing long that trafilatura missed, jusText and the line mo
 run.
 """
 
-import re
 from collections.abc import Callable, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
@@ -42,7 +41,6 @@ from trafilatura.readability_lxml import Document as Readability
 from services.clean import lines as article_lines
 from services.clean import text
 
-_TOKEN = re.compile(r"\w+", re.UNICODE)
 _SHINGLE = 3  # words per shingle: a paragraph is matched by its word 3-grams
 _READABILITY_MIN_TEXT = 25  # as trafilatura runs it: shortest paragraph readability scores
 
@@ -86,7 +84,7 @@ setting: VoteSetting | None = SHIPPED
 
 def shingles(paragraph: str) -> frozenset[tuple[str, ...]]:
     """The paragraph's lower-cased word 3-grams; a shorter paragraph is one shingle."""
-    words = _TOKEN.findall(paragraph.lower())
+    words = text.words(paragraph.lower())
     if len(words) < _SHINGLE:
         return frozenset({tuple(words)}) if words else frozenset()
     return frozenset(tuple(words[i : i + _SHINGLE]) for i in range(len(words) - _SHINGLE + 1))
@@ -101,7 +99,7 @@ class Reading:
         # line is one cell a line in another extractor's reading.
         self.all = shingles(" ".join(self.paragraphs))
         # Short paragraphs (fewer words than a shingle) are matched as words in the text.
-        self.words = " " + " ".join(" ".join(_TOKEN.findall(p.lower())) for p in self.paragraphs)
+        self.words = " " + " ".join(" ".join(text.words(p.lower())) for p in self.paragraphs)
         self.words += " "
 
     @cached_property
