@@ -89,6 +89,7 @@ def evaluate_cleaning(
     best = min(runs, key=lambda run: run[2])
     slowest = max(run[2] for run in runs)
     if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)  # .run/ on a fresh clone
         out.write_text(json.dumps(predictions, ensure_ascii=False, indent=1))
     report: dict[str, Any] = {
         "pages": len(pages),

@@ -251,6 +251,7 @@ def evaluate_clustering(
         ok, why = seeds_check(gold_all, predicted)
         result["seeds_one_story"], result["seeds_check"] = ok, why
     if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)  # .run/ on a fresh clone
         out.write_text(
             json.dumps(referee_ids(predicted), indent=0, sort_keys=True), encoding="utf-8"
         )
