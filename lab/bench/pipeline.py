@@ -175,9 +175,14 @@ def idle_cpu_percent(
     pids: dict[str, int] = pipeline.worker_pids()
     if broker is not None:
         pids["broker"] = broker
+    return {name: ms / 10 for name, ms in cpu_ms_per_s(pids, seconds).items()}
+
+
+def cpu_ms_per_s(pids: dict[str, int], seconds: float) -> dict[str, float]:
+    """Each process's CPU milliseconds per second over the next `seconds`."""
     before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     time.sleep(seconds)
-    return {name: (cpu_seconds(pid) - before[name]) * 100 / seconds for name, pid in pids.items()}
+    return {name: (cpu_seconds(pid) - before[name]) * 1000 / seconds for name, pid in pids.items()}
 
 
 def send_all(
@@ -284,9 +289,7 @@ def broker_idle_ms_per_s(broker: int | None, seconds: float = 10.0) -> float | N
     """The broker's CPU milliseconds per second over `seconds` with no copy flowing."""
     if broker is None:
         return None
-    before = cpu_seconds(broker)
-    time.sleep(seconds)
-    return (cpu_seconds(broker) - before) * 1000 / seconds
+    return cpu_ms_per_s({"broker": broker}, seconds)["broker"]
 
 
 @dataclass
