@@ -79,3 +79,39 @@ def test_a_control_character_by_reference_does_not_lose_the_article() -> None:
     raw = RawArticleV1(id="h9", source="example", html=page, ingested_at=NOW)
     article = clean(raw, SourceMemory({}, {}), max_body_chars=10_000, now=NOW)
     assert all(paragraph in article.body for paragraph in PARAGRAPHS[1:])
+
+
+def test_the_pages_title_and_date_come_from_its_meta_tags_json_ld_and_url() -> None:
+    """The title: the meta tags', else JSON-LD's headline, else the page's `<title>`, trimmed and
+    unescaped; the date: the published time the page declares, else the date in its URL."""
+    from lxml.html import fromstring
+
+    from services.clean.html import title_and_date
+
+    declared = fromstring(
+        "<html><head><meta property='og:title' content='Meta  title &amp; more'>"
+        "<meta property='article:published_time' content='2016-03-24T10:00:00Z'>"
+        '<script type="application/ld+json">{"@type": "NewsArticle", '
+        '"headline": "Kerry meets Putin in Moscow"}</script></head>'
+        "<body><p>Text</p></body></html>"
+    )
+    assert title_and_date(declared) == ("Meta title & more", "2016-03-24")
+    from_json = fromstring(
+        '<html><head><script type="application/ld+json">{"@context": "https://schema.org", '
+        '"@type": "NewsArticle", '
+        '"headline": "Kerry meets Putin in Moscow"}</script><title>Site | Page</title></head>'
+        "<body><p>Text</p></body></html>"
+    )
+    assert title_and_date(from_json) == ("Kerry meets Putin in Moscow", None)
+    plain = fromstring(
+        "<html><head><title>  Talks &amp; more \n</title>"
+        "<link rel='canonical' href='https://example.com/2016/03/25/talks.html'></head>"
+        "<body><p>Text</p></body></html>"
+    )
+    assert title_and_date(plain) == ("Talks & more", "2016-03-25")
+    broken = fromstring(
+        "<html><head><meta property='og:title' content='From the meta tags'>"
+        '<script type="application/ld+json">{"@type": [1, {"headline": 2}]}</script></head>'
+        "<body><p>Text</p></body></html>"
+    )
+    assert title_and_date(broken)[0] == "From the meta tags"
