@@ -87,7 +87,7 @@ def shingles(paragraph: str) -> frozenset[tuple[str, ...]]:
     words = text.words(paragraph.lower())
     if len(words) < _SHINGLE:
         return frozenset({tuple(words)}) if words else frozenset()
-    return frozenset(tuple(words[i : i + _SHINGLE]) for i in range(len(words) - _SHINGLE + 1))
+    return frozenset(zip(*(words[i:] for i in range(_SHINGLE)), strict=False))  # word runs
 
 
 class Reading:
