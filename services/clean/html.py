@@ -144,7 +144,7 @@ def voters(
     """The other extractors of a page `tree` (parsed from `html`) whose trafilatura text is
     `text`: their stopwords are of that text's language."""
     return vote.Voters(
-        tree, facts.identify_language(text) or "en", title, flatten_tree,
+        tree, lambda: facts.identify_language(text) or "en", title, flatten_tree,
         lambda: declared_body(html),
     )
 

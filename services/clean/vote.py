@@ -137,21 +137,27 @@ class Voters:
     A reading is None when its extractor could not read the page (readability's port fails on
     some hostile markup): that voter abstains. `tree` is the page parsed once; each voter
     works on its own copy, since readability and jusText's cleaning change the tree.
+    `identify_language` gives the page's language (for jusText's stopwords and the line
+    model), asked only if one of them runs.
     """
 
     def __init__(
         self,
         tree: lxml.html.HtmlElement | None,
-        language: str,
+        identify_language: Callable[[], str],
         title: str | None,
         flatten: Callable[[lxml.html.HtmlElement], list[str]],
         declared: Callable[[], list[str]],
     ) -> None:
         self._tree = tree
-        self.language = language
+        self._identify_language = identify_language
         self.title = title
         self._flatten = flatten
         self._declared = declared
+
+    @cached_property
+    def language(self) -> str:
+        return self._identify_language()
 
     @cached_property
     def readability(self) -> Reading | None:
@@ -232,16 +238,67 @@ class _Paragraph(Paragraph):  # type: ignore[misc]  # justext ships no type hint
         return self._text if self._text is not None else Paragraph.text.fget(self)
 
 
+class _Path:
+    """The open elements' names: all of jusText's `PathInfo` its classifier reads (`dom`, for
+    headings), without the sibling counts it keeps for the XPath we do not build."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    @property
+    def dom(self) -> str:
+        return ".".join(self.names)
+
+    def append(self, name: str) -> None:
+        self.names.append(name)
+
+    def pop(self) -> None:
+        self.names.pop()
+
+
 class _ParagraphMaker(ParagraphMaker):  # type: ignore[misc]  # justext ships no type hints
-    """jusText's paragraph maker, making `_Paragraph`s."""
+    """jusText's paragraph maker, making `_Paragraph`s, fed by a walk of the tree.
+
+    jusText feeds it through `lxml.sax`, which builds every element's attributes, qualified
+    name and namespace map for handler calls that read only the tag's local name: two thirds
+    of jusText's cost. The walk makes the same calls in the same order (an element's start,
+    its text, its children, its end, its tail; a comment or processing instruction gives only
+    its tail), so the paragraphs are the same.
+    """
 
     paragraph: Any
     paragraphs: list[Any]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.path = _Path()
 
     def _start_new_pragraph(self) -> None:
         if self.paragraph and self.paragraph.contains_text():
             self.paragraphs.append(self.paragraph)
         self.paragraph = _Paragraph(self.path)
+
+    @classmethod
+    def make_paragraphs(cls, root: lxml.html.HtmlElement) -> list[Any]:
+        maker = cls()
+        start, end, characters = maker.startElementNS, maker.endElementNS, maker.characters
+        walk = etree.iterwalk(root, events=("start", "end", "comment", "pi"))
+        for event, element in walk:
+            if event in ("comment", "pi"):
+                if element.tail:
+                    characters(element.tail)
+                continue
+            name = (None, element.tag.rpartition("}")[2])  # lxml.sax's (namespace, local name)
+            if event == "start":
+                start(name, None, None)
+                if element.text:
+                    characters(element.text)
+            else:
+                end(name, None)
+                if element.tail:
+                    characters(element.tail)
+        maker.endDocument()
+        return maker.paragraphs
 
 
 @lru_cache(maxsize=1)

@@ -133,3 +133,35 @@ def test_extract_runs_the_vote_on_trafilaturas_paragraphs() -> None:
     voted = vote.vote(trafilatura_lines, _voters(page), vote.SHIPPED)
     assert extracted == voted
     assert extracted[-len(ARTICLE):] == ARTICLE
+
+
+def test_the_jusText_voter_makes_the_paragraphs_jusText_itself_makes() -> None:
+    """The paragraph maker's own walk of the tree gives what jusText's lxml.sax walk gives:
+    the same paragraphs, texts, link characters, tag counts and element paths, also around
+    comments, processing instructions, namespaced elements and a <br><br> break."""
+    import lxml.html
+    from justext.core import ParagraphMaker
+
+    page = lxml.html.fromstring(
+        "<html><body><!-- note -->after the note<p>One <a href='/x'>linked words</a> two<br>"
+        "three<br><br>four</p><?render now?>after the instruction<svg "
+        "xmlns='http://www.w3.org/2000/svg'><text>drawn</text></svg> tail <h2>A heading</h2>"
+        "<div>outer <span>inner</span> <fb:like>liked</fb:like> end</div>"
+        f"{SIDEBAR}<p>{ARTICLE[0]}</p></body></html>"
+    )
+
+    def readings(paragraphs: list) -> list[tuple]:
+        return [
+            (p.dom_path, p.text, p.chars_count_in_links, p.tags_count, p.is_heading)
+            for p in paragraphs
+        ]
+
+    ours = readings(vote._ParagraphMaker.make_paragraphs(page))
+    assert ours == readings(ParagraphMaker.make_paragraphs(page))
+    # A <br><br> starts a paragraph; the note's and the instruction's tails are read.
+    assert ours[:3] == [
+        ("html.body", "after the note", 0, 0, False),
+        ("html.body.p", "One linked words two three", len("linked words"), 2, False),
+        ("html.body.p.br", "four", 0, 0, False),
+    ]
+    assert ("html.body.h2", "A heading", 0, 0, True) in ours
