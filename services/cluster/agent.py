@@ -12,7 +12,8 @@ waits for a tick instead of running in the timer.
 Input is taken in batches (`services.stage.batches`): articles and ticks are handled one at a
 time and in order, each dead-lettered on its own; the batch's member records are sent together
 and confirmed, then its story events (two produce requests a batch, not two an article), and
-only then is the batch's input acked.
+only then is the batch's input acked. The tables' writes are held for the batch
+(`BatchWrites`) and written once per key before its output is sent.
 """
 
 import gc
@@ -38,6 +39,7 @@ from services.errors import InvalidArticle
 from services.settings import Settings
 from services.stage import (
     RAW_BYTES,
+    BatchWrites,
     Outgoing,
     as_current,
     batches,
@@ -85,16 +87,27 @@ def register(app: faust.App, settings: Settings) -> None:
     dead_letters = app.topic(settings.topic(Topic.DLQ_CLUSTER), **RAW_BYTES)
     # Every live story of this worker's language shards: changelog-backed, so a killed worker
     # comes back with the same stories.
-    stories = json_table(app, "cluster-stories", "every live story of this worker's shards")
+    stories = BatchWrites(
+        json_table(app, "cluster-stories", "every live story of this worker's shards")
+    )
     # Per article of a story small enough to be checked for two events, what a split rebuilds
     # both sides from (`StoryClusterer.records`): written once per article, dropped with the
     # story's close or once it has grown past the last check.
-    records = json_table(app, "cluster-records", "one-article stories a split rebuilds from")
+    records = BatchWrites(
+        json_table(app, "cluster-records", "one-article stories a split rebuilds from")
+    )
     # Which story each article is in (`members`): a redelivered article changes nothing.
-    placements = json_table(app, "cluster-members", "the story of each article of the window")
+    placements = BatchWrites(
+        json_table(app, "cluster-members", "the story of each article of the window")
+    )
     # Each live story's article ids, in chunks (`services.cluster.roster`): what a merge moves
     # and a close drops, kept out of the story so that a join writes a bounded story.
-    rosters = json_table(app, "cluster-rosters", "each live story's article ids, in chunks")
+    rosters = BatchWrites(
+        json_table(app, "cluster-rosters", "each live story's article ids, in chunks")
+    )
+    # Each table's writes are held for the batch and written once per key at its end (a story
+    # many of the batch's articles joined is written once), before the batch's output is sent.
+    tables = (stories, records, placements, rosters)
     config = ClusterConfig(window_hours=settings.story_window_hours)
     # The clusterer's in-memory indexes derive from the table; they are rebuilt whenever the
     # worker's partitions (and so the table's contents) change.
@@ -238,6 +251,8 @@ def register(app: faust.App, settings: Settings) -> None:
                 if result is not None:
                     placed.append(result[0])
                     out.add(result[1])
+            for table in tables:
+                table.flush()
             await publish(out)
             for article in placed:
                 observe_output(STAGE, article.ingested_at)

@@ -265,3 +265,55 @@ def test_as_current_makes_a_batch_event_the_one_tables_write_for() -> None:
     stage.as_current(second)
     assert current_event() is second
     assert stream.current_event is fetched  # never moved under take_events' feet
+
+
+@dataclass
+class Event:
+    message: Message
+
+
+class RecordingTable(dict[str, Any]):
+    """A table that records each write with the partition of the event current when made,
+    as a faust table's changelog would get it."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.writes: list[tuple[str, Any, int]] = []
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        self.writes.append((key, value, stage.current_event().message.partition))
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self.writes.append((key, None, stage.current_event().message.partition))
+
+
+def test_a_batchs_writes_reach_the_table_once_per_key_each_as_its_own_partitions() -> None:
+    table = RecordingTable({"old": 1, "closed": 2})
+    held = stage.BatchWrites(table)
+    first, second = Event(Message(b"a", partition=0)), Event(Message(b"b", partition=1))
+    stage.as_current(first)
+    held["story"] = {"articles": 1}
+    held["story"] = {"articles": 2}
+    del held["closed"]
+    held["brief"] = "a story that closes in the same batch"
+    stage.as_current(second)
+    held["other"] = {"articles": 1}
+    del held["brief"]
+    # Whoever handles the batch reads its writes as if made.
+    assert held["story"] == {"articles": 2} and "closed" not in held and "brief" not in held
+    assert sorted(held) == ["old", "other", "story"] and len(held) == 3
+    with pytest.raises(KeyError):
+        del held["brief"]
+    assert table.writes == []  # nothing before the batch ends
+    held.flush()
+    assert table == {"old": 1, "story": {"articles": 2}, "other": {"articles": 1}}
+    # One write per key, the last value, on the partition of the event that made it; a key
+    # made and deleted in the batch never reaches the table.
+    assert sorted(table.writes, key=lambda write: write[0]) == [
+        ("closed", None, 0), ("other", {"articles": 1}, 1), ("story", {"articles": 2}, 0),
+    ]
+    held["story"] = {"articles": 3}  # the next batch starts from what was written
+    held.flush()
+    assert table.writes[-1] == ("story", {"articles": 3}, 1)
