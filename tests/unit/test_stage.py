@@ -282,11 +282,17 @@ class RecordingTable(dict[str, Any]):
 
     def __setitem__(self, key: str, value: Any) -> None:
         super().__setitem__(key, value)
-        self.writes.append((key, value, stage.current_event().message.partition))
+        self.writes.append((key, value, self._partition()))
 
     def __delitem__(self, key: str) -> None:
         super().__delitem__(key)
-        self.writes.append((key, None, stage.current_event().message.partition))
+        self.writes.append((key, None, self._partition()))
+
+    @staticmethod
+    def _partition() -> int:
+        event = stage.current_event()
+        assert event is not None, "a table is written only while an event is handled"
+        return int(event.message.partition)
 
 
 def test_a_batchs_writes_reach_the_table_once_per_key_each_as_its_own_partitions() -> None:
