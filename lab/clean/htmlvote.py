@@ -142,7 +142,7 @@ def choose(
 ) -> vote.VoteSetting:
     """The setting of `GRID` with the best mean F1 over `pages`, ties to the best worst inner
     site fold (the vote fits nothing itself, so the inner folds' mean is the pages' mean)."""
-    folds = _folds(pages, INNER_FOLDS, seed)
+    folds = linefit.site_folds(pages, INNER_FOLDS, seed)
 
     def merit(setting: vote.VoteSetting) -> tuple[float, float]:
         f1s = [voted_f1(page, line, setting) for page, line in zip(pages, lines, strict=True)]
@@ -150,11 +150,6 @@ def choose(
         return round(statistics.mean(f1s), 4), worst
 
     return max(GRID, key=merit)
-
-
-def _folds(pages: Sequence[HtmlPage], k: int, seed: int) -> list[list[int]]:
-    """Page indices in `k` folds, every site's pages in one fold."""
-    return linefit.site_folds(pages, k, seed)
 
 
 def shuffle(

@@ -260,10 +260,11 @@ class _ParagraphMaker(ParagraphMaker):  # type: ignore[misc]  # justext ships no
     """jusText's paragraph maker, making `_Paragraph`s, fed by a walk of the tree.
 
     jusText feeds it through `lxml.sax`, which builds every element's attributes, qualified
-    name and namespace map for handler calls that read only the tag's local name: two thirds
-    of jusText's cost. The walk makes the same calls in the same order (an element's start,
-    its text, its children, its end, its tail; a comment or processing instruction gives only
-    its tail), so the paragraphs are the same.
+    name and namespace map for handler calls that read only the tag's local name: a third of
+    the paragraph making's cost (3.7 against 2.4 ms a page on the benchmark). The walk makes
+    the same calls in the same order (an element's start, its text, its children, its end,
+    its tail; a comment or processing instruction gives only its tail), so the paragraphs are
+    the same.
     """
 
     paragraph: Any
