@@ -24,17 +24,14 @@ import os
 import sys
 import time
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn, TypeVar
 
 import faust
-from faust.streams import (
-    _current_event,  # faust's task-local current event (tables)
-    current_event,
-)
+from faust.streams import _current_event  # faust's task-local current event (tables)
 from faust.types import TableT
 from pydantic import BaseModel, ValidationError
 
@@ -338,68 +335,6 @@ def as_current(event: Any) -> None:
     the message just fetched (which would then never be handled).
     """
     _current_event.set(weakref.ref(event))
-
-
-_GONE = object()  # a key deleted in the batch
-
-
-class BatchWrites(MutableMapping[str, Any]):
-    """A table whose writes in a batch are held here and written to it once per key when the
-    batch ends (`flush`): a key written ten times in a batch (a story ten of its articles
-    joined) puts one value on the changelog instead of ten, the last.
-
-    Reads see the held writes, so whoever handles the batch sees the table as if each write
-    had gone through. Each write remembers the event being handled when it was made, and is
-    flushed as that event's (`as_current`): its changelog record goes to that event's
-    partition, as it would have. Nothing changes for a crash: the batch's input is acked only
-    after its output is delivered, and a batch done again from its start writes the same.
-    """
-
-    def __init__(self, table: MutableMapping[str, Any]) -> None:
-        self.table = table
-        self._held: dict[str, tuple[Any, Any]] = {}  # key -> (value or _GONE, its event)
-
-    def __getitem__(self, key: str) -> Any:
-        held = self._held.get(key)
-        if held is None:
-            return self.table[key]
-        if held[0] is _GONE:
-            raise KeyError(key)
-        return held[0]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self._held[key] = (value, current_event())
-
-    def __delitem__(self, key: str) -> None:
-        if key not in self:
-            raise KeyError(key)
-        self._held[key] = (_GONE, current_event())
-
-    def __contains__(self, key: object) -> bool:
-        held = self._held.get(key) if isinstance(key, str) else None
-        return key in self.table if held is None else held[0] is not _GONE
-
-    def __iter__(self) -> Iterator[str]:
-        for key in self.table:
-            if key not in self._held:
-                yield key
-        for key, (value, _event) in self._held.items():
-            if value is not _GONE:
-                yield key
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
-
-    def flush(self) -> None:
-        """Write the held values to the table, each as the event it was made in."""
-        for key, (value, event) in self._held.items():
-            if event is not None:
-                as_current(event)
-            if value is not _GONE:
-                self.table[key] = value
-            elif key in self.table:
-                del self.table[key]
-        self._held.clear()
 
 
 def unexpected(exc: BaseException) -> InvalidArticle:

@@ -12,8 +12,9 @@ waits for a tick instead of running in the timer.
 Input is taken in batches (`services.stage.batches`): articles and ticks are handled one at a
 time and in order, each dead-lettered on its own; the batch's member records are sent together
 and confirmed, then its story events (two produce requests a batch, not two an article), and
-only then is the batch's input acked. The tables' writes are held for the batch
-(`BatchWrites`) and written once per key before its output is sent.
+only then is the batch's input acked. The tables' writes are held for the batch and written
+once per key, through a journal, so that a killed worker's tables hold all of a batch's writes
+or none (`services.journal`), before its output is sent.
 """
 
 import gc
@@ -36,10 +37,10 @@ from services.cluster.clock import ShardClock, closed_by_tick, shards_to_tick
 from services.cluster.compiled import describe, use_build
 from services.cluster.limits import LANGUAGE, admissible
 from services.errors import InvalidArticle
+from services.journal import BatchWrites, Journal
 from services.settings import Settings
 from services.stage import (
     RAW_BYTES,
-    BatchWrites,
     Outgoing,
     as_current,
     batches,
@@ -88,26 +89,38 @@ def register(app: faust.App, settings: Settings) -> None:
     # Every live story of this worker's language shards: changelog-backed, so a killed worker
     # comes back with the same stories.
     stories = BatchWrites(
-        json_table(app, "cluster-stories", "every live story of this worker's shards")
+        "stories", json_table(app, "cluster-stories", "every live story of this worker's shards")
     )
     # Per article of a story small enough to be checked for two events, what a split rebuilds
     # both sides from (`StoryClusterer.records`): written once per article, dropped with the
     # story's close or once it has grown past the last check.
     records = BatchWrites(
-        json_table(app, "cluster-records", "one-article stories a split rebuilds from")
+        "records", json_table(app, "cluster-records", "one-article stories a split rebuilds from")
     )
     # Which story each article is in (`members`): a redelivered article changes nothing.
     placements = BatchWrites(
-        json_table(app, "cluster-members", "the story of each article of the window")
+        "placements", json_table(app, "cluster-members", "the story of each article of the window")
     )
     # Each live story's article ids, in chunks (`services.cluster.roster`): what a merge moves
     # and a close drops, kept out of the story so that a join writes a bounded story.
     rosters = BatchWrites(
-        json_table(app, "cluster-rosters", "each live story's article ids, in chunks")
+        "rosters", json_table(app, "cluster-rosters", "each live story's article ids, in chunks")
     )
     # Each table's writes are held for the batch and written once per key at its end (a story
-    # many of the batch's articles joined is written once), before the batch's output is sent.
-    tables = (stories, records, placements, rosters)
+    # many of the batch's articles joined is written once), journaled first so that they land
+    # all or none, before the batch's output is sent.
+    journal = Journal(
+        STAGE,
+        app.Table(
+            "cluster-journal",
+            schema=faust.Schema(
+                key_type=str, value_type=bytes, key_serializer="json", value_serializer="raw"
+            ),
+            help="the last batch's table writes per partition (services.journal)",
+        ),
+        (stories, records, placements, rosters),
+        part_bytes=settings.max_message_bytes // 2,
+    )
     config = ClusterConfig(window_hours=settings.story_window_hours)
     # The clusterer's in-memory indexes derive from the table; they are rebuilt whenever the
     # worker's partitions (and so the table's contents) change.
@@ -117,6 +130,7 @@ def register(app: faust.App, settings: Settings) -> None:
     @app.on_rebalance_complete.connect  # type: ignore[arg-type]  # async receivers are awaited
     async def _forget_indexes(sender: faust.App, **_: object) -> None:
         clusterers.clear()
+        journal.forget()
 
     def clusterer_for(shard: str) -> StoryClusterer:
         if shard not in clusterers:
@@ -231,6 +245,15 @@ def register(app: faust.App, settings: Settings) -> None:
     @app.agent(inbound, name=STAGE)
     async def cluster_articles(stream: faust.StreamT) -> None:
         async for events in batches(stream, settings):
+            # A partition the worker (re)got: its tables are completed from its journal
+            # before any index is built from them.
+            replayed = await journal.recover(event.message.partition for event in events)
+            if replayed:
+                log.warning(
+                    "stage=%s the tables lacked %d writes of a batch a stopped worker was "
+                    "writing: written again from the journal", STAGE, replayed,
+                )
+                clusterers.clear()
             out = Publication()
             placed: list[EnrichedArticleV1] = []
             for event in events:
@@ -251,8 +274,8 @@ def register(app: faust.App, settings: Settings) -> None:
                 if result is not None:
                     placed.append(result[0])
                     out.add(result[1])
-            for table in tables:
-                table.flush()
+            await journal.commit()
             await publish(out)
+            await journal.landed()
             for article in placed:
                 observe_output(STAGE, article.ingested_at)

@@ -8,6 +8,7 @@ import pytest
 
 from lab.pipeline import LocalPipeline
 from services.app import STAGES, Stage
+from services.journal import FAULT_ENV, FAULT_STATUS
 from services.settings import Settings
 from tests.integration.conftest import fresh_settings
 from tests.integration.faults.check import input_end, lag
@@ -51,4 +52,30 @@ def test_each_stage_killed_mid_stream(
             pipeline.wait_until_ready(stage)
         findings = run.finish(pipeline, {"lag_at_kill": in_flight})
     assert all(in_flight.values()), f"a kill found nothing in flight: {in_flight}"
+    assert not findings.problems(), "\n".join(findings.problems())
+
+
+def test_cluster_stopped_between_a_batchs_table_writes(
+    broker: Settings, good_copy: GoodCopy, scenario: Any
+) -> None:
+    """The cluster worker stopped dead with half of a batch's table writes on the broker (a
+    SIGKILL cannot be timed into that gap, so the worker stops itself there: `FAULT_ENV`).
+    The restarted worker completes its tables from the batch's journal before it handles the
+    batch again: every article in one story, none counted twice, no crash."""
+    settings = fresh_settings(broker, session_timeout_seconds=8.0)
+    run = scenario("cluster_stopped_mid_commit", settings)
+    stop_in: dict[Stage, dict[str, str]] = {"cluster": {FAULT_ENV: "2"}}  # 2nd batch with writes
+    with LocalPipeline(settings, run.log_dir, metrics_base_port=0, stage_env=stop_in) as pipeline:
+        pipeline.wait_until_ready()
+        run.good_ids += feed_good(good_copy.parts[0], settings)
+        worker = pipeline.processes.pop("cluster")
+        assert worker.wait(timeout=120) == FAULT_STATUS, pipeline.log_tail("cluster")
+        pipeline.stage_env = {}
+        pipeline.start("cluster")
+        pipeline.wait_until_ready("cluster")
+        for part in good_copy.parts[1:]:
+            run.good_ids += feed_good(part, settings)
+        findings = run.finish(pipeline)
+    log = (run.log_dir / "cluster.log").read_text(errors="replace")
+    assert "written again from the journal" in log, "the restarted worker replayed nothing"
     assert not findings.problems(), "\n".join(findings.problems())
