@@ -101,6 +101,15 @@ class Worker:
         return {name: dict(self.raw[name].data) for name in NAMES}
 
 
+def commit(worker: Worker) -> int:
+    """End a batch as the agent does: commit, (send the output,) wait for the table writes."""
+    async def end() -> int:
+        written = await worker.journal.commit()
+        await worker.journal.landed()
+        return written
+    return asyncio.run(end())
+
+
 def first_batch(worker: Worker) -> None:
     on(0)
     worker.held["stories"]["s1"] = {"articles": 1}
@@ -142,7 +151,7 @@ def test_a_batchs_writes_reach_the_table_once_per_key_each_on_its_own_partition(
     with pytest.raises(KeyError):
         del held["brief"]
     assert worker.broker.log == []  # nothing before the batch ends
-    assert asyncio.run(worker.journal.commit()) == 3
+    assert commit(worker) == 3
     assert worker.raw["stories"].data == {
         "old": {"articles": 1}, "story": {"articles": 2}, "other": {"articles": 1}
     }
@@ -156,10 +165,10 @@ def test_a_batchs_writes_reach_the_table_once_per_key_each_on_its_own_partition(
         ("stories", 0, "closed", None), ("stories", 0, "story", {"articles": 2}),
         ("stories", 1, "other", {"articles": 1}),
     ]
-    assert asyncio.run(worker.journal.commit()) == 0  # nothing held: nothing sent
+    assert commit(worker) == 0  # nothing held: nothing sent
     on(1)
     held["story"] = {"articles": 3}  # the next batch starts from what was written
-    asyncio.run(worker.journal.commit())
+    commit(worker)
     assert worker.broker.log[-1] == ("stories", 1, "story", {"articles": 3})
 
 
@@ -183,11 +192,11 @@ def test_a_killed_workers_tables_hold_all_of_each_partitions_batch_or_none_of_it
     broker = Broker()
     worker = Worker(broker)
     first_batch(worker)
-    asyncio.run(worker.journal.commit())
+    commit(worker)
     landed_before = list(broker.log)
     before = Worker.recovered(landed_before).state()
     second_batch(worker)
-    asyncio.run(worker.journal.commit())
+    commit(worker)
     after = worker.state()
     sent = broker.log[len(landed_before):]
     journaled = [record for record in sent if record[0] == "journal"]
@@ -222,13 +231,13 @@ def test_a_batch_too_big_for_one_message_is_journaled_in_parts_and_replayed_whol
     on(0)
     for n in range(5):
         worker.held["placements"][f"a{n}"] = ["s1"]
-    asyncio.run(worker.journal.commit())
+    commit(worker)
     assert sorted(worker.raw["journal"].data) == ["0", "0#0", "0#1", "0#2", "0#3", "0#4"]
     landed_before = len(broker.log)
     on(0)
     worker.held["stories"]["s1"] = {"articles": 5}
     worker.held["rosters"]["s1#0"] = ["a0", "a1", "a2", "a3", "a4"]
-    asyncio.run(worker.journal.commit())
+    commit(worker)
     # The shorter batch's parts replace the first ones; the first batch's other parts go.
     assert sorted(worker.raw["journal"].data) == ["0", "0#0", "0#1"]
     assert json.loads(worker.raw["journal"].data["0"])["parts"] == 2
@@ -243,7 +252,7 @@ def test_a_partitions_journal_is_replayed_once_each_time_the_worker_gets_it() ->
     broker = Broker()
     worker = Worker(broker)
     first_batch(worker)
-    asyncio.run(worker.journal.commit())
+    commit(worker)
     journaled = [record for record in broker.log if record[0] == "journal"]
     restarted = Worker.recovered(journaled)  # no table write landed
     assert asyncio.run(restarted.journal.recover([0])) == 3
@@ -271,5 +280,5 @@ def test_a_journal_the_broker_refuses_halts_the_worker_before_any_table_is_writt
     worker = Worker(broker)
     first_batch(worker)
     with pytest.raises(Halted, match="journal write was not confirmed"):
-        asyncio.run(worker.journal.commit())
+        commit(worker)
     assert broker.log == [] and worker.state() == {name: {} for name in NAMES}
