@@ -112,6 +112,16 @@ class BatchWrites(MutableMapping[str, Any]):
     def __len__(self) -> int:
         return sum(1 for _ in self)
 
+    def mark(self) -> dict[str, tuple[Any, int]]:
+        """The held writes as they stand, for `undo`."""
+        return dict(self._held)
+
+    def undo(self, mark: dict[str, tuple[Any, int]]) -> bool:
+        """Drop the writes held since `mark`; returns whether there were any."""
+        changed = self._held != mark
+        self._held = dict(mark)
+        return changed
+
     def take(self) -> dict[str, tuple[Any, int]]:
         """The held writes (key -> value, or the deleted marker, and partition), no longer held."""
         held, self._held = self._held, {}
@@ -148,6 +158,16 @@ class Journal:
         self._recovered: set[int] = set()
         self._unlanded: list[Awaitable[Any]] = []
         self._stop_in = int(os.environ.get(FAULT_ENV) or 0)
+
+    def mark(self) -> dict[str, dict[str, tuple[Any, int]]]:
+        """Where the batch's held writes stand now, for `undo`."""
+        return {name: table.mark() for name, table in self.tables.items()}
+
+    def undo(self, mark: dict[str, dict[str, tuple[Any, int]]]) -> bool:
+        """Drop every write held since `mark` (a message that failed part way leaves none of
+        its writes behind); returns whether there were any."""
+        undone = [table.undo(mark[name]) for name, table in self.tables.items()]
+        return any(undone)
 
     def forget(self) -> None:
         """The worker's partitions changed: replay each partition's journal again before its

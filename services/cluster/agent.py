@@ -20,10 +20,11 @@ or none (`services.journal`), before its output is sent.
 import gc
 import logging
 from collections import ChainMap
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import faust
 
@@ -56,6 +57,7 @@ from services.stage import (
 )
 
 STAGE = "cluster"
+Result = TypeVar("Result")
 
 
 @dataclass
@@ -242,6 +244,18 @@ def register(app: faust.App, settings: Settings) -> None:
             story_events += clusterer.add(article, payload)
         return article, publication(story_events, clusterer.moved)
 
+    async def whole(work: Callable[[], Awaitable[Result]]) -> Result:
+        """Run one message's `work`; if it fails, its table writes are undone (its retry, or the
+        next message once it is dead-lettered, starts from the tables as they were), and the
+        indexes, which may hold part of it, are rebuilt from them."""
+        mark = journal.mark()
+        try:
+            return await work()
+        except Exception as exc:
+            if journal.undo(mark) or not isinstance(exc, InvalidArticle):
+                clusterers.clear()
+            raise
+
     @app.agent(inbound, name=STAGE)
     async def cluster_articles(stream: faust.StreamT) -> None:
         async for events in batches(stream, settings):
@@ -261,7 +275,8 @@ def register(app: faust.App, settings: Settings) -> None:
                 message = event.message
                 if message.topic == ticks_name:
                     closed = await handled(
-                        STAGE, message, partial(on_tick, message), dead_letters, settings
+                        STAGE, message, partial(whole, partial(on_tick, message)), dead_letters,
+                        settings,
                     )
                     if closed is not None:
                         out.add(closed)
@@ -269,7 +284,8 @@ def register(app: faust.App, settings: Settings) -> None:
                 metrics.MESSAGES_IN.labels(stage=STAGE).inc()
                 with timed(STAGE):
                     result = await handled(
-                        STAGE, message, partial(on_article, message), dead_letters, settings
+                        STAGE, message, partial(whole, partial(on_article, message)),
+                        dead_letters, settings,
                     )
                 if result is not None:
                     placed.append(result[0])

@@ -282,3 +282,22 @@ def test_a_journal_the_broker_refuses_halts_the_worker_before_any_table_is_writt
     with pytest.raises(Halted, match="journal write was not confirmed"):
         commit(worker)
     assert broker.log == [] and worker.state() == {name: {} for name in NAMES}
+
+
+def test_a_message_that_fails_part_way_leaves_none_of_its_writes() -> None:
+    worker = Worker(Broker())
+    worker.raw["placements"].data["a"] = ["s0"]
+    on(0)
+    worker.held["stories"]["s1"] = {"articles": 1}  # the message before: kept
+    mark = worker.journal.mark()
+    assert not worker.journal.undo(mark)  # nothing written since: nothing undone
+    worker.held["stories"]["s1"] = {"articles": 2}  # the failing message's writes
+    worker.held["placements"]["b"] = ["s1"]
+    del worker.held["placements"]["a"]
+    assert worker.journal.undo(mark)
+    assert worker.held["stories"]["s1"] == {"articles": 1}
+    assert sorted(worker.held["placements"]) == ["a"]
+    assert commit(worker) == 1
+    assert worker.state() == {
+        "stories": {"s1": {"articles": 1}}, "rosters": {}, "placements": {"a": ["s0"]}
+    }
