@@ -34,6 +34,11 @@ from services.stage import halt
 # producer retries within it; the batch is not acked, so the restarted worker does it again).
 LANDING_SECONDS = 120.0
 
+# The most bytes of writes one journal message carries: a batch's writes go in as many parts
+# as they need, so no journal message is bigger than the tables' own largest values (a story,
+# a roster chunk: a few KiB) by more than this.
+PART_BYTES = 48 * 1024
+
 # Fault injection for the fault suite (tests/integration/faults), which cannot time a SIGKILL
 # into the few milliseconds between a batch's first and last table write: a worker started with
 # STORYWIRE_FAULT_STOP_IN_COMMIT=N stops dead (os._exit, no clean shutdown, as a SIGKILL would)

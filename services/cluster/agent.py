@@ -38,7 +38,7 @@ from services.cluster.clock import ShardClock, closed_by_tick, shards_to_tick
 from services.cluster.compiled import describe, use_build
 from services.cluster.limits import LANGUAGE, admissible
 from services.errors import InvalidArticle
-from services.journal import BatchWrites, Journal
+from services.journal import PART_BYTES, BatchWrites, Journal
 from services.settings import Settings
 from services.stage import (
     RAW_BYTES,
@@ -121,7 +121,7 @@ def register(app: faust.App, settings: Settings) -> None:
             help="the last batch's table writes per partition (services.journal)",
         ),
         (stories, records, placements, rosters),
-        part_bytes=settings.max_message_bytes // 2,
+        part_bytes=min(PART_BYTES, settings.max_message_bytes // 2),
     )
     config = ClusterConfig(window_hours=settings.story_window_hours)
     # The clusterer's in-memory indexes derive from the table; they are rebuilt whenever the
