@@ -58,7 +58,9 @@ from services.settings import Settings
 CHECKPOINTS = (100, 1_000, 10_000, 20_000)
 # The cluster worker's tables (`services.cluster.agent`), whose changelogs faust names
 # `<group prefix>-cluster-<table>-changelog`.
-TABLES = ("cluster-stories", "cluster-records", "cluster-members", "cluster-rosters")
+TABLES = (
+    "cluster-stories", "cluster-records", "cluster-members", "cluster-rosters", "cluster-journal"
+)
 WARMUP = 100  # articles of another shard's story, before the measured one
 IDLE_S = 5.0  # seconds the idle worker's CPU is measured over
 OUTLETS = tuple(
