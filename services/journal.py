@@ -64,6 +64,21 @@ class Changelogged(Protocol):
 _GONE = object()  # a key deleted in the batch
 
 
+def _write(
+    table: Changelogged, partition: int, key: str, value: Any, value_serializer: Any = None
+) -> Awaitable[Any]:
+    """Write `value` (`_GONE`: delete the key) to `table`'s store and to its changelog's
+    `partition`, as a faust table's own write does, but to a given partition and with the
+    future of the changelog record returned."""
+    store = table.data
+    if value is _GONE:
+        if key in store:
+            del store[key]
+        return table.send_changelog(partition, key, None, value_serializer="raw")
+    store[key] = value
+    return table.send_changelog(partition, key, value, value_serializer=value_serializer)
+
+
 def _event_partition() -> int:
     event = current_event()
     if event is None:
@@ -135,14 +150,7 @@ class BatchWrites(MutableMapping[str, Any]):
     def write(self, partition: int, key: str, value: Any) -> Awaitable[Any]:
         """Write `value` (the deleted marker: delete the key) to the table and to its changelog's
         `partition`."""
-        store = self.table.data
-        if value is _GONE:
-            if key in store:
-                del store[key]
-            return self.table.send_changelog(partition, key, None, value_serializer="raw")
-        store[key] = value
-        return self.table.send_changelog(partition, key, value)
-
+        return _write(self.table, partition, key, value)
 
 
 class Journal:
@@ -270,17 +278,13 @@ class Journal:
         for index in range(len(parts), previous["parts"] if previous else 0):
             stale = f"{partition}#{index}"
             if stale in self.journal.data:  # a longer batch's part: dropped, not left behind
-                del self.journal.data[stale]
-                sends.append(self.journal.send_changelog(
-                    partition, stale, None, value_serializer="raw"
-                ))
+                sends.append(_write(self.journal, partition, stale, _GONE))
         record = json.dumps({"batch": batch, "parts": len(parts)}).encode()
         sends.append(self._put(partition, str(partition), record))
         return sends
 
     def _put(self, partition: int, key: str, value: bytes) -> Awaitable[Any]:
-        self.journal.data[key] = value
-        return self.journal.send_changelog(partition, key, value, value_serializer="raw")
+        return _write(self.journal, partition, key, value, value_serializer="raw")
 
     async def landed(self) -> None:
         """Wait until the broker has the table writes made so far."""
